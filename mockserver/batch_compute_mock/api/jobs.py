@@ -1,0 +1,80 @@
+"""Handlers for the ``jobs`` tag: unpack the request, call one service, return."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from ._context import caller, services
+from ._params import JsonBody, json_body, truthy
+
+__all__ = [
+    "cancel_job",
+    "cancel_jobs",
+    "create_job",
+    "create_jobs_bulk",
+    "delete_job",
+    "delete_jobs",
+    "get_job",
+    "get_job_log",
+    "rerun_jobs",
+    "search_jobs",
+    "update_job",
+]
+
+
+def search_jobs(token_info: dict[str, Any], **params: Any) -> JsonBody:
+    return json_body(services().search.page(caller(token_info), "jobs", params))
+
+
+def create_job(token_info: dict[str, Any], body: dict[str, Any]) -> JsonBody:
+    return json_body(services().jobs.create(caller(token_info), body), 201)
+
+
+def create_jobs_bulk(token_info: dict[str, Any], body: dict[str, Any]) -> JsonBody:
+    return json_body(services().jobs.create_bulk(caller(token_info), body), 201)
+
+
+def get_job(token_info: dict[str, Any], job_id: str, include: list[str] | None = None) -> JsonBody:
+    return json_body(services().jobs.get(caller(token_info), job_id, include))
+
+
+def update_job(token_info: dict[str, Any], job_id: str, body: dict[str, Any]) -> JsonBody:
+    return json_body(services().jobs.update(caller(token_info), job_id, body))
+
+
+def delete_job(
+    token_info: dict[str, Any], job_id: str, delete_results: str | None = None
+) -> tuple[None, int]:
+    services().jobs.delete(caller(token_info), job_id, truthy(delete_results))
+    return None, 204
+
+
+def cancel_job(token_info: dict[str, Any], job_id: str) -> JsonBody:
+    return json_body(services().jobs.cancel(caller(token_info), job_id))
+
+
+def get_job_log(token_info: dict[str, Any], job_id: str) -> Response:
+    log = services().jobs.log(caller(token_info), job_id)
+    return Response(log, media_type="application/x-ndjson")
+
+
+def cancel_jobs(token_info: dict[str, Any], body: dict[str, Any]) -> JsonBody:
+    identity = caller(token_info)
+    matches = services().search.matching_jobs(identity, body)
+    return json_body(services().jobs.cancel_matching(identity, matches))
+
+
+def rerun_jobs(token_info: dict[str, Any], body: dict[str, Any]) -> JsonBody:
+    identity = caller(token_info)
+    matches = services().search.matching_jobs(identity, body)
+    return json_body(services().jobs.rerun_matching(identity, matches))
+
+
+def delete_jobs(token_info: dict[str, Any], body: dict[str, Any]) -> JsonBody:
+    identity = caller(token_info)
+    matches = services().search.matching_jobs(identity, body)
+    return json_body(
+        services().jobs.delete_matching(identity, matches, bool(body.get("delete_results")))
+    )

@@ -1,0 +1,37 @@
+"""Handlers for the ``presigned`` tag: URLs that carry their own authorisation.
+
+The genuine client sends no bearer token here (wire-protocol.md §5.2, §8.2): the signature
+and expiry in the query are checked against the exact path instead.
+"""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from ..blobs.layout import BUNDLE_UPLOAD_PATH, RESULT_DATA_PATH
+from ..service.errors import PayloadTooLarge
+from ._context import services
+
+__all__ = ["download_result_data", "upload_function_bundle"]
+
+
+def upload_function_bundle(
+    function_id: str, expires: int, signature: str, body: bytes | None = None
+) -> Response:
+    svc = services()
+    svc.layout.verify("PUT", BUNDLE_UPLOAD_PATH + function_id, expires, signature)
+    data = body or b""
+    limit = svc.settings.max_bundle_bytes
+    if len(data) > limit:
+        raise PayloadTooLarge(
+            f"The bundle is {len(data)} bytes; this server accepts bundles up to {limit} bytes."
+        )
+    svc.functions.receive_bundle(function_id, data)
+    return Response(status_code=200)
+
+
+def download_result_data(blob_id: str, expires: int, signature: str) -> Response:
+    # Raw bytes, never Content-Encoding: the genuine client reads the socket undecoded.
+    svc = services()
+    svc.layout.verify("GET", RESULT_DATA_PATH + blob_id, expires, signature)
+    return Response(svc.results.data(blob_id), media_type="application/octet-stream")

@@ -1,0 +1,140 @@
+"""The ASGI application: the contract (openapi.yaml) served by Connexion over our services."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import connexion
+from connexion.middleware import MiddlewarePosition
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .api._context import SERVICES_KEY
+from .contract import connexion_view
+from .blobs.layout import BUNDLE_UPLOAD_PATH
+from .log_validation import validator_map
+from .problems import handle_domain_error
+from .service.errors import DomainError
+from .services import Services
+from .settings import Settings
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings, services: Services | None = None) -> connexion.AsyncApp:
+    """A ready app; its lifespan starts and stops the background work (builds, executor)."""
+    services = services or Services.create(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        await services.start()
+        try:
+            yield
+        finally:
+            await services.stop()
+
+    app = connexion.AsyncApp(__name__, lifespan=lifespan)
+    app.add_api(
+        connexion_view(),
+        validate_responses=settings.validate_responses,
+        strict_validation=False,
+        validator_map=validator_map(),
+        swagger_ui_options=connexion.options.SwaggerUIOptions(swagger_ui_path="/ui"),
+    )
+    app.add_error_handler(DomainError, handle_domain_error)
+    app.add_url_rule("/healthz", "healthz", _healthz)
+    app.add_middleware(
+        _ProvideServices, position=MiddlewarePosition.BEFORE_EXCEPTION, services=services
+    )
+    app.add_middleware(
+        _LimitBodySize,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        default_limit=settings.max_body_bytes,
+        bundle_limit=settings.max_bundle_bytes,
+    )
+    return app
+
+
+async def _healthz(_request: Any) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+class _ProvideServices:
+    """Puts the one ``Services`` instance into each request's scope state (no globals)."""
+
+    def __init__(self, app: ASGIApp, services: Services) -> None:
+        self.app = app
+        self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            scope.setdefault("state", {})[SERVICES_KEY] = self.services
+        await self.app(scope, receive, send)
+
+
+class _LimitBodySize:
+    """Refuses bodies over the cap with a 400 before they are buffered in memory.
+
+    413 would be the textbook code, but the genuine client crashes on unlisted 4xx codes.
+    """
+
+    def __init__(self, app: ASGIApp, default_limit: int, bundle_limit: int) -> None:
+        self.app = app
+        self.default_limit = default_limit
+        self.bundle_limit = bundle_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        limit = self.bundle_limit if path.startswith(BUNDLE_UPLOAD_PATH) else self.default_limit
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _too_large(send, limit)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, counting_receive, send)
+        except _BodyTooLarge:
+            await _too_large(send, limit)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = json.dumps(
+        {
+            "type": "about:blank",
+            "title": "Payload too large",
+            "status": 400,
+            "detail": f"The request body is larger than this server accepts ({limit} bytes).",
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 400,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,83 @@
+"""Resource limits a job process runs under, and why each is set the way it is.
+
+- ``RLIMIT_AS`` (address space) = the function's ``memory`` MiB + ``headroom_mib`` (default
+  256 MiB). The headroom covers what the interpreter maps before the job allocates anything
+  (the forked worker's own ~30-60 MiB of address space, shared libraries, thread stacks,
+  allocator slack), so a 512 MiB function can really allocate about 512 MiB. Allocations past the
+  limit fail: Python raises ``MemoryError``, C code usually aborts or segfaults (reported as
+  such, with the memory limit named). Address space is not resident memory: code that reserves
+  huge virtual ranges (some JITs, many threads with large stacks) needs more headroom.
+- ``RLIMIT_FSIZE`` caps each file the job writes (default 1 GiB). Python ignores SIGXFSZ, so a
+  write past the cap fails with ``OSError: [Errno 27] File too large``.
+- ``RLIMIT_CORE`` = 0: no core dumps from crashing jobs.
+- ``RLIMIT_NPROC`` is counted per real user across the whole machine, and the kernel does not
+  enforce it for root (or CAP_SYS_RESOURCE). It is therefore only a backstop for non-root
+  servers, set to the user's thread count when the worker started plus ``nproc_cap``. The real
+  fork-bomb guard is the worker's watchdog, which counts the job's process group in /proc and
+  kills the group when it holds more than ``nproc_cap`` processes (see ``procs``).
+
+Hard limits are lowered together with soft ones so a non-root job cannot raise them again
+(root can; a job running as root is trusted code in this emulator).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+
+__all__ = [
+    "DEFAULT_FSIZE_CAP_BYTES",
+    "DEFAULT_MEMORY_HEADROOM_MIB",
+    "DEFAULT_NPROC_CAP",
+    "MIB",
+    "address_space_bytes",
+    "apply_job_limits",
+    "nproc_backstop",
+]
+
+MIB = 1024 * 1024
+DEFAULT_MEMORY_HEADROOM_MIB = 256
+DEFAULT_FSIZE_CAP_BYTES = 1024 * MIB
+DEFAULT_NPROC_CAP = 256
+
+
+def address_space_bytes(memory_mib: int, headroom_mib: int) -> int:
+    return (int(memory_mib) + int(headroom_mib)) * MIB
+
+
+def nproc_backstop(nproc_cap: int) -> int | None:
+    """The RLIMIT_NPROC to set for jobs, or ``None`` when the kernel would ignore it (root)."""
+    if os.geteuid() == 0:
+        return None
+    uid = str(os.getuid())
+    threads = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/status", "rb") as handle:
+                status = handle.read().decode("ascii", "replace")
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("Uid", "").split()[:1] == [uid]:
+            threads += int(fields.get("Threads", "1").strip() or 1)
+    return threads + int(nproc_cap)
+
+
+def _lower(kind: int, value: int) -> None:
+    soft, hard = resource.getrlimit(kind)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(kind, (value, value))
+
+
+def apply_job_limits(
+    *, memory_mib: int, headroom_mib: int, fsize_cap_bytes: int, nproc_limit: int | None
+) -> None:
+    """Called in the job process just before the job's code is imported."""
+    _lower(resource.RLIMIT_CORE, 0)
+    _lower(resource.RLIMIT_FSIZE, int(fsize_cap_bytes))
+    if nproc_limit is not None:
+        _lower(resource.RLIMIT_NPROC, nproc_limit)
+    _lower(resource.RLIMIT_AS, address_space_bytes(memory_mib, headroom_mib))

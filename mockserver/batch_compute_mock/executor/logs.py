@@ -1,0 +1,121 @@
+"""Job log capture: raw stdout/stderr bytes in, ndjson lines out (wire-protocol 7.9).
+
+Each line of output becomes ``{"date": "2024-05-01T12:00:01.000000Z", "log": "text"}`` and a
+newline: the text without its line ending (``\\n``, or ``\\r\\n``), invalid UTF-8 replaced. The file
+never holds a blank line. Lines are stamped with the time their bytes were read (one stamp per
+read, so the lines of one burst share it), written as they arrive so the log can be served while
+the job runs, and a trailing partial line is written by ``close``. A line longer than
+``max_line_bytes`` is split into several entries.
+
+The file is capped at ``cap_bytes``: the last line that fits is followed by a marker entry
+(``[log truncated: ...]``) and all further output is read and discarded, so a job that prints
+100 MB is neither blocked on a full pipe nor killed; it just loses the excess log.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+__all__ = ["DEFAULT_LOG_CAP_BYTES", "LogWriter", "log_date"]
+
+DEFAULT_LOG_CAP_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_LINE_BYTES = 256 * 1024
+_DATE_WIDTH = len("2024-05-01T12:00:01.000000Z")
+
+
+def log_date(epoch: float) -> str:
+    """``2024-05-01T12:00:01.000000Z`` (the stored form with ``Z`` for ``+00:00``)."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _size_text(size: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale and size % scale == 0:
+            return f"{size // scale} {unit}"
+    return f"{size} bytes"
+
+
+def _entry(date: str, text: str) -> bytes:
+    return ('{"date": "' + date + '", "log": ' + json.dumps(text) + "}\n").encode()
+
+
+class LogWriter:
+    """Writes one job's ndjson log file; owned by the worker process that reads the job's pipe."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        cap_bytes: int = DEFAULT_LOG_CAP_BYTES,
+        *,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd: int | None = os.open(
+            path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644
+        )
+        self._clock = clock
+        self._pending = b""
+        self._max_line = max(1, int(max_line_bytes))
+        self._marker_text = (
+            f"[log truncated: the job's output exceeded the log limit of {_size_text(cap_bytes)};"
+            " further output was discarded]"
+        )
+        self._budget = int(cap_bytes) - len(_entry("x" * _DATE_WIDTH, self._marker_text))
+        self.bytes_written = 0
+        self.discarded_bytes = 0
+        self.truncated = False
+
+    def feed(self, data: bytes) -> None:
+        """Take the next chunk of raw output."""
+        if self.truncated:
+            self.discarded_bytes += len(data)
+            return
+        lines = (self._pending + data).split(b"\n") if self._pending else data.split(b"\n")
+        self._pending = lines.pop()
+        while len(self._pending) > self._max_line:
+            cut = self._max_line
+            while cut > 1 and (self._pending[cut] & 0xC0) == 0x80:  # keep UTF-8 sequences whole
+                cut -= 1
+            lines.append(self._pending[:cut])
+            self._pending = self._pending[cut:]
+        if lines:
+            self._write(lines)
+
+    def close(self) -> None:
+        """Write the trailing partial line, if any, and close the file."""
+        if self._fd is None:
+            return
+        if self._pending and not self.truncated:
+            pending, self._pending = self._pending, b""
+            self._write([pending])
+        os.close(self._fd)
+        self._fd = None
+
+    def _write(self, lines: list[bytes]) -> None:
+        date = log_date(self._clock())
+        out: list[bytes] = []
+        size = self.bytes_written
+        for index, raw in enumerate(lines):
+            text = raw[:-1] if raw.endswith(b"\r") else raw
+            entry = _entry(date, text.decode("utf-8", "replace"))
+            if size + len(entry) > self._budget:
+                out.append(_entry(date, self._marker_text))
+                self.truncated = True
+                self.discarded_bytes += sum(len(rest) + 1 for rest in lines[index:])
+                self.discarded_bytes += len(self._pending)
+                self._pending = b""
+                break
+            out.append(entry)
+            size += len(entry)
+        blob = b"".join(out)
+        self.bytes_written += len(blob)
+        view = memoryview(blob)
+        while view:
+            view = view[os.write(self._fd, view) :]  # type: ignore[arg-type]

@@ -1,0 +1,58 @@
+"""Domain errors to HTTP: one table, and the two error shapes of the API.
+
+The compute API answers ``application/problem+json`` with a string ``detail`` (the genuine
+client shows it to the user) and, for 422, ``errors: {field: [messages]}``; the catalog
+slice answers JSON:API ``errors`` arrays. Only codes the genuine client maps are used.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+
+from .service import errors
+
+__all__ = ["STATUS_OF", "handle_domain_error"]
+
+log = logging.getLogger(__name__)
+
+STATUS_OF: dict[type[errors.DomainError], tuple[int, str]] = {
+    errors.ValidationFailed: (422, "Validation error"),
+    errors.PayloadTooLarge: (400, "Payload too large"),
+    errors.InvalidInput: (400, "Bad request"),
+    errors.Unauthenticated: (401, "Unauthorized"),
+    errors.Forbidden: (403, "Forbidden"),
+    errors.NotFound: (404, "Not found"),
+    errors.Conflict: (409, "Conflict"),
+}
+
+
+def _status_of(error: errors.DomainError) -> tuple[int, str]:
+    for cls in type(error).__mro__:
+        if cls in STATUS_OF:
+            return STATUS_OF[cls]
+    return 400, "Bad request"
+
+
+def handle_domain_error(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+    assert isinstance(error, errors.DomainError)
+    status, title = _status_of(error)
+    if request.url.path.startswith("/catalog/"):
+        body: dict[str, object] = {
+            "errors": [{"status": str(status), "title": title, "detail": error.detail}]
+        }
+        content_type = "application/vnd.api+json"
+    else:
+        body = {"type": "about:blank", "title": title, "status": status, "detail": error.detail}
+        if isinstance(error, errors.ValidationFailed):
+            body["errors"] = error.errors
+        content_type = "application/problem+json"
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return ConnexionResponse(
+        status_code=status,
+        body=json.dumps(body),
+        content_type=content_type,
+        headers=headers,
+    )

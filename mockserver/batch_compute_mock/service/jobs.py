@@ -1,0 +1,285 @@
+"""Jobs: submission (one or a thousand at a time), edits, cancel, rerun, deletion, logs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+
+from ..blobs.layout import DataLayout
+from ..identity import Identity
+from ..store import functions as function_rows
+from ..store import jobs as job_rows
+from ..store.engine import Database
+from ..timestamps import utc_now
+from .errors import Conflict, InvalidInput, NotFound, ValidationFailed
+from .results import ResultService
+from .states import (
+    ACTIVE_JOB_STATUSES,
+    JOB_TRANSITIONS,
+    TERMINAL_JOB_STATUSES,
+    FunctionStatus,
+    JobStatus,
+    sources_of,
+)
+from .wire import job_to_wire
+
+__all__ = ["ExecutorSignals", "JobService", "parse_job_include"]
+
+_TIMINGS = "timings"
+_EDITABLE = ("args", "kwargs", "environment", "tags")
+_RERUNNABLE = sources_of(JOB_TRANSITIONS, JobStatus.PENDING)
+
+
+class ExecutorSignals(Protocol):
+    """What the job rules tell the executor; it never has to poll the database for these."""
+
+    def wake(self) -> None: ...
+    def cancel(self, job_id: str) -> None: ...
+
+
+class _NoExecutor:
+    def wake(self) -> None:
+        pass
+
+    def cancel(self, job_id: str) -> None:
+        pass
+
+
+def parse_job_include(include: Iterable[str] | None) -> bool:
+    """Whether timings were asked for; anything else is a 400."""
+    unknown = set(include or ()) - {_TIMINGS}
+    if unknown:
+        raise InvalidInput(f"Unknown include {sorted(unknown)}; jobs accept 'timings'.")
+    return bool(include)
+
+
+class JobService:
+    def __init__(
+        self,
+        db: Database,
+        layout: DataLayout,
+        results: ResultService,
+        executor: ExecutorSignals | None = None,
+    ) -> None:
+        self._db = db
+        self._layout = layout
+        self._results = results
+        self.executor: ExecutorSignals = executor or _NoExecutor()
+
+    # Submission ----------------------------------------------------------------------------
+    def create(self, identity: Identity, body: Mapping[str, Any]) -> dict[str, Any]:
+        with self._db.write() as conn:
+            function = self._accepting_function(conn, identity, body["function_id"])
+            row = self._new_job(identity, function["id"], body)
+            job_rows.insert_jobs(conn, [row])
+            function_rows.update_function(conn, function["id"], {"modified_date": utc_now()})
+        self.executor.wake()
+        return job_to_wire(row)
+
+    def create_bulk(self, identity: Identity, body: Mapping[str, Any]) -> list[dict[str, Any]]:
+        bulk_args: list[Any] = body["bulk_args"]
+        bulk_kwargs = body.get("bulk_kwargs")
+        bulk_environments = body.get("bulk_environments")
+        errors = {
+            field: [f"{field} has {len(values)} items but bulk_args has {len(bulk_args)}; "
+                    "they must be aligned one to one."]
+            for field, values in (("bulk_kwargs", bulk_kwargs),
+                                  ("bulk_environments", bulk_environments))
+            if values is not None and len(values) != len(bulk_args)
+        }
+        if errors:
+            raise ValidationFailed(errors)
+        reference_id = body.get("reference_id")
+        with self._db.write() as conn:
+            if reference_id:
+                earlier = job_rows.jobs_for_reference(conn, identity.owner, reference_id)
+                if earlier:
+                    return [job_to_wire(row) for row in earlier]
+            function = self._accepting_function(conn, identity, body["function_id"])
+            rows = [
+                self._new_job(
+                    identity,
+                    function["id"],
+                    {
+                        "args": args,
+                        "kwargs": bulk_kwargs[index] if bulk_kwargs else {},
+                        "environment": bulk_environments[index] if bulk_environments else None,
+                        "tags": body.get("tags") or [],
+                    },
+                    reference_id=reference_id,
+                    batch_index=index,
+                )
+                for index, args in enumerate(bulk_args)
+            ]
+            job_rows.insert_jobs(conn, rows)
+            function_rows.update_function(conn, function["id"], {"modified_date": utc_now()})
+        self.executor.wake()
+        return [job_to_wire(row) for row in rows]
+
+    # One job -------------------------------------------------------------------------------
+    def get(self, identity: Identity, job_id: str, include: Iterable[str] | None) -> dict:
+        timings = parse_job_include(include)
+        with self._db.read() as conn:
+            return job_to_wire(self._owned(conn, identity, job_id), timings)
+
+    def update(self, identity: Identity, job_id: str, changes: Mapping[str, Any]) -> dict:
+        with self._db.write() as conn:
+            row = self._owned(conn, identity, job_id)
+            if row["status"] != JobStatus.PENDING and row["status"] not in TERMINAL_JOB_STATUSES:
+                raise Conflict(f"Job {job_id} is {row['status']}; it can't be edited while it runs.")
+            edits = {key: changes[key] for key in _EDITABLE if key in changes}
+            if "tags" in edits and edits["tags"] is None:
+                edits["tags"] = []
+            job_rows.update_job(conn, job_id, edits)
+            updated = job_rows.get_job(conn, job_id)
+        assert updated is not None
+        return job_to_wire(updated)
+
+    def delete(self, identity: Identity, job_id: str, delete_results: bool) -> None:
+        with self._db.write() as conn:
+            row = self._owned(conn, identity, job_id)
+            if row["status"] in ACTIVE_JOB_STATUSES:
+                raise Conflict(f"Job {job_id} is {row['status']}; cancel it before deleting it.")
+            job_rows.delete_jobs(conn, [job_id])
+        self._layout.remove_job_logs([job_id])
+        if delete_results:
+            self._results.delete_for_jobs([job_id])
+
+    def cancel(self, identity: Identity, job_id: str) -> dict:
+        with self._db.write() as conn:
+            self._owned(conn, identity, job_id)
+            running = self._cancel_rows(conn, [job_id])
+            row = job_rows.get_job(conn, job_id)
+        for running_id in running:
+            self.executor.cancel(running_id)
+        assert row is not None
+        return job_to_wire(row)
+
+    def log(self, identity: Identity, job_id: str) -> bytes:
+        """The job's log as JSON lines (empty until the job has printed something)."""
+        with self._db.read() as conn:
+            self._owned(conn, identity, job_id)
+        path = self._layout.job_log_path(job_id)
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            return b""
+
+    # By query ------------------------------------------------------------------------------
+    def cancel_matching(self, identity: Identity, rows: Sequence[Mapping[str, Any]]) -> list[dict]:
+        ids = [row["id"] for row in rows]
+        with self._db.write() as conn:
+            running = self._cancel_rows(conn, ids)
+            affected = [
+                row for row in job_rows.get_jobs(conn, ids)
+                if row["status"] in (JobStatus.CANCELED, JobStatus.CANCEL)
+            ]
+        for running_id in running:
+            self.executor.cancel(running_id)
+        return [job_to_wire(row) for row in affected]
+
+    def rerun_matching(self, identity: Identity, rows: Sequence[Mapping[str, Any]]) -> list[dict]:
+        candidates = [row for row in rows if row["status"] in _RERUNNABLE]
+        with self._db.write() as conn:
+            for function_id in sorted({row["function_id"] for row in candidates}):
+                function = function_rows.get_function(conn, function_id, identity.owner)
+                if function is not None and not function["enabled"]:
+                    raise Conflict(
+                        f"Function {function_id} is disabled; enable it before rerunning its jobs."
+                    )
+            ids = [row["id"] for row in candidates]
+            job_rows.transition_jobs(
+                conn,
+                ids,
+                _RERUNNABLE,
+                {"status": JobStatus.PENDING.value, "error_reason": None, "exit_code": None,
+                 "execution_count": 0, "runtime": None, "statistics": None},
+            )
+            rerun = [row for row in job_rows.get_jobs(conn, ids) if row["status"] == "pending"]
+        self.executor.wake()
+        return [job_to_wire(row) for row in rerun]
+
+    def delete_matching(
+        self, identity: Identity, rows: Sequence[Mapping[str, Any]], delete_results: bool
+    ) -> list[str]:
+        with self._db.write() as conn:
+            current = job_rows.get_jobs(conn, [row["id"] for row in rows])
+            ids = [row["id"] for row in current if row["status"] not in ACTIVE_JOB_STATUSES]
+            job_rows.delete_jobs(conn, ids)
+        self._layout.remove_job_logs(ids)
+        if delete_results:
+            self._results.delete_for_jobs(ids)
+        return ids
+
+    # Helpers -------------------------------------------------------------------------------
+    def _cancel_rows(self, conn: sa.Connection, job_ids: Sequence[str]) -> list[str]:
+        """Cancel pending jobs at once and flag running ones; returns the running ids."""
+        now = utc_now()
+        job_rows.transition_jobs(
+            conn, job_ids, [JobStatus.PENDING],
+            {"status": JobStatus.CANCELED.value, "last_completion_date": now},
+        )
+        running = [
+            row["id"] for row in job_rows.get_jobs(conn, job_ids)
+            if row["status"] == JobStatus.RUNNING
+        ]
+        job_rows.transition_jobs(conn, running, [JobStatus.RUNNING],
+                                 {"status": JobStatus.CANCEL.value})
+        return running
+
+    def _accepting_function(
+        self, conn: sa.Connection, identity: Identity, function_id: str
+    ) -> sa.RowMapping:
+        function = function_rows.get_function(conn, function_id, identity.owner)
+        if function is None:
+            raise NotFound(f"Function {function_id} not found.")
+        if not function["enabled"]:
+            raise Conflict(
+                f"Function {function_id} is disabled; enable it to submit jobs."
+            )
+        if function["status"] == FunctionStatus.BUILD_FAILED:
+            raise Conflict(
+                f"Function {function_id} failed to build and can't run jobs; see its build log."
+            )
+        return function
+
+    @staticmethod
+    def _new_job(
+        identity: Identity,
+        function_id: str,
+        body: Mapping[str, Any],
+        reference_id: str | None = None,
+        batch_index: int | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "id": str(uuid.uuid4()),
+            "function_id": function_id,
+            "owner": identity.owner,
+            "creation_date": utc_now(),
+            "args": body.get("args") if body.get("args") is not None else [],
+            "kwargs": body.get("kwargs") if body.get("kwargs") is not None else {},
+            "environment": body.get("environment"),
+            "tags": body.get("tags") or [],
+            "status": JobStatus.PENDING.value,
+            "error_reason": None,
+            "execution_count": 0,
+            "exit_code": None,
+            "runtime": None,
+            "last_execution_date": None,
+            "last_completion_date": None,
+            "statistics": None,
+            "provisioning_time": None,
+            "pull_time": None,
+            "reference_id": reference_id,
+            "batch_index": batch_index,
+        }
+
+    @staticmethod
+    def _owned(conn: sa.Connection, identity: Identity, job_id: str) -> sa.RowMapping:
+        row = job_rows.get_job(conn, job_id, identity.owner)
+        if row is None:
+            raise NotFound(f"Job {job_id} not found.")
+        return row

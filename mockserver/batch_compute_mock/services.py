@@ -1,0 +1,69 @@
+"""Builds every service once per server from its Settings; the app holds the one instance."""
+
+from __future__ import annotations
+
+import attrs
+
+from .blobs.files import BlobStore
+from .blobs.layout import DataLayout
+from .builder.build import BundleLimits
+from .identity import Identity, identity_from_token
+from .service.builds import BuildQueue
+from .service.credentials import CredentialService
+from .service.functions import FunctionService
+from .service.jobs import JobService
+from .service.results import ResultService
+from .service.search import SearchService
+from .settings import Settings
+from .signing import UrlSigner
+from .store.engine import Database
+
+__all__ = ["Services"]
+
+
+@attrs.define
+class Services:
+    settings: Settings
+    db: Database
+    layout: DataLayout
+    builds: BuildQueue
+    functions: FunctionService
+    jobs: JobService
+    results: ResultService
+    credentials: CredentialService
+    search: SearchService
+
+    @classmethod
+    def create(cls, settings: Settings) -> Services:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db = Database(settings.resolved_database_url)
+        key = settings.signing_key
+        layout = DataLayout(
+            BlobStore(settings.data_dir / "blobs"),
+            UrlSigner(key, settings.public_url),
+            settings.presigned_ttl_seconds,
+        )
+        results = ResultService(db, layout)
+        builds = BuildQueue(db, layout, BundleLimits())
+        return cls(
+            settings=settings,
+            db=db,
+            layout=layout,
+            builds=builds,
+            functions=FunctionService(db, layout, builds, results),
+            jobs=JobService(db, layout, results),
+            results=results,
+            credentials=CredentialService(db),
+            search=SearchService(db, key),
+        )
+
+    def identify(self, token: str) -> Identity:
+        return identity_from_token(token, self.settings.jwt_secret)
+
+    async def start(self) -> None:
+        """Start the background work: builds interrupted by a restart are resumed."""
+        self.builds.resume()
+
+    async def stop(self) -> None:
+        self.builds.shutdown()
+        self.db.dispose()

@@ -1,0 +1,54 @@
+"""Server settings: one frozen value built by the CLI (or a test) and passed down."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import attrs
+
+__all__ = ["Settings"]
+
+
+@attrs.frozen
+class Settings:
+    """Everything that varies between deployments; nothing here is read from globals later."""
+
+    #: Where the database and the blobs live. State survives a restart on the same dir.
+    data_dir: Path = attrs.field(converter=Path)
+    #: The origin clients reach this server at (pre-signed URLs are built from it).
+    public_url: str = "http://127.0.0.1:8000"
+    #: With a secret, bearer JWTs must be HS256-signed with it; without, claims are trusted.
+    jwt_secret: str | None = None
+    #: A SQLAlchemy URL; SQLite under ``data_dir`` by default.
+    database_url: str | None = None
+    #: Job slots shared by all functions (worker processes running at once).
+    workers: int = attrs.field(factory=lambda: os.cpu_count() or 1)
+    #: Validate responses against the contract (on in tests; costs time per request).
+    validate_responses: bool = False
+    #: Lifetime of pre-signed bundle-upload and result-download URLs.
+    presigned_ttl_seconds: int = 3600
+    #: Largest accepted bundle upload.
+    max_bundle_bytes: int = 64 * 1024 * 1024
+    #: Largest accepted JSON request body.
+    max_body_bytes: int = 32 * 1024 * 1024
+    #: Seconds running jobs get to finish on a graceful stop before they are killed.
+    shutdown_grace_seconds: float = 10.0
+    #: Run jobs at all (off for tests that only look at state).
+    execute_jobs: bool = True
+
+    @property
+    def signing_key(self) -> bytes:
+        """A per-data-dir random key for pre-signed URLs and cursors, kept across restarts."""
+        path = self.data_dir / "signing.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(secrets.token_bytes(32))
+            os.replace(tmp, path)
+        return path.read_bytes()
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'batch-compute.sqlite3'}"

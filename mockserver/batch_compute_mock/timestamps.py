@@ -1,0 +1,50 @@
+"""UTC timestamps in the one text form the server stores and sends.
+
+The form is ``2024-05-01T12:00:00.123456+00:00``: timezone-aware, always six fractional
+digits, fixed width, so that text order is time order in the database.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+__all__ = ["format_timestamp", "log_timestamp", "parse_timestamp", "utc_now"]
+
+_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
+
+
+def utc_now() -> str:
+    """Now, in the stored form."""
+    return format_timestamp(datetime.now(UTC))
+
+
+def format_timestamp(moment: datetime) -> str:
+    """A datetime in the stored form; a naive datetime is taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime(_FORMAT)
+
+
+def parse_timestamp(value: str | float | int) -> datetime:
+    """An ISO 8601 string (``Z`` or an offset; naive means UTC) or epoch seconds, as aware UTC.
+
+    Raises ``ValueError`` with a message naming the accepted forms.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"expected an ISO 8601 datetime or epoch seconds, got {value!r}")
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except (ValueError, AttributeError):
+        raise ValueError(
+            f"expected an ISO 8601 datetime such as 2024-05-01T12:00:00Z, got {value!r}"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def log_timestamp(stored: str) -> str:
+    """A stored timestamp in the job-log form the genuine client needs (ends in ``Z``)."""
+    return stored.removesuffix("+00:00") + "Z"

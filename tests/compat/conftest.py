@@ -1,0 +1,103 @@
+"""Fixtures for driving GENUINE clients (in their own cached venvs) against one live server.
+
+Every test here is marked ``compat``. Building a client venv needs the package registry: without
+it the tests are skipped, except under CI (``CI`` set), where a missing client is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from support.compat import FLAVORS, CompatClient, compat_venv_python
+from support.live_server import LiveServer
+
+_HERE = Path(__file__).resolve().parent
+
+__all__ = [
+    "compat_client",
+    "compat_user",
+    "descarteslabs_client",
+    "descarteslabs_python",
+    "earthone_python",
+    "live_server",
+    "pytest_collection_modifyitems",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.resolve().is_relative_to(_HERE):
+            item.add_marker(pytest.mark.compat)
+
+
+def _client_python(flavor: str) -> Path:
+    try:
+        return compat_venv_python(flavor)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as error:
+        output = getattr(error, "stderr", None) or ""
+        if isinstance(output, bytes):
+            output = output.decode(errors="replace")
+        reason = f"cannot build the {flavor} compat venv (scripts/compat-venv {flavor}): {error}"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}\n{output}", pytrace=False)
+        pytest.skip(f"{reason}; last output: {output.strip()[-300:]}")
+
+
+@pytest.fixture(scope="session")
+def descarteslabs_python() -> Path:
+    """The python of the cached venv holding descarteslabs==3.2.2."""
+    return _client_python("descarteslabs")
+
+
+@pytest.fixture(scope="session")
+def earthone_python() -> Path:
+    """The python of the cached venv holding earthdaily-earthone==6.2.0."""
+    return _client_python("earthone")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One server for the whole compat session; tests stay apart by using distinct users."""
+    with LiveServer(tmp_path_factory.mktemp("compat-server"), ["--workers", "2"]) as server:
+        yield server
+
+
+@pytest.fixture
+def compat_client(
+    live_server: LiveServer, tmp_path: Path
+) -> Callable[[Path, str, str | None], CompatClient]:
+    """Factory: ``compat_client(python, flavor, token)`` with a private HOME for this test."""
+
+    def make(python: Path, flavor: str, token: str | None) -> CompatClient:
+        return CompatClient(
+            python=python,
+            compute_url=live_server.compute_url,
+            catalog_url=live_server.catalog_url,
+            home=tmp_path / f"home-{flavor}",
+            flavor=FLAVORS[flavor],
+            token=token,
+        )
+
+    return make
+
+
+@pytest.fixture
+def compat_user() -> str:
+    """A fresh user (token ``sub``) per test, so tests sharing the server never see each other."""
+    return f"compat-{uuid.uuid4().hex}@example.com"
+
+
+@pytest.fixture
+def descarteslabs_client(
+    descarteslabs_python: Path,
+    live_server: LiveServer,
+    compat_client: Callable[[Path, str, str | None], CompatClient],
+    compat_user: str,
+) -> CompatClient:
+    """A descarteslabs 3.2.2 runner acting as ``compat_user``."""
+    return compat_client(descarteslabs_python, "descarteslabs", live_server.token(compat_user))

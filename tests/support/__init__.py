@@ -1,0 +1,8 @@
+"""Test helpers (importable as ``support`` via pytest's ``pythonpath``), one module per job:
+
+- ``support.live_server``: a real server subprocess on a free loopback port;
+- ``support.compat``: run scenario scripts with a genuine client in its own venv;
+- ``support.inprocess``: tokens, bundles and set-up steps for in-process server tests.
+"""
+
+__all__: list[str] = []

@@ -1,0 +1,70 @@
+"""Helpers for in-process server tests: tokens, bundles, and the function set-up dance."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from collections.abc import Callable
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from batch_compute_mock.identity import client_claims, make_token
+
+ORIGIN = "http://testserver"
+
+
+def bearer(sub: str = "alice", **claims: Any) -> dict[str, str]:
+    token = make_token({**client_claims(sub), **claims})
+    return {"Authorization": f"Bearer {token}"}
+
+
+def make_bundle(
+    source: str = "def main(x=0, y=0):\n    return x + y\n",
+    extra: dict[str, bytes | str] | None = None,
+) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("__dlentrypoint__.py", source)
+        for name, content in (extra or {}).items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+FUNCTION = {"name": "add", "image": "python3.11:latest", "cpus": 1, "memory": 2048}
+
+
+def upload(client: TestClient, url: str, data: bytes) -> Any:
+    return client.put(url.removeprefix(ORIGIN), content=data,
+                      headers={"Content-Type": "application/octet-stream"})
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.02)
+
+
+def create_ready_function(
+    client: TestClient, headers: dict[str, str], bundle: bytes | None = None, **fields: Any
+) -> dict[str, Any]:
+    """Create, upload, complete, and wait until the build has ended."""
+    created = client.post("/compute/v1/functions", json={**FUNCTION, **fields}, headers=headers)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert upload(client, body["bundle_upload_url"], bundle or make_bundle()).status_code == 200
+    function_id = body["function"]["id"]
+    assert client.post(f"/compute/v1/functions/{function_id}/bundle",
+                       headers=headers).status_code == 200
+
+    def built() -> dict[str, Any] | None:
+        current = client.get(f"/compute/v1/functions/{function_id}", headers=headers).json()
+        return None if current["status"] == "building" else current
+
+    return wait_for(built)  # type: ignore[no-any-return]
