@@ -13,8 +13,8 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .api._context import SERVICES_KEY
-from .contract import connexion_view
 from .blobs.layout import BUNDLE_UPLOAD_PATH
+from .contract import connexion_view
 from .log_validation import validator_map
 from .problems import handle_domain_error
 from .service.errors import DomainError

@@ -1,8 +1,8 @@
 """``batch-compute``: run the server, or mint a token for it.
 
-    batch-compute serve [--host H] [--port P] [--data-dir D] [--public-url U]
-                        [--jwt-secret S] [--workers N]
-    batch-compute token --sub NAME [--org ORG] [--userid ID] [--jwt-secret S] [--days N]
+batch-compute serve [--host H] [--port P] [--data-dir D] [--public-url U]
+                    [--jwt-secret S] [--workers N]
+batch-compute token --sub NAME [--org ORG] [--userid ID] [--jwt-secret S] [--days N]
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -32,13 +31,24 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
-                       help="database and blobs; state survives restarts (default: %(default)s)")
+    serve.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        help="database and blobs; state survives restarts (default: %(default)s)",
+    )
     serve.add_argument("--public-url", help="origin clients use, when behind a proxy")
-    serve.add_argument("--jwt-secret", default=os.environ.get("BATCH_COMPUTE_JWT_SECRET"),
-                       help="verify HS256 token signatures with this secret")
-    serve.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                       help="jobs running at once across all functions (default: %(default)s)")
+    serve.add_argument(
+        "--jwt-secret",
+        default=os.environ.get("BATCH_COMPUTE_JWT_SECRET"),
+        help="verify HS256 token signatures with this secret",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="jobs running at once across all functions (default: %(default)s)",
+    )
     serve.add_argument("--log-level", default="warning")
     serve.set_defaults(run=_serve)
 

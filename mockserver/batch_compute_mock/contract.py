@@ -32,10 +32,43 @@ SPEC_PATH = Path(__file__).with_name("openapi.yaml")
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
 _SCHEMA_VALUES = ("items", "not", "additionalProperties")
 _SCHEMA_KEYWORDS_30 = frozenset(
-    "title multipleOf maximum exclusiveMaximum minimum exclusiveMinimum maxLength minLength "
-    "pattern maxItems minItems uniqueItems maxProperties minProperties required enum type not "
-    "allOf oneOf anyOf items properties additionalProperties description format default "
-    "nullable discriminator readOnly writeOnly example externalDocs deprecated xml".split()
+    [
+        "title",
+        "multipleOf",
+        "maximum",
+        "exclusiveMaximum",
+        "minimum",
+        "exclusiveMinimum",
+        "maxLength",
+        "minLength",
+        "pattern",
+        "maxItems",
+        "minItems",
+        "uniqueItems",
+        "maxProperties",
+        "minProperties",
+        "required",
+        "enum",
+        "type",
+        "not",
+        "allOf",
+        "oneOf",
+        "anyOf",
+        "items",
+        "properties",
+        "additionalProperties",
+        "description",
+        "format",
+        "default",
+        "nullable",
+        "discriminator",
+        "readOnly",
+        "writeOnly",
+        "example",
+        "externalDocs",
+        "deprecated",
+        "xml",
+    ]
 )
 _METHODS = ("get", "put", "post", "delete", "patch", "options", "head", "trace")
 

@@ -37,7 +37,9 @@ class Identity:
     namespace: str
 
 
-def identity_from_token(token: str, secret: str | None = None, now: float | None = None) -> Identity:
+def identity_from_token(
+    token: str, secret: str | None = None, now: float | None = None
+) -> Identity:
     """Decode (and with a ``secret``, verify) a bearer JWT; raise ``Unauthenticated`` otherwise."""
     claims = _decode_claims(token, secret)
     claims = {key.removeprefix(_EARTHONE_PREFIX): value for key, value in claims.items()}

@@ -7,6 +7,7 @@ import attrs
 from .blobs.files import BlobStore
 from .blobs.layout import DataLayout
 from .builder.build import BundleLimits
+from .executor.scheduler import Scheduler
 from .identity import Identity, identity_from_token
 from .service.builds import BuildQueue
 from .service.credentials import CredentialService
@@ -32,6 +33,7 @@ class Services:
     results: ResultService
     credentials: CredentialService
     search: SearchService
+    scheduler: Scheduler | None
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
@@ -45,25 +47,45 @@ class Services:
         )
         results = ResultService(db, layout)
         builds = BuildQueue(db, layout, BundleLimits())
+        jobs = JobService(db, layout, results)
+        scheduler = None
+        if settings.execute_jobs:
+            scheduler = Scheduler(
+                db,
+                layout,
+                results,
+                scratch_dir=settings.data_dir / "scratch",
+                slots=settings.workers,
+                shutdown_grace_seconds=settings.shutdown_grace_seconds,
+                secret_env=("BATCH_COMPUTE_JWT_SECRET",),
+            )
+            jobs.executor = scheduler
+            builds.on_ready = scheduler.wake
         return cls(
             settings=settings,
             db=db,
             layout=layout,
             builds=builds,
             functions=FunctionService(db, layout, builds, results),
-            jobs=JobService(db, layout, results),
+            jobs=jobs,
             results=results,
             credentials=CredentialService(db),
             search=SearchService(db, key),
+            scheduler=scheduler,
         )
 
     def identify(self, token: str) -> Identity:
         return identity_from_token(token, self.settings.jwt_secret)
 
     async def start(self) -> None:
-        """Start the background work: builds interrupted by a restart are resumed."""
+        """Start the background work: builds interrupted by a restart are resumed, jobs run."""
         self.builds.resume()
+        if self.scheduler is not None:
+            await self.scheduler.start()
 
     async def stop(self) -> None:
+        """Graceful stop: running jobs get their grace period, then are re-queued."""
+        if self.scheduler is not None:
+            await self.scheduler.stop()
         self.builds.shutdown()
         self.db.dispose()

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
 from support.compat import FLAVORS, CompatClient, compat_venv_python
 from support.live_server import LiveServer
 

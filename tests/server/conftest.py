@@ -11,7 +11,6 @@ from starlette.testclient import TestClient
 
 from batch_compute_mock.app import create_app
 from batch_compute_mock.settings import Settings
-
 from support.inprocess import ORIGIN, bearer
 
 

@@ -35,7 +35,10 @@ def test_create_fills_documented_defaults_and_namespace(client: TestClient) -> N
     assert function["status"] == "awaiting_bundle"
     assert (function["cpus"], function["memory"]) == (0.25, 512)
     assert (function["maximum_concurrency"], function["timeout"], function["retry_count"]) == (
-        10, 900, 0)
+        10,
+        900,
+        0,
+    )
     assert function["enabled"] is True and function["auto_start"] is True
     # namespace is {org}:{sha1(sub)}, exactly what the genuine client computes offline
     assert function["namespace"] == "acme:522b276a356bdf39013dfabea2cd43e141ecc9e8"
@@ -102,8 +105,9 @@ def test_broken_bundle_fails_build_with_reason(client: TestClient, alice: dict) 
     assert function["status"] == "build_failed"
     log = gzip.decompress(client.get(f"{FUNCTIONS}/{function['id']}/log", headers=alice).content)
     assert b"SyntaxError" in log or b"syntax" in log.lower()
-    job = client.post("/compute/v1/jobs", json={"function_id": function["id"], "args": []},
-                      headers=alice)
+    job = client.post(
+        "/compute/v1/jobs", json={"function_id": function["id"], "args": []}, headers=alice
+    )
     assert job.status_code == 409
     assert "build" in job.json()["detail"]
 
@@ -121,8 +125,7 @@ def test_upload_signature_is_checked(client: TestClient, alice: dict) -> None:
 
 def test_upload_over_the_size_cap_is_refused(client: TestClient, alice: dict, settings) -> None:
     body = create(client, alice)
-    response = upload(client, body["bundle_upload_url"],
-                      b"x" * (settings.max_bundle_bytes + 1))
+    response = upload(client, body["bundle_upload_url"], b"x" * (settings.max_bundle_bytes + 1))
     assert response.status_code == 400
     assert "larger" in response.json()["detail"]
 
@@ -137,8 +140,9 @@ def test_bundle_completion_without_upload_is_a_conflict(client: TestClient, alic
 def test_patch_edits_validates_and_keeps_image(client: TestClient, alice: dict) -> None:
     function = create_ready_function(client, alice)
     url = f"{FUNCTIONS}/{function['id']}"
-    patched = client.patch(url, json={"cpus": 2, "memory": 4096, "environment": {"A": "B"}},
-                           headers=alice)
+    patched = client.patch(
+        url, json={"cpus": 2, "memory": 4096, "environment": {"A": "B"}}, headers=alice
+    )
     assert patched.status_code == 200, patched.text
     assert (patched.json()["cpus"], patched.json()["memory"]) == (2, 4096)
     assert patched.json()["environment"] == {"A": "B"}
@@ -150,7 +154,9 @@ def test_patch_edits_validates_and_keeps_image(client: TestClient, alice: dict) 
 def test_start_stop_enable_disable(client: TestClient, alice: dict) -> None:
     function = create_ready_function(client, alice)
     url = f"{FUNCTIONS}/{function['id']}"
-    assert client.patch(url, json={"status": "stopped"}, headers=alice).json()["status"] == "stopped"
+    assert (
+        client.patch(url, json={"status": "stopped"}, headers=alice).json()["status"] == "stopped"
+    )
     assert client.patch(url, json={"status": "ready"}, headers=alice).json()["status"] == "ready"
     assert client.patch(url, json={"enabled": False}, headers=alice).json()["enabled"] is False
     refused = client.post("/compute/v1/jobs", json={"function_id": function["id"]}, headers=alice)

@@ -29,7 +29,14 @@ TEXT = st.sampled_from(WORDS) | st.text(alphabet="aAb%_\\*?[]é", max_size=3)
 TAGS = ("a", "A", "b%", "x_y", "é", "", "[a]")
 FUNCTION_STATUSES = ("awaiting_bundle", "building", "build_failed", "ready", "stopped")
 JOB_STATUSES = (
-    "pending", "running", "cancel", "canceling", "success", "failure", "timeout", "canceled"
+    "pending",
+    "running",
+    "cancel",
+    "canceling",
+    "success",
+    "failure",
+    "timeout",
+    "canceled",
 )
 BASE = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 MOMENTS = tuple(
@@ -202,8 +209,9 @@ def filters(resource: str) -> st.SearchStrategy[list[dict[str, Any]]]:
 
 def sorts(resource: str) -> st.SearchStrategy[list[str] | None]:
     names = sorted(name for name, (_, sortable, _) in FIELDS[resource].items() if sortable)
-    key = st.builds(lambda name, minus: f"-{name}" if minus else name, st.sampled_from(names),
-                    st.booleans())
+    key = st.builds(
+        lambda name, minus: f"-{name}" if minus else name, st.sampled_from(names), st.booleans()
+    )
     return st.none() | st.lists(key, max_size=3)
 
 
@@ -323,7 +331,8 @@ def reference(
     sort: list[str] | None,
 ) -> list[str]:
     matches = [
-        row for row in rows
+        row
+        for row in rows
         if row["owner"] == owner and all(ref_match(resource, row, node) for node in nodes)
     ]
     return [row["id"] for row in ref_order(matches, ref_sort_keys(sort))]
@@ -420,6 +429,45 @@ def check(engine: sa.Engine, scenario: dict[str, Any]) -> None:
         assert [row["id"] for row in search.matching_rows(conn, bulk, owner)] == wanted
 
 
+@st.composite
+def pattern_scenarios(draw: st.DrawFn) -> dict[str, Any]:
+    """One pattern against strings made from it: the wildcard, escape and case rules, densely."""
+    resource = draw(st.sampled_from(["functions", "jobs"]))
+    rows = draw(data_sets(resource))
+    pattern = draw(st.text(alphabet="aAbB%_\\*?[]é", max_size=5))
+    plain = pattern.replace("\\", "")
+    variants = st.sampled_from(
+        [
+            pattern,
+            pattern.swapcase(),
+            plain,
+            plain.swapcase(),
+            plain + "z",
+            "z" + plain,
+            re.sub(r"[%_*?\[\]]", "x", pattern),
+            re.sub(r"[%_*?\[\]]", "", pattern) + "bb",
+        ]
+    ) | st.text(alphabet="aAbB%_\\*?[]é", max_size=4)
+    for row in rows:
+        if resource == "functions":
+            row["name"] = draw(variants)
+        else:
+            row["tags"] = draw(st.lists(variants, max_size=2))
+    op = draw(st.sampled_from(["prefix", "like", "ilike", "eq", "ne"]))
+    name = "name" if resource == "functions" else "tags"
+    return {
+        "resource": resource,
+        "rows": rows,
+        "owner": OWNERS[0],
+        "filter": [{"name": name, "op": op, "val": pattern}],
+        "sort": None,
+        "limit": None,
+        "page_size": None,
+        "status": None,
+        "function_id": None,
+    }
+
+
 HEALTH = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
 
 
@@ -437,4 +485,10 @@ def test_search_matches_reference(engine: sa.Engine, scenario: dict[str, Any]) -
 )
 @given(scenario=scenarios())
 def test_search_matches_reference_long(engine: sa.Engine, scenario: dict[str, Any]) -> None:
+    check(engine, scenario)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=HEALTH)
+@given(scenario=pattern_scenarios())
+def test_patterns_match_reference(engine: sa.Engine, scenario: dict[str, Any]) -> None:
     check(engine, scenario)

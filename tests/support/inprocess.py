@@ -36,8 +36,9 @@ FUNCTION = {"name": "add", "image": "python3.11:latest", "cpus": 1, "memory": 20
 
 
 def upload(client: TestClient, url: str, data: bytes) -> Any:
-    return client.put(url.removeprefix(ORIGIN), content=data,
-                      headers={"Content-Type": "application/octet-stream"})
+    return client.put(
+        url.removeprefix(ORIGIN), content=data, headers={"Content-Type": "application/octet-stream"}
+    )
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
@@ -60,8 +61,10 @@ def create_ready_function(
     body = created.json()
     assert upload(client, body["bundle_upload_url"], bundle or make_bundle()).status_code == 200
     function_id = body["function"]["id"]
-    assert client.post(f"/compute/v1/functions/{function_id}/bundle",
-                       headers=headers).status_code == 200
+    assert (
+        client.post(f"/compute/v1/functions/{function_id}/bundle", headers=headers).status_code
+        == 200
+    )
 
     def built() -> dict[str, Any] | None:
         current = client.get(f"/compute/v1/functions/{function_id}", headers=headers).json()

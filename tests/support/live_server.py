@@ -104,7 +104,7 @@ class LiveServer:
         if org is not None:
             payload["org"] = org
         payload.update(claims)
-        return make_token(payload, self.token_secret)
+        return str(make_token(payload, self.token_secret))
 
     # -- lifecycle -------------------------------------------------------------------------------
 

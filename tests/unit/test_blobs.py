@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+
 from batch_compute_mock.blobs.files import (
     BlobStore,
     build_log_key,

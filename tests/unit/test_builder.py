@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+
 from batch_compute_mock.builder.build import build_function, gzip_log
 from batch_compute_mock.builder.bundle import (
     BundleError,

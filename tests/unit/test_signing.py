@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+
 from batch_compute_mock.service.errors import Forbidden
 from batch_compute_mock.signing import UrlSigner
 

@@ -1,10 +1,10 @@
 """Where each kind of file lives under the data dir, and the pre-signed URLs that reach them.
 
-    bundles/{function_id}.zip        the uploaded code bundle, as received
-    build-logs/{function_id}.log     the build log, gzip-compressed as it is served
-    built/{function_id}/             the unpacked bundle the workers import from
-    job-logs/{job_id}.ndjson         a job's stdout/stderr, one JSON object per line
-    results/{sha256(blob id)}        a job's result bytes (attributes are in the database)
+bundles/{function_id}.zip        the uploaded code bundle, as received
+build-logs/{function_id}.log     the build log, gzip-compressed as it is served
+built/{function_id}/             the unpacked bundle the workers import from
+job-logs/{job_id}.ndjson         a job's stdout/stderr, one JSON object per line
+results/{sha256(blob id)}        a job's result bytes (attributes are in the database)
 """
 
 from __future__ import annotations

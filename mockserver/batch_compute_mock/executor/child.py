@@ -1,98 +1,188 @@
-"""The job process: forked from a warm worker, runs one job, reports, and exits.
+"""The executor process: a warm process that runs the jobs of one function, in turn, in-process.
 
-Runs entirely between ``os.fork()`` and ``os._exit()``; it never returns into the worker loop.
-Order of work: join its own process group; die with the worker (``PR_SET_PDEATHSIG``); point fds
-1 and 2 at the job's log pipe (so ``print``, ``os.write(1, ...)``, C extensions and
-subprocesses are all captured); apply rlimits; ``chdir`` into the scratch dir; lay the job's
-environment over the inherited one; put the bundle root first on ``sys.path``; import
-``__dlentrypoint__`` and call ``main(*args, **kwargs)``; write the result bytes to
-``result_path`` (via a temporary file and a rename); send a JSON report down the report pipe.
+Forked from the supervisor (``worker``) for one key (function, bundle, entrypoint mtime,
+memory). At start it leads its own process group, dies with the supervisor
+(``PR_SET_PDEATHSIG``), becomes a child subreaper (so orphaned descendants of a job stay its
+children and are noticed), points fds 1 and 2 at the log pipe the supervisor reads (so
+``print``, ``os.write(1, ...)``, C extensions and subprocesses are all captured), applies the
+rlimits (``limits``; ``RLIMIT_AS`` from the key's memory) and puts the bundle root first on
+``sys.path``.
 
-The report is ``{"ok": true, "result": bool, "attributes": {...}|null}`` or
-``{"ok": false, "exit_code": int, "reason": str}``. A job process that dies without one (crash,
-``os._exit``) is judged by its wait status in the worker.
+Then, per job frame read from the job pipe: reset the peak-RSS counter, lay the job's
+environment over the base one and ``chdir`` into the scratch dir, import ``__dlentrypoint__``
+(once; later jobs reuse the module, like any warm serverless runtime), call
+``main(*args, **kwargs)``, serialise the return value (``results``) and write the bytes to
+``result_path`` (temporary file + rename), flush stdout/stderr, restore the environment and
+cwd, and send one report frame:
+
+    {"ok": true, "result": bool, "attributes": {...}|null, ...}
+    {"ok": false, "exit_code": int, "reason": str, ...}
+    ... "cpu_ns": job CPU, "cpu_total_ns": lifetime CPU, "peak_bytes": job peak RSS,
+        "taint": null | why this process must not run another job
+
+A process is tainted when the job left processes or threads running or hit ``MemoryError``;
+the supervisor then kills its whole process group and forks a fresh executor for the next job.
+A job that kills the process (crash, ``os._exit``) is judged by the supervisor from the wait
+status. Because the report is written after stdout/stderr are flushed, every byte of the job's
+output is in the log pipe before the report arrives.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import importlib
-import json
 import os
+import resource
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from .limits import apply_job_limits
+from .procs import reap_orphans
+from .protocol import FrameDecoder, encode_frame
 from .results import ResultError, serialize_return
 
-__all__ = ["ENTRYPOINT_MODULE", "run_job_process"]
+__all__ = ["ENTRYPOINT_MODULE", "Executor", "executor_main"]
 
 ENTRYPOINT_MODULE = "__dlentrypoint__"
 _PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
 _SETUP_FAILED = 70  # EX_SOFTWARE
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def run_job_process(
-    job: dict[str, Any],
+def executor_main(
     *,
-    log_fd: int,
+    job_fd: int,
     report_fd: int,
+    log_fd: int,
     close_fds: Sequence[int],
-    worker_pid: int,
+    supervisor_pid: int,
+    bundle_dir: str,
+    memory_mib: int,
     limits: dict[str, Any],
 ) -> NoReturn:
+    """Body of the forked executor process; never returns."""
     code = _SETUP_FAILED
-    report: dict[str, Any] = {"ok": False, "exit_code": code, "reason": "Worker setup failed"}
     try:
-        _enter(job, log_fd=log_fd, close_fds=close_fds, worker_pid=worker_pid, limits=limits)
-        report = _call(job, os.getpid())
-        code = 0 if report["ok"] else int(report["exit_code"])
-    except BaseException as exc:  # our own setup failed: say so rather than die silently
-        report = {"ok": False, "exit_code": code, "reason": f"Worker setup failed: {exc!r}"}
+        _enter(log_fd, close_fds, supervisor_pid, bundle_dir, memory_mib, limits)
+        Executor(job_fd, report_fd, memory_mib).serve()
+        code = 0
+    except BaseException:
+        traceback.print_exc()
     finally:
-        _finish(report_fd, report)
         os._exit(code)
 
 
 def _enter(
-    job: dict[str, Any],
-    *,
     log_fd: int,
     close_fds: Sequence[int],
-    worker_pid: int,
+    supervisor_pid: int,
+    bundle_dir: str,
+    memory_mib: int,
     limits: dict[str, Any],
 ) -> None:
-    try:
+    with contextlib.suppress(OSError):  # the supervisor's setpgid may win the race: same result
         os.setpgid(0, 0)
-    except OSError:
-        pass  # the worker's setpgid won the race: same result
-    _libc.prctl(_PR_SET_PDEATHSIG, 9, 0, 0, 0)  # SIGKILL when the worker dies
-    if os.getppid() != worker_pid:
+    _libc.prctl(_PR_SET_PDEATHSIG, 9, 0, 0, 0)  # SIGKILL when the supervisor dies
+    if os.getppid() != supervisor_pid:
         os._exit(_SETUP_FAILED)
+    _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     for fd in close_fds:
         os.close(fd)
     os.dup2(log_fd, 1)
     os.dup2(log_fd, 2)
     os.close(log_fd)
     apply_job_limits(
-        memory_mib=job["memory_mib"],
+        memory_mib=memory_mib,
         headroom_mib=limits["memory_headroom_mib"],
         fsize_cap_bytes=limits["fsize_cap_bytes"],
         nproc_limit=limits["nproc_limit"],
     )
-    work_dir = job["work_dir"]
-    os.chdir(work_dir)
-    environment = dict(job["environment"])
-    environment.setdefault("TMPDIR", work_dir)
-    os.environ.update(environment)
-    bundle = job["bundle_dir"]
-    sys.path.insert(0, bundle)
-    sys.argv = [os.path.join(bundle, ENTRYPOINT_MODULE + ".py")]
+    sys.path.insert(0, bundle_dir)
+    sys.argv = [os.path.join(bundle_dir, ENTRYPOINT_MODULE + ".py")]
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(line_buffering=True)  # lines reach the log while the job runs
+
+
+class Executor:
+    """The job loop of the executor process."""
+
+    def __init__(self, job_fd: int, report_fd: int, memory_mib: int) -> None:
+        self.job_fd = job_fd
+        self.report_fd = report_fd
+        self.memory_mib = memory_mib
+        self.decoder = FrameDecoder()
+        self.inbox: list[dict[str, Any]] = []
+        self.base_env = dict(os.environ)
+        self.base_threads = threading.active_count()
+        self.children_path = f"/proc/self/task/{threading.get_native_id()}/children"
+        try:
+            self.clear_refs: int | None = os.open("/proc/self/clear_refs", os.O_WRONLY)
+        except OSError:
+            self.clear_refs = None
+        self.pid = os.getpid()
+
+    def serve(self) -> None:
+        while True:
+            while not self.inbox:
+                data = os.read(self.job_fd, 1 << 16)
+                if not data:
+                    return  # the supervisor closed the job pipe: retire
+                self.inbox.extend(self.decoder.feed(data))
+            report = self.run(self.inbox.pop(0))
+            _write_all(self.report_fd, encode_frame(report))
+
+    def run(self, job: dict[str, Any]) -> dict[str, Any]:
+        cpu_before = _cpu_ns()
+        if self.clear_refs is not None:
+            try:
+                os.write(self.clear_refs, b"5")  # reset VmHWM: the peak is this job's
+            except OSError:
+                self.clear_refs = None
+        environment = dict(job["environment"])
+        environment.setdefault("TMPDIR", job["work_dir"])
+        try:
+            os.environ.update(environment)
+            os.chdir(job["work_dir"])
+            report = _call(job, self.pid)
+        except OSError as exc:  # the scratch dir vanished, or similar
+            report = {"ok": False, "exit_code": 1, "reason": f"Job setup failed: {exc}"}
+        finally:
+            _flush()
+            self._restore()
+        report["taint"] = report.pop("memory_error", None) or self._leftovers()
+        cpu_after = _cpu_ns()
+        report["cpu_ns"] = cpu_after - cpu_before
+        report["cpu_total_ns"] = cpu_after
+        report["peak_bytes"] = _peak_bytes()
+        return report
+
+    def _restore(self) -> None:
+        os.chdir("/")
+        if os.environ != self.base_env:
+            for name in [n for n in os.environ if n not in self.base_env]:
+                del os.environ[name]
+            for name, value in self.base_env.items():
+                if os.environ.get(name) != value:
+                    os.environ[name] = value
+
+    def _leftovers(self) -> str | None:
+        """Why this process must not run another job, if the job left something behind."""
+        reap_orphans()
+        try:
+            with open(self.children_path, "rb") as handle:
+                children = handle.read().split()
+        except OSError:
+            children = []
+        if children:
+            return f"the job left {len(children)} process(es) running"
+        if threading.active_count() > self.base_threads:
+            return "the job left threads running"
+        return None
 
 
 def _call(job: dict[str, Any], my_pid: int) -> dict[str, Any]:
@@ -126,11 +216,9 @@ def _call(job: dict[str, Any], my_pid: int) -> dict[str, Any]:
         reason = f"Could not write the result: {_summary(exc)}"
         print(reason, file=sys.stderr)
         return {"ok": False, "exit_code": 1, "reason": reason}
-    return {
-        "ok": True,
-        "result": serialized.data is not None,
-        "attributes": serialized.attributes,
-    }
+    finally:
+        value = None  # drop the return value before the next job
+    return {"ok": True, "result": serialized.data is not None, "attributes": serialized.attributes}
 
 
 def _forked_by_job(my_pid: int, code: int) -> None:
@@ -151,16 +239,15 @@ def _system_exit(exc: SystemExit) -> dict[str, Any]:
 
 
 def _memory_error(exc: MemoryError, memory_mib: int) -> dict[str, Any]:
+    detail = str(exc)
     reason = (
-        f"MemoryError: {str(exc) + ': ' if str(exc) else ''}the job exceeded the function's "
+        f"MemoryError: {detail + ': ' if detail else ''}the job exceeded the function's "
         f"memory limit of {memory_mib} MiB"
     )
     traceback.clear_frames(exc.__traceback__)  # free what the job allocated before formatting
-    try:
+    with contextlib.suppress(MemoryError):
         _print_traceback(exc)
-    except MemoryError:
-        pass
-    return {"ok": False, "exit_code": 1, "reason": reason}
+    return {"ok": False, "exit_code": 1, "reason": reason, "memory_error": "MemoryError"}
 
 
 def _summary(exc: BaseException) -> str:
@@ -180,33 +267,36 @@ def _print_traceback(exc: BaseException) -> None:
 
 def _write_result(path: str, data: bytes) -> None:
     partial = path + ".partial"
-    try:
-        handle = open(partial, "wb")
-    except FileNotFoundError:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        handle = open(partial, "wb")
-    with handle:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(partial, "wb") as handle:
         handle.write(data)
     os.replace(partial, path)
 
 
 def _flush() -> None:
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(Exception):
             stream.flush()
-        except Exception:
-            pass
 
 
-def _finish(report_fd: int, report: dict[str, Any]) -> None:
-    _flush()
+def _cpu_ns() -> int:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    waited = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return int((own.ru_utime + own.ru_stime + waited.ru_utime + waited.ru_stime) * 1e9)
+
+
+def _peak_bytes() -> int:
     try:
-        data = json.dumps(report).encode()
-    except (TypeError, ValueError) as exc:
-        data = json.dumps({"ok": False, "exit_code": 1, "reason": f"Bad report: {exc}"}).encode()
-    view = memoryview(data)
-    try:
-        while view:
-            view = view[os.write(report_fd, view) :]
+        with open("/proc/self/status", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) * 1024
     except OSError:
         pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]

@@ -66,7 +66,7 @@ def nproc_backstop(nproc_cap: int) -> int | None:
 
 
 def _lower(kind: int, value: int) -> None:
-    soft, hard = resource.getrlimit(kind)
+    _soft, hard = resource.getrlimit(kind)
     if hard != resource.RLIM_INFINITY:
         value = min(value, hard)
     resource.setrlimit(kind, (value, value))

@@ -79,14 +79,23 @@ class LogWriter:
             return
         lines = (self._pending + data).split(b"\n") if self._pending else data.split(b"\n")
         self._pending = lines.pop()
-        while len(self._pending) > self._max_line:
-            cut = self._max_line
-            while cut > 1 and (self._pending[cut] & 0xC0) == 0x80:  # keep UTF-8 sequences whole
-                cut -= 1
-            lines.append(self._pending[:cut])
-            self._pending = self._pending[cut:]
+        if len(self._pending) > self._max_line:
+            *pieces, self._pending = self._split(self._pending)
+            lines.extend(pieces)
         if lines:
             self._write(lines)
+
+    def _split(self, line: bytes) -> list[bytes]:
+        """Pieces of at most ``max_line_bytes``, cut between UTF-8 sequences."""
+        pieces = []
+        while len(line) > self._max_line:
+            cut = self._max_line
+            while cut > 1 and (line[cut] & 0xC0) == 0x80:
+                cut -= 1
+            pieces.append(line[:cut])
+            line = line[cut:]
+        pieces.append(line)
+        return pieces
 
     def close(self) -> None:
         """Write the trailing partial line, if any, and close the file."""
@@ -102,6 +111,8 @@ class LogWriter:
         date = log_date(self._clock())
         out: list[bytes] = []
         size = self.bytes_written
+        if any(len(raw) > self._max_line for raw in lines):
+            lines = [piece for raw in lines for piece in self._split(raw)]
         for index, raw in enumerate(lines):
             text = raw[:-1] if raw.endswith(b"\r") else raw
             entry = _entry(date, text.decode("utf-8", "replace"))

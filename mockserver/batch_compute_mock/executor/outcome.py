@@ -68,7 +68,9 @@ class JobOutcome:
     ``result_written`` says the result bytes are at the spec's ``result_path``; then
     ``result_attributes`` holds ``description``, ``expires`` (stored form), ``extra_properties``
     (dict), ``geometry`` (GeoJSON dict) and ``tags`` (list), unset ones ``None``/empty.
-    ``worker_pid`` is the warm worker that forked the job process ``job_pid``.
+    ``worker_pid`` is the warm executor process that ran the job (it runs the next job of the
+    same function too, unless this job was stopped, crashed it or left something running);
+    ``supervisor_pid`` is the worker process supervising it.
     ``stop_reason`` tells a deliberate kill (see ``StopReason``) from a job that ended by itself.
     """
 
@@ -84,8 +86,8 @@ class JobOutcome:
     result_attributes: dict[str, Any] | None = None
     start_time: float | None = None
     end_time: float = 0.0
-    job_pid: int | None = None
     worker_pid: int | None = None
+    supervisor_pid: int | None = None
     log_truncated: bool = False
     stop_reason: StopReason | None = attrs.field(
         default=None, converter=attrs.converters.optional(StopReason)

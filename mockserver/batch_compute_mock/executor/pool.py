@@ -27,6 +27,7 @@ The executor never touches the database: the scheduler records the returned outc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -94,6 +95,7 @@ class _WorkerHandle:
         "dispatched_at",
         "future",
         "job_id",
+        "key",
         "lost_reason",
         "pid",
         "pool",
@@ -108,6 +110,7 @@ class _WorkerHandle:
         self.pid = process.pid
         self.transport: asyncio.Transport | None = None
         self.job_id: str | None = None
+        self.key: tuple[str, str, int] | None = None  # the function its executor is warm for
         self.future: asyncio.Future[dict[str, Any]] | None = None
         self.dispatched_at = 0.0
         self.timeout_s = 0.0
@@ -119,10 +122,8 @@ class _WorkerHandle:
             self.transport.write(encode_frame(message))
 
     def kill(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             os.killpg(self.pid, signal.SIGKILL)
-        except OSError:
-            pass
         if self.transport is not None:
             self.transport.close()
 
@@ -207,7 +208,7 @@ class WorkerPool:
         if self._closed:
             return _not_started(spec.job_id, StopReason.SHUTDOWN)
         try:
-            worker = await self._acquire(spec.job_id)
+            worker = await self._acquire(spec)
         except OSError as exc:
             return _not_started(spec.job_id, StopReason.WORKER_LOST, f"{exc}")
         if isinstance(worker, StopReason):
@@ -215,6 +216,7 @@ class WorkerPool:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[dict[str, Any]] = loop.create_future()
         worker.job_id, worker.future = spec.job_id, future
+        worker.key = _key(spec)
         worker.dispatched_at, worker.timeout_s = time.time(), float(spec.timeout_s)
         self._running[spec.job_id] = worker
         worker.transport.write(frame)  # type: ignore[union-attr]
@@ -285,9 +287,16 @@ class WorkerPool:
         )
 
     # Worker bookkeeping -------------------------------------------------------------------
-    async def _acquire(self, job_id: str) -> _WorkerHandle | StopReason:
+    async def _acquire(self, spec: JobSpec) -> _WorkerHandle | StopReason:
+        """An idle worker warm for this function, else any idle one (it re-forks its executor,
+        a few ms), else a new worker when below ``max_workers``, else the next one released."""
         if self._idle:
-            return self._idle.pop()
+            key = _key(spec)
+            for index in range(len(self._idle) - 1, -1, -1):
+                if self._idle[index].key == key:
+                    return self._idle.pop(index)
+            return self._idle.pop(0)
+        job_id = spec.job_id
         waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
         self._queued[job_id] = waiter
@@ -424,6 +433,10 @@ _REASONS = {
 }
 
 
+def _key(spec: JobSpec) -> tuple[str, str, int]:
+    return (spec.function_id, str(spec.bundle_dir), int(spec.memory_mib))
+
+
 def _stored(epoch: float) -> str:
     return format_timestamp(parse_timestamp(epoch))
 
@@ -463,6 +476,6 @@ def _lost_message(job_id: str, reason: StopReason, worker: _WorkerHandle) -> dic
         "statistics": None,
         "start_time": worker.dispatched_at,
         "end_time": now,
-        "worker_pid": worker.pid,
+        "supervisor_pid": worker.pid,
         "stop_reason": reason,
     }

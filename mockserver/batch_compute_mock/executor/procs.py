@@ -9,6 +9,7 @@ fork-bomb watchdog (RLIMIT_NPROC is not enforced for root, see ``limits``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 
@@ -31,10 +32,8 @@ def kill_group(leader: int, signum: int = signal.SIGKILL) -> None:
 
     Only for a leader that is not reaped yet, so its pid cannot have been reused.
     """
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(leader, signum)
-    except ProcessLookupError:
-        pass
     signal_group(leader, signum)
 
 

@@ -83,9 +83,7 @@ def value_bytes(value: Any) -> bytes:
         try:
             data = serialize()
         except Exception as exc:
-            raise ResultError(
-                f"Result serialize() failed: {type(exc).__name__}: {exc}"
-            ) from None
+            raise ResultError(f"Result serialize() failed: {type(exc).__name__}: {exc}") from None
         if isinstance(data, bytes | bytearray | memoryview):
             return bytes(data)
         if isinstance(data, str):
@@ -113,7 +111,9 @@ def _description(value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ResultError(f"Invalid result description: expected a string, got {type(value).__name__}")
+        raise ResultError(
+            f"Invalid result description: expected a string, got {type(value).__name__}"
+        )
     if len(value) > MAX_DESCRIPTION_CHARS:
         raise ResultError(
             f"Invalid result description: {len(value):,} characters, at most "
@@ -171,7 +171,9 @@ def _tags(value: Any) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
-        raise ResultError(f"Invalid result tags: expected a list of strings, got {type(value).__name__}")
+        raise ResultError(
+            f"Invalid result tags: expected a list of strings, got {type(value).__name__}"
+        )
     items = sorted(value) if isinstance(value, set | frozenset) else list(value)
     for tag in items:
         if not isinstance(tag, str):
@@ -274,7 +276,8 @@ def parse_wkt(text: str) -> dict[str, Any]:
     while position < len(stripped):
         match = _TOKEN.match(stripped, position)
         if match is None or match.end() == position:
-            raise ResultError(f"Invalid result geometry: cannot parse WKT near {stripped[position:position + 20]!r}")
+            near = stripped[position : position + 20]
+            raise ResultError(f"Invalid result geometry: cannot parse WKT near {near!r}")
         word, number, punct = match.groups()
         tokens.append(("w", word.upper()) if word else ("n", number) if number else ("p", punct))
         position = match.end()

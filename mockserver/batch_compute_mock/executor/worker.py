@@ -1,34 +1,34 @@
-"""The warm worker process: waits for jobs and runs each in a fresh forked job process.
+"""The worker: a supervisor process that runs jobs on a warm executor process it forks.
 
 Started by the pool (``python -P -c ... <config-json>``) in a new session, with the server's
 environment minus secrets and one end of a socketpair as its control channel (``protocol``).
-It imports everything a job process needs once, then serves jobs one at a time:
+It imports everything once, then serves "run" messages one at a time:
 
-1. create the scratch dir, a log pipe and a report pipe;
-2. ``fork()``; the child becomes the job process (``child.run_job_process``), leading its own
-   process group;
-3. supervise it in a ``poll`` loop over the log pipe (written to the ndjson log as it arrives,
-   see ``logs``), the report pipe, a pidfd for the job process, and the control socket
-   (``cancel``/``shutdown``), waking for the deadline and the fork-bomb watchdog;
-4. when the job process exits: SIGKILL whatever is left of its group, reap it (``wait4`` gives
-   its CPU time and peak RSS), drain the pipes, remove the scratch dir, send one ``done``
-   message.
+1. Make sure an executor process (``child``) is alive for the job's key - function id, bundle
+   dir, the entrypoint's mtime and the memory limit - reusing the current one when the key
+   matches, otherwise killing it and forking a new one (a fork of this already-initialised
+   process: a few ms, versus ~100 ms for a new interpreter).
+2. Send the job down the executor's job pipe and supervise in a ``poll`` loop over the log pipe
+   (the executor's fds 1 and 2; written to the job's ndjson log as it arrives, see ``logs``),
+   the report pipe, a pidfd of the executor and the control socket (``cancel``/``shutdown``),
+   waking for the deadline and for the fork-bomb watchdog, which counts the executor's process
+   group in /proc every ``watchdog_interval_s``.
+3. End: on the report, drain the log pipe (the executor flushed before reporting, so all of the
+   job's output is there), close the log, send one "done" message. On a deliberate stop
+   (timeout, cancel, shutdown, fork bomb) kill the executor's process group - SIGTERM first when
+   ``term_grace_s`` > 0, then SIGKILL - so the job's subprocesses die with it. An executor that
+   died by itself (segfault, ``os._exit``, OOM kill) is judged from its wait status.
 
-Forking per job keeps warm-start speed (no interpreter start, imports already done) while
-every job gets a fresh process: no state leaks between jobs, the environment, rlimits, cwd and
-fds are set without being restored, per-job statistics come straight from ``wait4``, and a job
-that crashes, times out or is killed takes nothing else down - the worker survives and serves
-the next job. The worker is a child subreaper, so descendants orphaned by a job are reparented
-to it (not to PID 1) and reaped.
-
-A deliberate kill (timeout, cancel, shutdown, fork bomb) is decided before the signal is sent,
-and only if the job process has not already exited: a job that finished first keeps its real
-outcome. Timeouts and cancels send SIGTERM to the group first when ``term_grace_s`` > 0, then
-SIGKILL.
+An executor that was stopped, crashed, or reported itself tainted (see ``child``) is never
+reused; its whole process group is killed and the next job gets a fresh fork. The supervisor is a
+child subreaper and reaps whatever is reparented to it. A deliberate stop is decided before any
+signal is sent and only while no report has arrived and the executor is still alive, so a job
+that finished first keeps its real outcome.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import faulthandler
 import json
@@ -42,7 +42,7 @@ import time
 from typing import Any
 
 from ..timestamps import format_timestamp, parse_timestamp
-from .child import run_job_process
+from .child import ENTRYPOINT_MODULE, executor_main
 from .limits import MIB, nproc_backstop
 from .logs import LogWriter
 from .outcome import (
@@ -52,10 +52,10 @@ from .outcome import (
     job_statistics,
     signal_exit_code,
 )
-from .procs import count_group, kill_group, reap_orphans, signal_group
+from .procs import count_group, kill_group, reap_orphans
 from .protocol import FrameDecoder, encode_frame, recv_frames
 
-__all__ = ["Worker", "main"]
+__all__ = ["Supervisor", "main"]
 
 _PR_SET_CHILD_SUBREAPER = 36
 _M_ARENA_MAX = -8
@@ -68,30 +68,68 @@ def main(argv: list[str] | None = None) -> None:
     config = json.loads(argv[1])
     sock = socket.socket(fileno=int(config["fd"]))
     _prepare_process(config)
-    Worker(sock, config).serve()
+    Supervisor(sock, config).serve()
 
 
 def _prepare_process(config: dict[str, Any]) -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    try:  # few malloc arenas: each reserves 64 MiB of address space, which RLIMIT_AS counts
+    # Few malloc arenas: each reserves 64 MiB of address space, which RLIMIT_AS counts.
+    with contextlib.suppress(AttributeError):
         libc.mallopt(_M_ARENA_MAX, 2)
-    except AttributeError:
-        pass
     faulthandler.enable()  # a segfaulting job dumps its Python stack into its own log
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C on the server is the pool's business
     for name in config.get("preload", ()):
         __import__(name)
 
 
-class Worker:
-    """The worker's serve loop and the supervision of one job process at a time."""
+class _ExecutorProcess:
+    """The supervisor's handle on its current executor process."""
+
+    def __init__(self, pid: int, key: tuple[Any, ...], job_w: int, report_r: int, log_r: int):
+        self.pid = pid
+        self.key = key
+        self.job_w = job_w
+        self.report_r = report_r
+        self.log_r = log_r
+        self.pidfd = os.pidfd_open(pid)
+        self.cpu_base_ns = 0  # lifetime CPU when the current job started
+        self.decoder = FrameDecoder()
+        self.reaped: tuple[int, Any] | None = None  # (wait status, rusage) once reaped
+
+    def alive(self) -> bool:
+        return self.reaped is None and not _readable(self.pidfd)
+
+    def reap(self) -> tuple[int, Any]:
+        """Kill the group (stragglers of a crashed job too, while the unreaped leader keeps the
+        group id from being reused), then wait for the leader: (wait status, rusage)."""
+        if self.reaped is None:
+            kill_group(self.pid)
+            _, status, usage = os.wait4(self.pid, 0)
+            self.reaped = (status, usage)
+        return self.reaped
+
+    def kill(self) -> None:
+        if self.reaped is None:
+            kill_group(self.pid)
+
+    def close(self) -> None:
+        """Kill the whole group (subprocesses of the job die too), reap, release the fds."""
+        self.reap()
+        for fd in (self.job_w, self.report_r, self.log_r, self.pidfd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+class Supervisor:
+    """The serve loop and the supervision of one job at a time."""
 
     def __init__(self, sock: socket.socket, config: dict[str, Any]) -> None:
         self.sock = sock
         self.decoder = FrameDecoder()
         self.inbox: list[dict[str, Any]] = []
         self.exiting = False
+        self.executor: _ExecutorProcess | None = None
         self.log_cap = int(config["log_cap_bytes"])
         self.term_grace = float(config["term_grace_s"])
         self.watch_interval = float(config["watchdog_interval_s"])
@@ -104,20 +142,23 @@ class Worker:
 
     # Serve loop -------------------------------------------------------------------------
     def serve(self) -> None:
-        while not self.exiting:
-            message = self._next_message()
-            if message is None:
-                return
-            op = message.get("op")
-            if op == "run":
-                outcome = self.run(message["job"])
-                try:
-                    self.sock.sendall(encode_frame(outcome))
-                except OSError:
-                    return  # the pool is gone
-            elif op in ("exit", "shutdown"):
-                return
-            # a "cancel" for a job that already ended is ignored: it keeps its outcome
+        try:
+            while not self.exiting:
+                message = self._next_message()
+                if message is None:
+                    return
+                op = message.get("op")
+                if op == "run":
+                    outcome = self.run(message["job"])
+                    try:
+                        self.sock.sendall(encode_frame(outcome))
+                    except OSError:
+                        return  # the pool is gone
+                elif op in ("exit", "shutdown"):
+                    return
+                # a "cancel" for a job that already ended is ignored: it keeps its outcome
+        finally:
+            self._retire()
 
     def _next_message(self) -> dict[str, Any] | None:
         while not self.inbox:
@@ -127,103 +168,86 @@ class Worker:
             self.inbox.extend(messages)
         return self.inbox.pop(0)
 
-    # One job ----------------------------------------------------------------------------
-    def run(self, job: dict[str, Any]) -> dict[str, Any]:
-        reap_orphans()
-        os.makedirs(job["work_dir"], exist_ok=True)
-        log_r, log_w = os.pipe()
+    # Executor lifecycle -----------------------------------------------------------------
+    def _executor_for(self, job: dict[str, Any]) -> _ExecutorProcess:
+        try:
+            mtime = os.stat(os.path.join(job["bundle_dir"], ENTRYPOINT_MODULE + ".py")).st_mtime_ns
+        except OSError:
+            mtime = None
+        key = (job["function_id"], job["bundle_dir"], mtime, int(job["memory_mib"]))
+        current = self.executor
+        if current is not None and current.key == key and current.alive():
+            return current
+        self._retire()
+        self.executor = self._fork(job, key)
+        return self.executor
+
+    def _fork(self, job: dict[str, Any], key: tuple[Any, ...]) -> _ExecutorProcess:
+        job_r, job_w = os.pipe()
         report_r, report_w = os.pipe()
-        started = time.time()
+        log_r, log_w = os.pipe()
         pid = os.fork()
-        if pid == 0:  # the job process; never returns
-            run_job_process(
-                job,
-                log_fd=log_w,
+        if pid == 0:  # the executor process; never returns
+            executor_main(
+                job_fd=job_r,
                 report_fd=report_w,
-                close_fds=(log_r, report_r, self.sock.fileno()),
-                worker_pid=os.getppid(),
+                log_fd=log_w,
+                close_fds=(job_w, report_r, log_r, self.sock.fileno()),
+                supervisor_pid=os.getppid(),
+                bundle_dir=job["bundle_dir"],
+                memory_mib=int(job["memory_mib"]),
                 limits=self.limits,
             )
-        try:
+        with contextlib.suppress(OSError):  # the child may get there first: same result
             os.setpgid(pid, pid)
-        except OSError:
-            pass  # the child got there first (or already exited)
-        os.close(log_w)
-        os.close(report_w)
+        for fd in (job_r, report_w, log_w):
+            os.close(fd)
+        return _ExecutorProcess(pid, key, job_w, report_r, log_r)
+
+    def _retire(self) -> None:
+        if self.executor is not None:
+            self.executor.close()
+            self.executor = None
+        reap_orphans()
+
+    # One job ----------------------------------------------------------------------------
+    def run(self, job: dict[str, Any]) -> dict[str, Any]:
+        os.makedirs(job["work_dir"], exist_ok=True)
         try:
-            return self._supervise(job, pid, started, log_r, report_r)
+            return self._run(job)
         finally:
-            os.close(log_r)
-            os.close(report_r)
             shutil.rmtree(job["work_dir"], ignore_errors=True)
 
-    def _supervise(
-        self, job: dict[str, Any], pid: int, started: float, log_r: int, report_r: int
-    ) -> dict[str, Any]:
+    def _run(self, job: dict[str, Any]) -> dict[str, Any]:
+        executor = self._executor_for(job)
+        _drain(executor.log_r, lambda data: None)  # stray output between jobs is nobody's
         log = LogWriter(job["log_path"], self.log_cap)
-        report = bytearray()
-        pidfd = os.pidfd_open(pid)
-        ctl = self.sock.fileno()
-        poller = select.poll()
-        for fd in (log_r, report_r, pidfd, ctl):
-            poller.register(fd, select.POLLIN)
-        begun = time.monotonic()
-        deadline = begun + float(job["timeout_s"])
-        next_watch = begun + self.watch_interval
-        hard_kill_at: float | None = None
-        stop: StopReason | None = None
+        started = time.time()
+        with contextlib.suppress(BrokenPipeError):  # died while idle: the loop judges it
+            _write_all(executor.job_w, encode_frame(job))
         try:
-            while True:
-                now = time.monotonic()
-                wake = min(deadline, next_watch) if stop is None else now + 1.0
-                if hard_kill_at is not None:
-                    wake = min(wake, hard_kill_at)
-                events = poller.poll(max(0.0, wake - now) * 1000 + 1)
-                ready = {fd for fd, _ in events}
-                if pidfd in ready:
-                    break
-                if log_r in ready and not self._pump(log_r, log.feed):
-                    poller.unregister(log_r)
-                if report_r in ready and not self._pump(report_r, report.extend):
-                    poller.unregister(report_r)
-                if ctl in ready:
-                    request = self._control(job["job_id"], poller, ctl)
-                    if request is not None and stop is None:
-                        if _exited(pidfd):
-                            break
-                        stop = request
-                        hard_kill_at = self._stop(pid, request)
-                now = time.monotonic()
-                if hard_kill_at is not None and now >= hard_kill_at:
-                    kill_group(pid)
-                    hard_kill_at = None
-                if stop is None and now >= deadline:
-                    if _exited(pidfd):
-                        break
-                    stop = StopReason.TIMEOUT
-                    hard_kill_at = self._stop(pid, stop)
-                if stop is None and now >= next_watch:
-                    next_watch = now + self.watch_interval
-                    if count_group(pid, self.nproc_cap) > self.nproc_cap:
-                        stop = StopReason.FORK_BOMB
-                        kill_group(pid)
-            signal_group(pid, signal.SIGKILL)  # stragglers; the leader is not reaped yet
-            _, status, usage = os.wait4(pid, 0)
-            ended = time.time()
-            _drain(log_r, log.feed)
-            _drain(report_r, report.extend)
+            report, stop = self._supervise(job, executor, log)
         finally:
-            os.close(pidfd)
+            _drain(executor.log_r, log.feed)
             log.close()
-        reap_orphans()
-        outcome = self._judge(job, status, bytes(report), stop)
+        ended = time.time()
+        if report is None or stop is not None or report.get("taint"):
+            self._retire_after_job(executor)
+        outcome = self._judge(job, executor, report, stop)
         if outcome["status"] != OutcomeStatus.SUCCESS or not outcome["result_written"]:
             _remove(job["result_path"])
-        limit = int(job["memory_mib"]) * MIB
+        if report is not None and stop is None:
+            cpu_ns, peak = int(report["cpu_ns"]), int(report["peak_bytes"])
+            executor.cpu_base_ns = int(report["cpu_total_ns"])
+        else:
+            _, usage = executor.reap()
+            total = int((usage.ru_utime + usage.ru_stime) * 1e9)
+            cpu_ns, peak = max(0, total - executor.cpu_base_ns), usage.ru_maxrss * 1024
         outcome.update(
+            op="done",
             job_id=job["job_id"],
-            job_pid=pid,
-            worker_pid=os.getpid(),
+            worker_pid=executor.pid,
+            supervisor_pid=os.getpid(),
             start_time=started,
             end_time=ended,
             started_at=_stored(started),
@@ -232,21 +256,85 @@ class Worker:
             log_truncated=log.truncated,
             stop_reason=stop,
             statistics=job_statistics(
-                cpu_ns=int((usage.ru_utime + usage.ru_stime) * 1e9),
+                cpu_ns=cpu_ns,
                 wall_s=ended - started,
-                peak_bytes=usage.ru_maxrss * 1024,
-                limit_bytes=limit,
+                peak_bytes=peak,
+                limit_bytes=int(job["memory_mib"]) * MIB,
             ),
         )
-        outcome["op"] = "done"
         return outcome
 
-    def _pump(self, fd: int, sink: Any) -> bool:
-        data = os.read(fd, _READ_SIZE)
+    def _retire_after_job(self, executor: _ExecutorProcess) -> None:
+        executor.close()
+        if self.executor is executor:
+            self.executor = None
+        reap_orphans()
+
+    def _supervise(
+        self, job: dict[str, Any], executor: _ExecutorProcess, log: LogWriter
+    ) -> tuple[dict[str, Any] | None, StopReason | None]:
+        """Wait for the report or the executor's death; carry out stops. (report, stop)."""
+        pid, pidfd, log_r, report_r = (
+            executor.pid,
+            executor.pidfd,
+            executor.log_r,
+            executor.report_r,
+        )
+        ctl = self.sock.fileno()
+        poller = select.poll()
+        for fd in (log_r, report_r, pidfd, ctl):
+            poller.register(fd, select.POLLIN)
+        now = begun = time.monotonic()
+        deadline = begun + float(job["timeout_s"])
+        next_watch = begun + self.watch_interval
+        hard_kill_at: float | None = None
+        stop: StopReason | None = None
+        while True:
+            wake = min(deadline, next_watch) if stop is None else now + 1.0
+            if hard_kill_at is not None:
+                wake = min(wake, hard_kill_at)
+            events = poller.poll(max(0.0, wake - now) * 1000 + 1)
+            ready = {fd for fd, _ in events}
+            if log_r in ready and not _pump(log_r, log.feed):
+                poller.unregister(log_r)
+            if report_r in ready and (report := self._read_report(executor, poller)):
+                return (None if stop else report), stop
+            if pidfd in ready:
+                executor.reap()
+                return None, stop
+            request = self._control(job["job_id"], poller, ctl) if ctl in ready else None
+            now = time.monotonic()
+            if hard_kill_at is not None and now >= hard_kill_at:
+                executor.kill()
+                hard_kill_at = None
+            if stop is None and now >= deadline:
+                request = StopReason.TIMEOUT
+            if stop is None and request is None and now >= next_watch:
+                next_watch = now + self.watch_interval
+                if count_group(pid, self.nproc_cap) > self.nproc_cap:
+                    request = StopReason.FORK_BOMB
+            if stop is None and request is not None:
+                # Finished first? Then the job keeps its real outcome.
+                if _readable(report_r) and (report := self._read_report(executor, poller)):
+                    return report, None
+                if _readable(pidfd):
+                    executor.reap()
+                    return None, None
+                stop = request
+                if request is StopReason.FORK_BOMB:
+                    executor.kill()
+                else:
+                    hard_kill_at = self._stop(executor)
+
+    def _read_report(
+        self, executor: _ExecutorProcess, poller: select.poll
+    ) -> dict[str, Any] | None:
+        data = os.read(executor.report_r, _READ_SIZE)
         if not data:
-            return False
-        sink(data)
-        return True
+            poller.unregister(executor.report_r)
+            return None
+        messages = executor.decoder.feed(data)
+        return messages[0] if messages else None
 
     def _control(self, job_id: str, poller: select.poll, ctl: int) -> StopReason | None:
         """Read control messages during a job; the stop they ask for, if any."""
@@ -267,73 +355,82 @@ class Worker:
                 self.inbox.append(message)
         return stop
 
-    def _stop(self, pid: int, reason: StopReason) -> float | None:
+    def _stop(self, executor: _ExecutorProcess) -> float | None:
         """Start a deliberate stop; when to follow up with SIGKILL (``None``: already sent)."""
         if self.term_grace > 0:
-            kill_group(pid, signal.SIGTERM)
+            kill_group(executor.pid, signal.SIGTERM)
             return time.monotonic() + self.term_grace
-        kill_group(pid)
+        executor.kill()
         return None
 
     def _judge(
-        self, job: dict[str, Any], status: int, raw_report: bytes, stop: StopReason | None
+        self,
+        job: dict[str, Any],
+        executor: _ExecutorProcess,
+        report: dict[str, Any] | None,
+        stop: StopReason | None,
     ) -> dict[str, Any]:
+        failed: dict[str, Any] = {
+            "status": OutcomeStatus.FAILURE,
+            "result_written": False,
+            "result_attributes": None,
+        }
+        if report is not None:
+            if report.get("ok"):
+                written = bool(report.get("result"))
+                return {
+                    "status": OutcomeStatus.SUCCESS,
+                    "exit_code": 0,
+                    "error_reason": None,
+                    "result_written": written,
+                    "result_attributes": report.get("attributes") if written else None,
+                }
+            return {
+                **failed,
+                "exit_code": int(report["exit_code"]),
+                "error_reason": report["reason"],
+            }
+        status, usage = executor.reap()
         exit_code = _exit_code(status)
-        base: dict[str, Any] = {"exit_code": exit_code, "result_written": False}
-        base["result_attributes"] = None
         if stop is StopReason.TIMEOUT:
             reason = f"Timed out after {float(job['timeout_s']):g} s"
-            return {**base, "status": OutcomeStatus.TIMEOUT, "error_reason": reason}
-        if stop is StopReason.CANCEL:
-            return {**base, "status": OutcomeStatus.CANCELED, "error_reason": "Canceled"}
-        if stop is StopReason.SHUTDOWN:
             return {
-                **base,
+                **failed,
+                "status": OutcomeStatus.TIMEOUT,
+                "exit_code": exit_code,
+                "error_reason": reason,
+            }
+        if stop in (StopReason.CANCEL, StopReason.SHUTDOWN):
+            reason = (
+                "Canceled"
+                if stop is StopReason.CANCEL
+                else ("Canceled: the server is shutting down")
+            )
+            return {
+                **failed,
                 "status": OutcomeStatus.CANCELED,
-                "error_reason": "Canceled: the server is shutting down",
+                "exit_code": exit_code,
+                "error_reason": reason,
             }
         if stop is StopReason.FORK_BOMB:
-            return {
-                **base,
-                "status": OutcomeStatus.FAILURE,
-                "error_reason": f"Fork bomb: the job ran more than {self.nproc_cap} processes "
-                "at once and was killed",
-            }
-        report = _parse_report(raw_report)
+            reason = (
+                f"Fork bomb: the job ran more than {self.nproc_cap} processes at once "
+                "and was killed"
+            )
+            return {**failed, "exit_code": exit_code, "error_reason": reason}
         if os.WIFSIGNALED(status):
             signum = os.WTERMSIG(status)
             reason = describe_signal(signum)
-            if signum in (signal.SIGKILL, signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS):
+            near_limit = usage.ru_maxrss * 1024 >= 0.9 * int(job["memory_mib"]) * MIB
+            if signum == signal.SIGKILL or near_limit:
                 reason += (
-                    f"; if it ran out of memory, note the function's memory limit of "
-                    f"{job['memory_mib']} MiB"
+                    f"; it may have run out of memory (the function's memory limit is "
+                    f"{job['memory_mib']} MiB)"
                 )
-            return {**base, "status": OutcomeStatus.FAILURE, "error_reason": reason}
-        if report is None:
-            if exit_code == 0:  # os._exit(0): the job ended cleanly without a return value
-                return {**base, "status": OutcomeStatus.SUCCESS, "error_reason": None}
-            return {
-                **base,
-                "status": OutcomeStatus.FAILURE,
-                "error_reason": f"Exited with code {exit_code}",
-            }
-        if report.get("ok"):
-            return {
-                **base,
-                "status": OutcomeStatus.SUCCESS,
-                "error_reason": None,
-                "result_written": bool(report.get("result")),
-                "result_attributes": report.get("attributes") if report.get("result") else None,
-            }
-        return {
-            **base,
-            "status": OutcomeStatus.FAILURE,
-            "error_reason": str(report.get("reason") or f"Exited with code {exit_code}"),
-        }
-
-
-def _exited(pidfd: int) -> bool:
-    return bool(select.select([pidfd], [], [], 0)[0])
+            return {**failed, "exit_code": exit_code, "error_reason": reason}
+        if exit_code == 0:  # os._exit(0): the job ended the process cleanly, returning nothing
+            return {**failed, "status": OutcomeStatus.SUCCESS, "exit_code": 0, "error_reason": None}
+        return {**failed, "exit_code": exit_code, "error_reason": f"Exited with code {exit_code}"}
 
 
 def _exit_code(status: int) -> int:
@@ -342,35 +439,40 @@ def _exit_code(status: int) -> int:
     return os.waitstatus_to_exitcode(status)
 
 
+def _readable(fd: int) -> bool:
+    return bool(select.select([fd], [], [], 0)[0])
+
+
+def _pump(fd: int, sink: Any) -> bool:
+    data = os.read(fd, _READ_SIZE)
+    if not data:
+        return False
+    sink(data)
+    return True
+
+
 def _drain(fd: int, sink: Any) -> None:
-    """Read what is left in a pipe without waiting for writers that may never close it."""
-    os.set_blocking(fd, False)
-    while True:
+    """Read what is in a pipe now, without waiting for writers that may never close it."""
+    while select.select([fd], [], [], 0)[0]:
         try:
             data = os.read(fd, _READ_SIZE)
-        except BlockingIOError:
+        except OSError:
             return
         if not data:
             return
         sink(data)
 
 
-def _parse_report(raw: bytes) -> dict[str, Any] | None:
-    if not raw:
-        return None
-    try:
-        report = json.loads(raw)
-    except ValueError:
-        return None
-    return report if isinstance(report, dict) else None
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _remove(path: str) -> None:
     for candidate in (path, path + ".partial"):
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(candidate)
-        except OSError:
-            pass
 
 
 def _stored(epoch: float) -> str:

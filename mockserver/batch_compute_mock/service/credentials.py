@@ -25,9 +25,11 @@ class CredentialService:
 
     def get(self, identity: Identity) -> dict[str, Any]:
         with self._db.read() as conn:
-            row = conn.execute(
-                sa.select(credentials).where(credentials.c.owner == identity.owner)
-            ).mappings().first()
+            row = (
+                conn.execute(sa.select(credentials).where(credentials.c.owner == identity.owner))
+                .mappings()
+                .first()
+            )
         return _describe(row)
 
     def set(self, identity: Identity, client_id: str, client_secret: str) -> dict[str, Any]:
@@ -41,9 +43,11 @@ class CredentialService:
                     modified_date=utc_now(),
                 )
             )
-            row = conn.execute(
-                sa.select(credentials).where(credentials.c.owner == identity.owner)
-            ).mappings().first()
+            row = (
+                conn.execute(sa.select(credentials).where(credentials.c.owner == identity.owner))
+                .mappings()
+                .first()
+            )
         return _describe(row)
 
 
@@ -51,4 +55,8 @@ def _describe(row: sa.RowMapping | None) -> dict[str, Any]:
     """Never echo the secret: say whether one is stored, and since when."""
     if row is None:
         return {"client_id": None, "has_secret": False, "modified_date": None}
-    return {"client_id": row["client_id"], "has_secret": True, "modified_date": row["modified_date"]}
+    return {
+        "client_id": row["client_id"],
+        "has_secret": True,
+        "modified_date": row["modified_date"],
+    }

@@ -53,8 +53,10 @@ def check_function_settings(settings: Mapping[str, Any]) -> None:
 
     image = settings.get("image")
     if image is not None and not _IMAGE.match(image):
-        fail("image", f"{image!r} is not a supported image; use 'python3.X:tag', e.g. "
-             "'python3.11:latest'.")
+        fail(
+            "image",
+            f"{image!r} is not a supported image; use 'python3.X:tag', e.g. 'python3.11:latest'.",
+        )
     name = settings.get("name")
     if name is not None and not name.strip():
         fail("name", "The name must not be blank.")
@@ -65,8 +67,11 @@ def check_function_settings(settings: Mapping[str, Any]) -> None:
     else:
         options = MEMORY_OPTIONS_MIB[cpus]
         if settings["memory"] not in options:
-            fail("memory", f"{settings['memory']} MiB is not available with {cpus:g} cpus; "
-                 f"choose one of {_describe(options)} MiB.")
+            fail(
+                "memory",
+                f"{settings['memory']} MiB is not available with {cpus:g} cpus; "
+                f"choose one of {_describe(options)} MiB.",
+            )
     for field in ("maximum_concurrency", "timeout"):
         if settings[field] < 1:
             fail(field, f"{field} must be a positive integer, got {settings[field]}.")

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..blobs.layout import DataLayout
 from ..identity import Identity
 from ..store import functions as function_rows
 from ..store import jobs as job_rows
@@ -14,7 +15,6 @@ from ..timestamps import utc_now
 from .builds import BuildQueue
 from .errors import Conflict, InvalidInput, NotFound
 from .function_rules import DEFAULTS, check_function_settings
-from ..blobs.layout import DataLayout
 from .results import ResultService
 from .states import (
     ACTIVE_JOB_STATUSES,
@@ -29,8 +29,17 @@ __all__ = ["FunctionService", "parse_function_include"]
 
 _STATISTICS_INCLUDES = frozenset({"job.statistics", "job_statistics"})
 _EDITABLE = frozenset(
-    {"name", "cpus", "memory", "maximum_concurrency", "timeout", "retry_count", "enabled",
-     "auto_start", "environment"}
+    {
+        "name",
+        "cpus",
+        "memory",
+        "maximum_concurrency",
+        "timeout",
+        "retry_count",
+        "enabled",
+        "auto_start",
+        "environment",
+    }
 )
 
 
@@ -39,9 +48,7 @@ def parse_function_include(include: Iterable[str] | None) -> bool:
     wanted = set(include or ())
     unknown = wanted - _STATISTICS_INCLUDES
     if unknown:
-        raise InvalidInput(
-            f"Unknown include {sorted(unknown)}; functions accept 'job.statistics'."
-        )
+        raise InvalidInput(f"Unknown include {sorted(unknown)}; functions accept 'job.statistics'.")
     return bool(wanted)
 
 
@@ -169,9 +176,7 @@ class FunctionService:
             row = self._owned(conn, identity, function_id)
         log = self._layout.build_log_gzip(function_id)
         if log is None:
-            raise NotFound(
-                f"Function {function_id} has no build log yet (it is {row['status']})."
-            )
+            raise NotFound(f"Function {function_id} has no build log yet (it is {row['status']}).")
         return log
 
     @staticmethod

@@ -36,12 +36,12 @@ _RERUNNABLE = sources_of(JOB_TRANSITIONS, JobStatus.PENDING)
 class ExecutorSignals(Protocol):
     """What the job rules tell the executor; it never has to poll the database for these."""
 
-    def wake(self) -> None: ...
+    def wake(self, function_id: str) -> None: ...
     def cancel(self, job_id: str) -> None: ...
 
 
 class _NoExecutor:
-    def wake(self) -> None:
+    def wake(self, function_id: str) -> None:
         pass
 
     def cancel(self, job_id: str) -> None:
@@ -76,7 +76,7 @@ class JobService:
             row = self._new_job(identity, function["id"], body)
             job_rows.insert_jobs(conn, [row])
             function_rows.update_function(conn, function["id"], {"modified_date": utc_now()})
-        self.executor.wake()
+        self.executor.wake(function["id"])
         return job_to_wire(row)
 
     def create_bulk(self, identity: Identity, body: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -84,10 +84,14 @@ class JobService:
         bulk_kwargs = body.get("bulk_kwargs")
         bulk_environments = body.get("bulk_environments")
         errors = {
-            field: [f"{field} has {len(values)} items but bulk_args has {len(bulk_args)}; "
-                    "they must be aligned one to one."]
-            for field, values in (("bulk_kwargs", bulk_kwargs),
-                                  ("bulk_environments", bulk_environments))
+            field: [
+                f"{field} has {len(values)} items but bulk_args has {len(bulk_args)}; "
+                "they must be aligned one to one."
+            ]
+            for field, values in (
+                ("bulk_kwargs", bulk_kwargs),
+                ("bulk_environments", bulk_environments),
+            )
             if values is not None and len(values) != len(bulk_args)
         }
         if errors:
@@ -116,7 +120,7 @@ class JobService:
             ]
             job_rows.insert_jobs(conn, rows)
             function_rows.update_function(conn, function["id"], {"modified_date": utc_now()})
-        self.executor.wake()
+        self.executor.wake(function["id"])
         return [job_to_wire(row) for row in rows]
 
     # One job -------------------------------------------------------------------------------
@@ -129,7 +133,9 @@ class JobService:
         with self._db.write() as conn:
             row = self._owned(conn, identity, job_id)
             if row["status"] != JobStatus.PENDING and row["status"] not in TERMINAL_JOB_STATUSES:
-                raise Conflict(f"Job {job_id} is {row['status']}; it can't be edited while it runs.")
+                raise Conflict(
+                    f"Job {job_id} is {row['status']}; it can't be edited while it runs."
+                )
             edits = {key: changes[key] for key in _EDITABLE if key in changes}
             if "tags" in edits and edits["tags"] is None:
                 edits["tags"] = []
@@ -174,7 +180,8 @@ class JobService:
         with self._db.write() as conn:
             running = self._cancel_rows(conn, ids)
             affected = [
-                row for row in job_rows.get_jobs(conn, ids)
+                row
+                for row in job_rows.get_jobs(conn, ids)
                 if row["status"] in (JobStatus.CANCELED, JobStatus.CANCEL)
             ]
         for running_id in running:
@@ -195,11 +202,18 @@ class JobService:
                 conn,
                 ids,
                 _RERUNNABLE,
-                {"status": JobStatus.PENDING.value, "error_reason": None, "exit_code": None,
-                 "execution_count": 0, "runtime": None, "statistics": None},
+                {
+                    "status": JobStatus.PENDING.value,
+                    "error_reason": None,
+                    "exit_code": None,
+                    "execution_count": 0,
+                    "runtime": None,
+                    "statistics": None,
+                },
             )
             rerun = [row for row in job_rows.get_jobs(conn, ids) if row["status"] == "pending"]
-        self.executor.wake()
+        for function_id in {row["function_id"] for row in rerun}:
+            self.executor.wake(function_id)
         return [job_to_wire(row) for row in rerun]
 
     def delete_matching(
@@ -219,15 +233,19 @@ class JobService:
         """Cancel pending jobs at once and flag running ones; returns the running ids."""
         now = utc_now()
         job_rows.transition_jobs(
-            conn, job_ids, [JobStatus.PENDING],
+            conn,
+            job_ids,
+            [JobStatus.PENDING],
             {"status": JobStatus.CANCELED.value, "last_completion_date": now},
         )
         running = [
-            row["id"] for row in job_rows.get_jobs(conn, job_ids)
+            row["id"]
+            for row in job_rows.get_jobs(conn, job_ids)
             if row["status"] == JobStatus.RUNNING
         ]
-        job_rows.transition_jobs(conn, running, [JobStatus.RUNNING],
-                                 {"status": JobStatus.CANCEL.value})
+        job_rows.transition_jobs(
+            conn, running, [JobStatus.RUNNING], {"status": JobStatus.CANCEL.value}
+        )
         return running
 
     def _accepting_function(
@@ -237,9 +255,7 @@ class JobService:
         if function is None:
             raise NotFound(f"Function {function_id} not found.")
         if not function["enabled"]:
-            raise Conflict(
-                f"Function {function_id} is disabled; enable it to submit jobs."
-            )
+            raise Conflict(f"Function {function_id} is disabled; enable it to submit jobs.")
         if function["status"] == FunctionStatus.BUILD_FAILED:
             raise Conflict(
                 f"Function {function_id} failed to build and can't run jobs; see its build log."

@@ -154,7 +154,7 @@ class PagePosition:
 def parse_search_params(
     resource: str,
     *,
-    filter: str | None = None,  # noqa: A002 - the wire name
+    filter: str | None = None,
     sort: Iterable[str] | str | None = None,
     limit: int | str | None = None,
     page_size: int | str | None = None,
@@ -385,7 +385,7 @@ def normalise_datetime(value: str | int | float) -> str:
     moment = parse_timestamp(value)
     text = format_timestamp(moment)
     if moment.year < 1000:  # strftime does not pad the year; the stored form is fixed-width
-        text = f"{moment.year:04d}{text[text.index('-'):]}"
+        text = f"{moment.year:04d}{text[text.index('-') :]}"
     return text
 
 

@@ -38,16 +38,20 @@ class SearchService:
             if resource == "functions":
                 with_statistics = bool(query.include)
                 data = [
-                    function_to_wire(row, job_statistics(conn, row["id"]) if with_statistics
-                                     else None)
+                    function_to_wire(
+                        row, job_statistics(conn, row["id"]) if with_statistics else None
+                    )
                     for row in page.rows
                 ]
             else:
                 timings = "timings" in query.include
                 data = [job_to_wire(row, timings) for row in page.rows]
         return {
-            "meta": {"page_cursor": page.next_cursor, "total": page.total,
-                     "page_size": query.page_size},
+            "meta": {
+                "page_cursor": page.next_cursor,
+                "total": page.total,
+                "page_size": query.page_size,
+            },
             "data": data,
         }
 

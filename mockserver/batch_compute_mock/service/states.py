@@ -71,8 +71,13 @@ JOB_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
         }
     ),
     JobStatus.CANCEL: frozenset(
-        {JobStatus.CANCELING, JobStatus.CANCELED, JobStatus.SUCCESS, JobStatus.FAILURE,
-         JobStatus.TIMEOUT}
+        {
+            JobStatus.CANCELING,
+            JobStatus.CANCELED,
+            JobStatus.SUCCESS,
+            JobStatus.FAILURE,
+            JobStatus.TIMEOUT,
+        }
     ),
     JobStatus.CANCELING: frozenset(
         {JobStatus.CANCELED, JobStatus.SUCCESS, JobStatus.FAILURE, JobStatus.TIMEOUT}

@@ -8,14 +8,39 @@ from typing import Any
 __all__ = ["function_to_wire", "job_to_wire"]
 
 _FUNCTION_FIELDS = (
-    "id", "name", "image", "cpus", "memory", "maximum_concurrency", "timeout", "retry_count",
-    "enabled", "auto_start", "environment", "namespace", "owner", "status", "creation_date",
+    "id",
+    "name",
+    "image",
+    "cpus",
+    "memory",
+    "maximum_concurrency",
+    "timeout",
+    "retry_count",
+    "enabled",
+    "auto_start",
+    "environment",
+    "namespace",
+    "owner",
+    "status",
+    "creation_date",
     "modified_date",
 )
 _JOB_FIELDS = (
-    "id", "function_id", "creation_date", "args", "kwargs", "environment", "tags", "status",
-    "error_reason", "execution_count", "exit_code", "runtime", "last_execution_date",
-    "last_completion_date", "statistics",
+    "id",
+    "function_id",
+    "creation_date",
+    "args",
+    "kwargs",
+    "environment",
+    "tags",
+    "status",
+    "error_reason",
+    "execution_count",
+    "exit_code",
+    "runtime",
+    "last_execution_date",
+    "last_completion_date",
+    "statistics",
 )
 
 

@@ -11,12 +11,12 @@ from .tables import functions, jobs
 
 __all__ = [
     "delete_function",
+    "functions_in_status",
     "get_function",
     "insert_function",
     "job_status_counts",
     "set_function_status",
     "update_function",
-    "functions_in_status",
 ]
 
 

@@ -65,9 +65,7 @@ def transition_job(
 ) -> bool:
     """Compare-and-set: apply ``values`` only if the job is in one of ``sources``."""
     result = conn.execute(
-        jobs.update()
-        .where(jobs.c.id == job_id, jobs.c.status.in_(list(sources)))
-        .values(**values)
+        jobs.update().where(jobs.c.id == job_id, jobs.c.status.in_(list(sources))).values(**values)
     )
     return result.rowcount == 1
 

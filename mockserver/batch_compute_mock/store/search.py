@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.elements import ColumnElement
 
-from ..service.queries import Condition, CursorCodec, Group, Node, PagePosition, Query, SortKey
+from ..service.queries import Condition, CursorCodec, Node, PagePosition, Query, SortKey
 from .fields import Field, Kind, fields_of, table_of
 
 __all__ = [

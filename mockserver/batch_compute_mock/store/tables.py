@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-__all__ = ["functions", "jobs", "credentials", "metadata", "results"]
+__all__ = ["credentials", "functions", "jobs", "metadata", "results"]
 
 metadata = sa.MetaData()
 

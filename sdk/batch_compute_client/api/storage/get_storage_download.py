@@ -1,0 +1,178 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.json_api_error_document import JsonApiErrorDocument
+from ...models.storage_download_document import StorageDownloadDocument
+from ...types import Response
+
+
+def _get_kwargs(
+    blob_id: str,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/catalog/v2/storage/download/{blob_id}".format(
+            blob_id=quote(str(blob_id), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> JsonApiErrorDocument | StorageDownloadDocument | None:
+    if response.status_code == 200:
+        response_200 = StorageDownloadDocument.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = JsonApiErrorDocument.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = JsonApiErrorDocument.from_dict(response.json())
+
+        return response_404
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[JsonApiErrorDocument | StorageDownloadDocument]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    blob_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+) -> Response[JsonApiErrorDocument | StorageDownloadDocument]:
+    """Get a download URL for a result blob
+
+     A pre-signed `resumable_url` from which the blob's bytes can be read without a
+    bearer token. 404 when the job stored no result (the client then returns `None`).
+
+    Args:
+        blob_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[JsonApiErrorDocument | StorageDownloadDocument]
+    """
+
+    kwargs = _get_kwargs(
+        blob_id=blob_id,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    blob_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+) -> JsonApiErrorDocument | StorageDownloadDocument | None:
+    """Get a download URL for a result blob
+
+     A pre-signed `resumable_url` from which the blob's bytes can be read without a
+    bearer token. 404 when the job stored no result (the client then returns `None`).
+
+    Args:
+        blob_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        JsonApiErrorDocument | StorageDownloadDocument
+    """
+
+    return sync_detailed(
+        blob_id=blob_id,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    blob_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+) -> Response[JsonApiErrorDocument | StorageDownloadDocument]:
+    """Get a download URL for a result blob
+
+     A pre-signed `resumable_url` from which the blob's bytes can be read without a
+    bearer token. 404 when the job stored no result (the client then returns `None`).
+
+    Args:
+        blob_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[JsonApiErrorDocument | StorageDownloadDocument]
+    """
+
+    kwargs = _get_kwargs(
+        blob_id=blob_id,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    blob_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+) -> JsonApiErrorDocument | StorageDownloadDocument | None:
+    """Get a download URL for a result blob
+
+     A pre-signed `resumable_url` from which the blob's bytes can be read without a
+    bearer token. 404 when the job stored no result (the client then returns `None`).
+
+    Args:
+        blob_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        JsonApiErrorDocument | StorageDownloadDocument
+    """
+
+    return (
+        await asyncio_detailed(
+            blob_id=blob_id,
+            client=client,
+        )
+    ).parsed

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+if TYPE_CHECKING:
+    from ..models.function import Function
+    from ..models.page_meta import PageMeta
+
+
+T = TypeVar("T", bound="FunctionPage")
+
+
+@_attrs_define
+class FunctionPage:
+    """
+    Attributes:
+        meta (PageMeta): `page_cursor` is always present: null on the last page, else the opaque value to send
+            alone for the next page. `total` counts all matches of the query, ignoring `limit`.
+        data (list[Function]):
+    """
+
+    meta: PageMeta
+    data: list[Function]
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        meta = self.meta.to_dict()
+
+        data = []
+        for data_item_data in self.data:
+            data_item = data_item_data.to_dict()
+            data.append(data_item)
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "meta": meta,
+                "data": data,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.function import Function
+        from ..models.page_meta import PageMeta
+
+        d = dict(src_dict)
+        meta = PageMeta.from_dict(d.pop("meta"))
+
+        data = []
+        _data = d.pop("data")
+        for data_item_data in _data:
+            data_item = Function.from_dict(data_item_data)
+
+            data.append(data_item)
+
+        function_page = cls(
+            meta=meta,
+            data=data,
+        )
+
+        function_page.additional_properties = d
+        return function_page
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

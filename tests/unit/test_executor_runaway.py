@@ -1,0 +1,164 @@
+"""Runaway user code: each case ends failed or timed out with a clear reason, and the pool
+keeps serving. Real processes; the fork bomb is bounded (2**7 processes) and capped at 50."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+from textwrap import dedent
+
+import pytest
+
+from batch_compute_mock.executor import JobSpec, OutcomeStatus, StopReason, WorkerPool
+
+
+def bundle(root: Path, name: str, source: str) -> Path:
+    path = root / "bundles" / name
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "__dlentrypoint__.py").write_text(dedent(source))
+    return path
+
+
+def spec(root: Path, bundle_dir: Path, job_id: str, **overrides) -> JobSpec:
+    fields = {
+        "job_id": job_id,
+        "function_id": bundle_dir.name,
+        "bundle_dir": bundle_dir,
+        "work_dir": root / "work" / job_id,
+        "log_path": root / "logs" / f"{job_id}.ndjson",
+        "result_path": root / "results" / job_id,
+        "timeout_s": 20,
+        "memory_mib": 512,
+    }
+    fields.update(overrides)
+    return JobSpec(**fields)
+
+
+def survive(tmp_path: Path, source: str, *, pool_options=None, **spec_overrides):
+    """Run the runaway job, then a healthy job on the same one-worker pool."""
+    runaway = spec(tmp_path, bundle(tmp_path, "runaway", source), "runaway", **spec_overrides)
+    healthy = spec(tmp_path, bundle(tmp_path, "healthy", "def main():\n    return 42\n"), "ok")
+
+    async def scenario():
+        pool = WorkerPool(max_workers=1, **(pool_options or {}))
+        try:
+            first = await pool.run(runaway)
+            second = await pool.run(healthy)
+            return first, second, pool.stats()
+        finally:
+            await pool.shutdown(grace_s=2)
+
+    outcome, after, stats = asyncio.run(asyncio.wait_for(scenario(), 120))
+    assert after.succeeded and healthy.result_path.read_bytes() == b"42"
+    assert stats.spawned == 1  # the same worker process kept serving
+    return outcome, runaway
+
+
+def test_segfault(tmp_path):
+    outcome, job = survive(tmp_path, "import ctypes\ndef main():\n    ctypes.string_at(0)\n")
+    assert outcome.status is OutcomeStatus.FAILURE and outcome.stop_reason is None
+    assert outcome.exit_code == 139
+    assert outcome.error_reason == "Killed by signal SIGSEGV (segmentation fault)"
+    log = job.log_path.read_text()
+    assert "Segmentation fault" in log and "__dlentrypoint__.py" in log  # faulthandler's stack
+
+
+def test_os_exit(tmp_path):
+    outcome, _ = survive(tmp_path, "import os\ndef main():\n    print('bye')\n    os._exit(3)\n")
+    assert (outcome.status, outcome.exit_code, outcome.error_reason) == (
+        OutcomeStatus.FAILURE,
+        3,
+        "Exited with code 3",
+    )
+
+
+def test_infinite_loop_times_out(tmp_path):
+    started = time.monotonic()
+    outcome, _ = survive(tmp_path, "def main():\n    while True:\n        pass\n", timeout_s=1)
+    assert time.monotonic() - started < 15
+    assert outcome.status is OutcomeStatus.TIMEOUT and outcome.stop_reason is StopReason.TIMEOUT
+    assert outcome.error_reason == "Timed out after 1 s" and outcome.exit_code == 137
+    assert outcome.statistics["cpu"]["time"] > 0.5e9  # it was spinning
+
+
+def test_memory_hog(tmp_path):
+    outcome, job = survive(
+        tmp_path,
+        """
+        def main():
+            hoard = []
+            while True:
+                hoard.append(bytearray(32 * 1024 * 1024))
+        """,
+        memory_mib=512,
+    )
+    assert outcome.status is OutcomeStatus.FAILURE and outcome.exit_code == 1
+    assert outcome.error_reason == (
+        "MemoryError: the job exceeded the function's memory limit of 512 MiB"
+    )
+    assert outcome.statistics["memory"]["peak_bytes"] > 400 * 1024 * 1024
+    assert "MemoryError" in job.log_path.read_text()
+
+
+def test_fork_bomb(tmp_path):
+    outcome, _ = survive(
+        tmp_path,
+        """
+        import os, time
+        def main():
+            for _ in range(7):  # bounded: at most 128 processes, each sleeping
+                os.fork()
+            time.sleep(60)
+        """,
+        pool_options={"nproc_cap": 50},
+        timeout_s=20,
+    )
+    assert outcome.status is OutcomeStatus.FAILURE and outcome.stop_reason is StopReason.FORK_BOMB
+    assert outcome.error_reason == (
+        "Fork bomb: the job ran more than 50 processes at once and was killed"
+    )
+    assert outcome.end_time - outcome.start_time < 10
+
+
+def test_hundred_megabytes_of_printing(tmp_path):
+    outcome, job = survive(
+        tmp_path,
+        """
+        import sys
+        def main():
+            line = "y" * 1023 + "\\n"
+            for _ in range(100 * 1024):
+                sys.stdout.write(line)
+            return "survived"
+        """,
+    )
+    assert outcome.succeeded and outcome.log_truncated  # printing is not a reason to kill
+    assert job.result_path.read_bytes() == b'"survived"'
+    size = job.log_path.stat().st_size
+    assert size <= 10 * 1024 * 1024
+    last = json.loads(job.log_path.read_text().splitlines()[-1])
+    assert last["log"].startswith(
+        "[log truncated: the job's output exceeded the log limit of 10 MiB"
+    )
+
+
+@pytest.mark.parametrize("grace", [0.0, 0.5])
+def test_sigterm_grace_then_sigkill(tmp_path, grace):
+    outcome, job = survive(
+        tmp_path,
+        """
+        import signal, time
+        def main():
+            signal.signal(signal.SIGTERM, lambda *a: print("got SIGTERM, ignoring", flush=True))
+            print("started", flush=True)
+            while True:
+                time.sleep(0.01)
+        """,
+        pool_options={"term_grace_s": grace},
+        timeout_s=1,
+    )
+    assert outcome.status is OutcomeStatus.TIMEOUT and outcome.exit_code == 137
+    lines = [json.loads(line)["log"] for line in job.log_path.read_text().splitlines()]
+    assert lines == (["started", "got SIGTERM, ignoring"] if grace else ["started"])
