@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import logging
 
+from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 
 from .service import errors
 
-__all__ = ["STATUS_OF", "handle_domain_error"]
+__all__ = ["STATUS_OF", "handle_domain_error", "handle_problem"]
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +40,33 @@ def _status_of(error: errors.DomainError) -> tuple[int, str]:
 def handle_domain_error(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
     assert isinstance(error, errors.DomainError)
     status, title = _status_of(error)
+    fields = error.errors if isinstance(error, errors.ValidationFailed) else None
+    return _error_response(request, status, title, error.detail, fields)
+
+
+def handle_problem(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+    """Connexion's own problems (validation, security) in the same two shapes."""
+    assert isinstance(error, ProblemException)
+    detail = error.detail if isinstance(error.detail, str) else json.dumps(error.detail)
+    return _error_response(request, error.status, error.title or "Error", detail or "", None)
+
+
+def _error_response(
+    request: ConnexionRequest,
+    status: int,
+    title: str,
+    detail: str,
+    fields: dict[str, list[str]] | None,
+) -> ConnexionResponse:
     if request.url.path.startswith("/catalog/"):
         body: dict[str, object] = {
-            "errors": [{"status": str(status), "title": title, "detail": error.detail}]
+            "errors": [{"status": str(status), "title": title, "detail": detail}]
         }
         content_type = "application/vnd.api+json"
     else:
-        body = {"type": "about:blank", "title": title, "status": status, "detail": error.detail}
-        if isinstance(error, errors.ValidationFailed):
-            body["errors"] = error.errors
+        body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+        if fields is not None:
+            body["errors"] = fields
         content_type = "application/problem+json"
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return ConnexionResponse(

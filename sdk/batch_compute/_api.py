@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import httpx
 
 from batch_compute_client import AuthenticatedClient
-from batch_compute_client.api.credentials import get_credentials, set_credentials
+from batch_compute_client.api.credentials import set_credentials
 from batch_compute_client.api.functions import (
     complete_function_bundle,
     create_function,
@@ -119,14 +119,21 @@ class Api:
 
     # -- the retry / error loop ------------------------------------------------------------------
 
-    def _send(self, describe: str, call: Callable[[], T], status_of: Callable[[T], int],
-              content_of: Callable[[T], bytes], header_of: Callable[[T, str], str | None]) -> T:
+    def _send(
+        self,
+        describe: str,
+        call: Callable[[], T],
+        status_of: Callable[[T], int],
+        content_of: Callable[[T], bytes],
+        header_of: Callable[[T, str], str | None],
+    ) -> T:
         """Run ``call`` until it succeeds, is refused for good, or the retry budget is spent."""
         budget = {"total": self.retry.total, "connect": self.retry.connect,
                   "read": self.retry.read, "status": self.retry.status}  # fmt: skip
         attempt = 0
         while True:
             attempt += 1
+            error: httpx.HTTPError
             try:
                 result = call()
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
@@ -214,28 +221,36 @@ class Api:
     # -- credentials -----------------------------------------------------------------------------
 
     def get_credentials(self) -> JsonDict:
-        return dict(self._op(f"GET {COMPUTE_PREFIX}/credentials",
-                             lambda: get_credentials.sync_detailed(client=self._client)))
+        # Read leniently (raw JSON): only the status matters to callers, as for the genuine client.
+        return dict(self.get_json(f"{COMPUTE_PREFIX}/credentials"))
 
     def set_credentials(self, client_id: str, client_secret: str) -> JsonDict:
         body = CredentialsSet(client_id=client_id, client_secret=client_secret)
-        return dict(self._op(f"POST {COMPUTE_PREFIX}/credentials",
-                             lambda: set_credentials.sync_detailed(client=self._client, body=body)))
+        return dict(
+            self._op(
+                f"POST {COMPUTE_PREFIX}/credentials",
+                lambda: set_credentials.sync_detailed(client=self._client, body=body),
+            )
+        )
 
     # -- functions -------------------------------------------------------------------------------
 
     def create_function(self, body: JsonDict) -> tuple[JsonDict, str]:
         """Create a function; returns it and its pre-signed bundle upload URL."""
         model = FunctionCreate.from_dict(body)
-        created = self._op(f"POST {COMPUTE_PREFIX}/functions",
-                           lambda: create_function.sync_detailed(client=self._client, body=model))
+        created = self._op(
+            f"POST {COMPUTE_PREFIX}/functions",
+            lambda: create_function.sync_detailed(client=self._client, body=model),
+        )
         return dict(created["function"]), str(created["bundle_upload_url"])
 
     def upload_bundle(self, url: str, data: bytes) -> None:
         """PUT the zipped bundle to its pre-signed URL (no bearer token)."""
         headers = {"Content-Type": "application/octet-stream"}
-        self._raw("PUT bundle_upload_url",
-                  lambda: self._third_party.put(url, content=data, headers=headers))
+        self._raw(
+            "PUT bundle_upload_url",
+            lambda: self._third_party.put(url, content=data, headers=headers),
+        )
 
     def complete_function_bundle(self, function_id: str) -> JsonDict:
         path = f"{COMPUTE_PREFIX}/functions/{function_id}/bundle"
@@ -254,8 +269,11 @@ class Api:
             function_id, client=self._client, body=model)))  # fmt: skip
 
     def delete_function(self, function_id: str, delete_results: bool) -> None:
-        flag = DeleteFunctionDeleteResults.TRUE if delete_results else (
-            DeleteFunctionDeleteResults.FALSE)
+        flag = (
+            DeleteFunctionDeleteResults.TRUE
+            if delete_results
+            else (DeleteFunctionDeleteResults.FALSE)
+        )
         path = f"{COMPUTE_PREFIX}/functions/{function_id}"
         self._op(f"DELETE {path}", lambda: delete_function.sync_detailed(
             function_id, client=self._client, delete_results=flag))  # fmt: skip
@@ -274,13 +292,21 @@ class Api:
 
     def create_job(self, body: JsonDict) -> JsonDict:
         model = JobCreate.from_dict(body)
-        return dict(self._op(f"POST {COMPUTE_PREFIX}/jobs",
-                             lambda: create_job.sync_detailed(client=self._client, body=model)))
+        return dict(
+            self._op(
+                f"POST {COMPUTE_PREFIX}/jobs",
+                lambda: create_job.sync_detailed(client=self._client, body=model),
+            )
+        )
 
     def create_jobs_bulk(self, body: JsonDict) -> list[JsonDict]:
         model = JobBulkCreate.from_dict(body)
-        return list(self._op(f"POST {COMPUTE_PREFIX}/jobs/bulk",
-                             lambda: create_jobs_bulk.sync_detailed(client=self._client, body=model)))
+        return list(
+            self._op(
+                f"POST {COMPUTE_PREFIX}/jobs/bulk",
+                lambda: create_jobs_bulk.sync_detailed(client=self._client, body=model),
+            )
+        )
 
     def get_job(self, job_id: str, include: list[str] | None = None) -> JsonDict:
         path = f"{COMPUTE_PREFIX}/jobs/{job_id}"
@@ -301,18 +327,27 @@ class Api:
 
     def cancel_job(self, job_id: str) -> JsonDict:
         path = f"{COMPUTE_PREFIX}/jobs/{job_id}/cancel"
-        return dict(self._op(f"POST {path}",
-                             lambda: cancel_job.sync_detailed(job_id, client=self._client)))
+        return dict(
+            self._op(f"POST {path}", lambda: cancel_job.sync_detailed(job_id, client=self._client))
+        )
 
     def cancel_jobs(self, query: JsonDict) -> list[JsonDict]:
         model = JobQuery.from_dict(query)
-        return list(self._op(f"POST {COMPUTE_PREFIX}/jobs/cancel",
-                             lambda: cancel_jobs.sync_detailed(client=self._client, body=model)))
+        return list(
+            self._op(
+                f"POST {COMPUTE_PREFIX}/jobs/cancel",
+                lambda: cancel_jobs.sync_detailed(client=self._client, body=model),
+            )
+        )
 
     def rerun_jobs(self, query: JsonDict) -> list[JsonDict]:
         model = JobQuery.from_dict(query)
-        return list(self._op(f"POST {COMPUTE_PREFIX}/jobs/rerun",
-                             lambda: rerun_jobs.sync_detailed(client=self._client, body=model)))
+        return list(
+            self._op(
+                f"POST {COMPUTE_PREFIX}/jobs/rerun",
+                lambda: rerun_jobs.sync_detailed(client=self._client, body=model),
+            )
+        )
 
     def delete_jobs(self, query: JsonDict) -> list[str]:
         model = JobDeleteQuery.from_dict(query)
@@ -324,8 +359,10 @@ class Api:
     def get_storage_blob(self, blob_id: str) -> JsonDict | None:
         """The blob's JSON:API ``data`` object, or None when there is no such blob."""
         try:
-            document = self._op(f"GET /catalog/v2/storage/{blob_id}",
-                                lambda: get_storage_blob.sync_detailed(blob_id, client=self._client))
+            document = self._op(
+                f"GET /catalog/v2/storage/{blob_id}",
+                lambda: get_storage_blob.sync_detailed(blob_id, client=self._client),
+            )
         except NotFoundError:
             return None
         return dict(document["data"])
@@ -344,14 +381,12 @@ class Api:
         return response.content
 
 
-def _query(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+def _query(params: Mapping[str, Any]) -> list[tuple[str, str | int | float | bool | None]]:
     """Query pairs: lists repeat the key, bools travel as Python spells them (``True``)."""
-    pairs: list[tuple[str, str]] = []
+    pairs: list[tuple[str, str | int | float | bool | None]] = []
     for key, value in params.items():
         if value is None:
             continue
         for item in _as_list(value):
             pairs.append((key, str(item)))
     return pairs
-
-

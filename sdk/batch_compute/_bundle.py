@@ -87,7 +87,9 @@ def resolve_dotted(path: str) -> tuple[str, str, Callable[..., Any]]:
         if not callable(target):
             raise ValueError(f"{path!r} is not callable")
         return module_name, ".".join(attrs_path), target
-    raise ValueError(f"cannot import {path!r}: give a dotted path such as 'package.module.function'")
+    raise ValueError(
+        f"cannot import {path!r}: give a dotted path such as 'package.module.function'"
+    )
 
 
 def entrypoint_source(function: Callable[..., Any] | str) -> tuple[str, str]:

@@ -20,7 +20,7 @@ from ._api import COMPUTE_PREFIX, Api, JsonDict
 from ._errors import ConfigurationError
 from ._retry import Retry
 
-__all__ = ["URL_VARIABLE", "TOKEN_VARIABLE", "ComputeClient", "TokenProvider"]
+__all__ = ["TOKEN_VARIABLE", "URL_VARIABLE", "ComputeClient", "TokenProvider"]
 
 #: The server origin, e.g. ``http://127.0.0.1:8000`` (the API paths are added by the SDK).
 URL_VARIABLE = "BATCH_COMPUTE_URL"
@@ -130,7 +130,9 @@ class ComputeClient:
         """Determine if valid credentials are already set for the user."""
         return bool(self._api.get_credentials().get("stored"))
 
-    def set_credentials(self, client_id: str | None = None, client_secret: str | None = None) -> None:
+    def set_credentials(
+        self, client_id: str | None = None, client_secret: str | None = None
+    ) -> None:
         """Store OAuth client credentials for jobs; without them, only check what is stored."""
         client_id = client_id or getattr(self._auth, "client_id", None)
         client_secret = client_secret or getattr(self._auth, "client_secret", None)
@@ -175,7 +177,7 @@ class ComputeClient:
     # -- helpers documented on the genuine client ------------------------------------------------
 
     def iter_pages(self, url: str, params: Mapping[str, Any] | None = None) -> Iterator[JsonDict]:
-        """Every item of a paged listing; follow-up pages send only the cursor (it holds the query)."""
+        """Every item of a paged listing; follow-ups send only the cursor (it holds the query)."""
         path = self._path(url)
         page = self._api.get_json(path, dict(params or {}))
         while True:
@@ -211,7 +213,7 @@ class ComputeClient:
     def _path(self, url: str) -> str:
         """A path below the origin from an absolute URL, an origin-relative or a compute path."""
         if url.startswith(self.url):
-            url = url[len(self.url):]
+            url = url[len(self.url) :]
         if url.startswith(("/compute/", "/catalog/")):
             return url
         return COMPUTE_PREFIX + "/" + url.lstrip("/")

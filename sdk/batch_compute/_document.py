@@ -120,7 +120,10 @@ class Document:
         return DocumentState.MODIFIED if self._modified else DocumentState.SAVED
 
     def to_dict(
-        self, only_modified: bool = False, exclude_readonly: bool = False, exclude_none: bool = False
+        self,
+        only_modified: bool = False,
+        exclude_readonly: bool = False,
+        exclude_none: bool = False,
     ) -> dict[str, Any]:
         """The attributes as JSON-encodable values, filtered as asked."""
         result: dict[str, Any] = {}

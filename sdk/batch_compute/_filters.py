@@ -217,9 +217,9 @@ class Attribute(Generic[T]):
     def __set__(self, instance: Any, value: Any) -> None:
         if self.readonly:
             raise AttributeError(f"{self.name} is readonly: only the server sets it")
-        if self.immutable and instance.__dict__.get("_values", {}).get(self.name) is not None:
-            if instance.state != "new":
-                raise AttributeError(f"{self.name} is immutable once the object is saved")
+        current = instance.__dict__.get("_values", {}).get(self.name)
+        if self.immutable and current is not None and instance.state != "new":
+            raise AttributeError(f"{self.name} is immutable once the object is saved")
         instance._set_value(self.name, self.load(value))
 
     def load(self, value: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import time
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -78,22 +78,23 @@ class Job(Document):
     environment: Attribute[dict[str, str] | None] = Attribute(
         doc="The environment variables provided to the Job."
     )
-    tags: Attribute[list[str]] = Attribute(filterable=True, default=list, convert=list,
-                                           doc="A list of tags associated with the Job.")  # fmt: skip
+    tags: Attribute[list[str]] = Attribute(
+        filterable=True, default=list, convert=list, doc="A list of tags associated with the Job."
+    )
     status: Attribute[JobStatus] = Attribute(
         readonly=True, filterable=True, sortable=True, convert=JobStatus,
         doc="The current status of the Job.",
     )  # fmt: skip
-    error_reason: Attribute[str | None] = Attribute(readonly=True,
-                                                    doc="The reason the Job failed.")
+    error_reason: Attribute[str | None] = Attribute(readonly=True, doc="The reason the Job failed.")
     execution_count: Attribute[int | None] = Attribute(
         readonly=True, filterable=True, sortable=True,
         doc="The number of attempts made to execute this job.",
     )  # fmt: skip
     exit_code: Attribute[int | None] = Attribute(readonly=True, filterable=True, sortable=True,
                                                  doc="The exit code of the Job.")  # fmt: skip
-    runtime: Attribute[int | None] = Attribute(readonly=True, filterable=True, sortable=True,
-                                               doc="The time it took the Job to complete.")
+    runtime: Attribute[int | None] = Attribute(
+        readonly=True, filterable=True, sortable=True, doc="The time it took the Job to complete."
+    )
     last_execution_date = Attribute[Any](
         readonly=True, filterable=True, sortable=True, is_datetime=True,
         doc="The date the Job was last executed.",
@@ -268,4 +269,4 @@ class Job(Document):
         if blob_id is None:
             return None
         data = (catalog_client or self.client).catalog_api.get_storage_blob(blob_id)
-        return None if data is None else ResultBlob.from_wire(cast(dict[str, Any], data))
+        return None if data is None else ResultBlob.from_wire(data)

@@ -7,6 +7,7 @@ without tqdm installed is an error that says how to fix it.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any, Protocol
 
@@ -36,7 +37,7 @@ def make_progress(progress: bool | None, total: int | None, description: str) ->
     if not wanted:
         return NullProgress()
     try:
-        from tqdm import tqdm
+        tqdm = importlib.import_module("tqdm").tqdm  # optional: only needed for the bar
     except ImportError:
         if progress is None:
             return NullProgress()

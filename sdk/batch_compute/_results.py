@@ -56,8 +56,10 @@ class ComputeResult:
             if len(extra_properties) > 50:
                 raise ValueError("extra_properties can hold at most 50 keys")
             for key, item in extra_properties.items():
-                if not isinstance(key, str) or isinstance(item, bool) or not isinstance(
-                    item, str | int | float
+                if (
+                    not isinstance(key, str)
+                    or isinstance(item, bool)
+                    or not isinstance(item, str | int | float)
                 ):
                     raise ValueError("extra_properties maps strings to strings or numbers")
         if isinstance(expires, str):

@@ -1,6 +1,6 @@
 """Lazy, immutable searches over functions and jobs.
 
-Every builder method returns a new ``Search`` (``attrs.evolve``), so a base query can be shared
+Every builder method returns a new ``Search`` (an evolved copy), so a base query can be shared
 and refined without surprises. Nothing is sent until the search is iterated, counted or
 collected; a filter on a non-filterable attribute or a sort on a non-sortable one fails at
 build time, before any request. Follow-up pages send only the server's cursor, which carries
@@ -99,7 +99,7 @@ class Search(Generic[D]):
         **params: Any,
     ) -> None:
         kind = url or ("jobs" if document.__name__ == "Job" else "functions")
-        self.__attrs_init__(  # type: ignore[attr-defined]
+        self.__attrs_init__(
             document, client or ComputeClient.get_default_client(), kind.strip("/"),
             params=dict(params),
         )  # fmt: skip
@@ -107,27 +107,35 @@ class Search(Generic[D]):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.document.__name__} {self._query()}>"
 
+    def _replace(self, **changes: Any) -> Self:
+        """A copy with ``changes`` (attrs.evolve would go through the public ``__init__``)."""
+        values = {field.name: getattr(self, field.name) for field in attrs.fields(type(self))}
+        values.update(changes)
+        copy = object.__new__(type(self))
+        copy.__attrs_init__(**values)
+        return copy
+
     # -- builders --------------------------------------------------------------------------------
 
     def filter(self, expression: Expression) -> Self:
         """A copy that also requires ``expression`` (successive filters are and-ed)."""
         _check_expression(self.document, expression)
-        return attrs.evolve(self, filters=(*self.filters, expression))
+        return self._replace(filters=(*self.filters, expression))
 
     def sort(self, *sorts: Attribute[Any] | Sort | str) -> Self:
         """A copy sorted by these keys (``-Attr`` or ``"-name"`` for descending)."""
         keys = tuple(_sort_key(self.document, key) for key in sorts)
-        return attrs.evolve(self, sorts=(*self.sorts, *keys))
+        return self._replace(sorts=(*self.sorts, *keys))
 
     def limit(self, limit: int) -> Self:
         """A copy returning at most ``limit`` results over all pages (replaces any previous)."""
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
             raise ValueError(f"limit must be a non-negative integer, not {limit!r}")
-        return attrs.evolve(self, max_results=limit)
+        return self._replace(max_results=limit)
 
     def param(self, **params: Any) -> Self:
         """A copy sending extra query parameters verbatim."""
-        return attrs.evolve(self, params={**self.params, **params})
+        return self._replace(params={**self.params, **params})
 
     # -- execution -------------------------------------------------------------------------------
 
@@ -160,10 +168,10 @@ class Search(Generic[D]):
             page = api.search_page(self.url, {"page_cursor": cursor})
 
     def __iter__(self) -> Iterator[D]:
-        from_wire_ = self.document._from_wire  # type: ignore[attr-defined]
+        from_wire_ = getattr(self.document, "_from_wire")  # noqa: B009 (D is unbounded)
         for page in self._pages(self._query()):
             for item in page.get("data", []):
-                yield from_wire_(item, self.client)  # type: ignore[misc]
+                yield from_wire_(item, self.client)
 
     def count(self) -> int:
         """The number of matches (all of them: limit and paging do not apply)."""
@@ -203,6 +211,5 @@ class JobSearch(Search["Job"]):
         return self.client.api.delete_jobs({**self._body(), "delete_results": delete_results})
 
     def _jobs(self, items: Iterable[dict[str, Any]]) -> list[Job]:
-        from_wire_ = self.document._from_wire  # type: ignore[attr-defined]
+        from_wire_ = getattr(self.document, "_from_wire")  # noqa: B009
         return [from_wire_(item, self.client) for item in items]
-

@@ -12,7 +12,7 @@ Then, per job frame read from the job pipe: reset the peak-RSS counter, lay the 
 environment over the base one and ``chdir`` into the scratch dir, import ``__dlentrypoint__``
 (once; later jobs reuse the module, like any warm serverless runtime), call
 ``main(*args, **kwargs)``, serialise the return value (``results``) and write the bytes to
-``result_path`` (temporary file + rename), flush stdout/stderr, restore the environment and
+``result_path``, flush stdout/stderr, restore the environment and
 cwd, and send one report frame:
 
     {"ok": true, "result": bool, "attributes": {...}|null, ...}
@@ -34,6 +34,7 @@ import ctypes
 import importlib
 import os
 import resource
+import signal
 import sys
 import threading
 import traceback
@@ -91,6 +92,7 @@ def _enter(
     if os.getppid() != supervisor_pid:
         os._exit(_SETUP_FAILED)
     _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # the supervisor ignores it
     for fd in close_fds:
         os.close(fd)
     os.dup2(log_fd, 1)
@@ -119,11 +121,10 @@ class Executor:
         self.inbox: list[dict[str, Any]] = []
         self.base_env = dict(os.environ)
         self.base_threads = threading.active_count()
-        self.children_path = f"/proc/self/task/{threading.get_native_id()}/children"
-        try:
-            self.clear_refs: int | None = os.open("/proc/self/clear_refs", os.O_WRONLY)
-        except OSError:
-            self.clear_refs = None
+        # Kept open and re-read with pread: /proc files regenerate at offset 0.
+        self.children_fd = _open_proc(f"/proc/self/task/{threading.get_native_id()}/children")
+        self.status_fd = _open_proc("/proc/self/status")
+        self.clear_refs = _open_proc("/proc/self/clear_refs", os.O_WRONLY)
         self.pid = os.getpid()
 
     def serve(self) -> None:
@@ -158,7 +159,7 @@ class Executor:
         cpu_after = _cpu_ns()
         report["cpu_ns"] = cpu_after - cpu_before
         report["cpu_total_ns"] = cpu_after
-        report["peak_bytes"] = _peak_bytes()
+        report["peak_bytes"] = _peak_bytes(self.status_fd)
         return report
 
     def _restore(self) -> None:
@@ -173,11 +174,7 @@ class Executor:
     def _leftovers(self) -> str | None:
         """Why this process must not run another job, if the job left something behind."""
         reap_orphans()
-        try:
-            with open(self.children_path, "rb") as handle:
-                children = handle.read().split()
-        except OSError:
-            children = []
+        children = os.pread(self.children_fd, 1 << 16, 0).split() if self.children_fd else []
         if children:
             return f"the job left {len(children)} process(es) running"
         if threading.active_count() > self.base_threads:
@@ -266,11 +263,18 @@ def _print_traceback(exc: BaseException) -> None:
 
 
 def _write_result(path: str, data: bytes) -> None:
-    partial = path + ".partial"
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(partial, "wb") as handle:
-        handle.write(data)
-    os.replace(partial, path)
+    """Written in place: the supervisor deletes the file unless the job is reported a success
+    with a result, so a job killed mid-write leaves nothing behind."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o644)
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd = os.open(path, flags, 0o644)
+    try:
+        _write_all(fd, data)
+    finally:
+        os.close(fd)
 
 
 def _flush() -> None:
@@ -285,14 +289,20 @@ def _cpu_ns() -> int:
     return int((own.ru_utime + own.ru_stime + waited.ru_utime + waited.ru_stime) * 1e9)
 
 
-def _peak_bytes() -> int:
+def _open_proc(path: str, flags: int = os.O_RDONLY) -> int | None:
     try:
-        with open("/proc/self/status", "rb") as handle:
-            for line in handle:
-                if line.startswith(b"VmHWM:"):
-                    return int(line.split()[1]) * 1024
+        return os.open(path, flags | os.O_CLOEXEC)
     except OSError:
-        pass
+        return None
+
+
+def _peak_bytes(status_fd: int | None) -> int:
+    """Peak RSS since the last clear_refs reset (VmHWM), else the lifetime peak."""
+    if status_fd is not None:
+        status = os.pread(status_fd, 1 << 13, 0)
+        start = status.find(b"VmHWM:")
+        if start >= 0:
+            return int(status[start + 6 : status.index(b"kB", start)]) * 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 

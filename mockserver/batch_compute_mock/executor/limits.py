@@ -2,8 +2,9 @@
 
 - ``RLIMIT_AS`` (address space) = the function's ``memory`` MiB + ``headroom_mib`` (default
   256 MiB). The headroom covers what the interpreter maps before the job allocates anything
-  (the forked worker's own ~30-60 MiB of address space, shared libraries, thread stacks,
-  allocator slack), so a 512 MiB function can really allocate about 512 MiB. Allocations past the
+  (the warm executor process starts at about 21 MiB of address space; shared libraries of
+  modules the job imports, thread stacks and allocator slack come on top), so a 512 MiB
+  function can really allocate about 512 MiB. Allocations past the
   limit fail: Python raises ``MemoryError``, C code usually aborts or segfaults (reported as
   such, with the memory limit named). Address space is not resident memory: code that reserves
   huge virtual ranges (some JITs, many threads with large stacks) needs more headroom.

@@ -1,10 +1,11 @@
 """Process-group chores for the worker: kill a job's group, count it, reap orphans.
 
-A job process leads its own process group; everything it starts (``subprocess``, ``os.fork``,
-shell pipelines) joins that group unless it deliberately calls ``setsid``/``setpgid``. Killing
-the group therefore ends the job and its descendants, and the kernel guarantees a group-wide
-SIGKILL cannot be outrun by a concurrent ``fork``. Counting the group's members in /proc is the
-fork-bomb watchdog (RLIMIT_NPROC is not enforced for root, see ``limits``).
+The executor process that runs a job leads its own process group; everything the job starts
+(``subprocess``, ``os.fork``, shell pipelines) joins that group unless it deliberately calls
+``setsid``/``setpgid``. Killing the group therefore ends the job and its descendants, and the
+kernel guarantees a group-wide SIGKILL cannot be outrun by a concurrent ``fork``. Counting the
+group's members in /proc is the fork-bomb watchdog (RLIMIT_NPROC is not enforced for root, see
+``limits``).
 """
 
 from __future__ import annotations

@@ -20,10 +20,12 @@ It imports everything once, then serves "run" messages one at a time:
    died by itself (segfault, ``os._exit``, OOM kill) is judged from its wait status.
 
 An executor that was stopped, crashed, or reported itself tainted (see ``child``) is never
-reused; its whole process group is killed and the next job gets a fresh fork. The supervisor is a
-child subreaper and reaps whatever is reparented to it. A deliberate stop is decided before any
-signal is sent and only while no report has arrived and the executor is still alive, so a job
-that finished first keeps its real outcome.
+reused; its whole process group is killed and the next job gets a fresh fork. The supervisor is
+a child subreaper and reaps whatever is reparented to it. A deliberate stop is decided before
+any signal is sent and only while no report has arrived and the executor is still alive, so a
+job that finished first keeps its real outcome.
+
+Linux only: pidfd, prctl (PDEATHSIG, child subreaper) and /proc are required.
 """
 
 from __future__ import annotations
@@ -216,7 +218,10 @@ class Supervisor:
         try:
             return self._run(job)
         finally:
-            shutil.rmtree(job["work_dir"], ignore_errors=True)
+            try:
+                os.rmdir(job["work_dir"])  # the usual case: the job left its scratch dir empty
+            except OSError:
+                shutil.rmtree(job["work_dir"], ignore_errors=True)
 
     def _run(self, job: dict[str, Any]) -> dict[str, Any]:
         executor = self._executor_for(job)
@@ -289,8 +294,11 @@ class Supervisor:
         next_watch = begun + self.watch_interval
         hard_kill_at: float | None = None
         stop: StopReason | None = None
+        early = self._early_stop(job["job_id"])
         while True:
             wake = min(deadline, next_watch) if stop is None else now + 1.0
+            if early is not None:
+                wake = now
             if hard_kill_at is not None:
                 wake = min(wake, hard_kill_at)
             events = poller.poll(max(0.0, wake - now) * 1000 + 1)
@@ -303,6 +311,8 @@ class Supervisor:
                 executor.reap()
                 return None, stop
             request = self._control(job["job_id"], poller, ctl) if ctl in ready else None
+            if early is not None:
+                request, early = early, None
             now = time.monotonic()
             if hard_kill_at is not None and now >= hard_kill_at:
                 executor.kill()
@@ -325,6 +335,23 @@ class Supervisor:
                     executor.kill()
                 else:
                     hard_kill_at = self._stop(executor)
+
+    def _early_stop(self, job_id: str) -> StopReason | None:
+        """A cancel or shutdown that arrived together with (or before) the job's run message
+        and so sits in the inbox instead of on the socket."""
+        stop = None
+        keep = []
+        for message in self.inbox:
+            op = message.get("op")
+            if op == "cancel" and message.get("job_id") == job_id:
+                stop = stop or StopReason.CANCEL
+            elif op in ("shutdown", "exit"):
+                self.exiting = True
+                stop = StopReason.SHUTDOWN
+            else:
+                keep.append(message)
+        self.inbox[:] = keep
+        return stop
 
     def _read_report(
         self, executor: _ExecutorProcess, poller: select.poll

@@ -13,7 +13,7 @@ from typing import Any
 
 from .errors import ValidationFailed
 
-__all__ = ["DEFAULTS", "MEMORY_OPTIONS_MIB", "check_function_settings"]
+__all__ = ["DEFAULTS", "MEMORY_OPTIONS_MIB", "check_function_settings", "with_defaults"]
 
 GIB = 1024
 
@@ -28,10 +28,10 @@ MEMORY_OPTIONS_MIB: dict[float, tuple[int, ...]] = {
     16: tuple(range(32 * GIB, 120 * GIB + 1, 8 * GIB)),
 }
 
-#: What a created function gets for each setting the request leaves out.
+#: What a created function gets for each setting the request leaves out; ``memory``
+#: defaults to the smallest amount allowed for the function's cpus (see ``with_defaults``).
 DEFAULTS: dict[str, Any] = {
     "cpus": 0.25,
-    "memory": 512,
     "maximum_concurrency": 10,
     "timeout": 900,
     "retry_count": 0,
@@ -42,6 +42,17 @@ DEFAULTS: dict[str, Any] = {
 
 _IMAGE = re.compile(r"^python3\.\d{1,2}:[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def with_defaults(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings of a new function: the request's values, documented defaults for the rest."""
+    settings = {**DEFAULTS, **{key: value for key, value in body.items() if value is not None}}
+    if "environment" in body:
+        settings["environment"] = body["environment"]
+    if settings.get("memory") is None:
+        options = MEMORY_OPTIONS_MIB.get(settings["cpus"])
+        settings["memory"] = options[0] if options else 0
+    return settings
 
 
 def check_function_settings(settings: Mapping[str, Any]) -> None:

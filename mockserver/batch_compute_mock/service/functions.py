@@ -14,7 +14,7 @@ from ..store.engine import Database
 from ..timestamps import utc_now
 from .builds import BuildQueue
 from .errors import Conflict, InvalidInput, NotFound
-from .function_rules import DEFAULTS, check_function_settings
+from .function_rules import check_function_settings, with_defaults
 from .results import ResultService
 from .states import (
     ACTIVE_JOB_STATUSES,
@@ -68,9 +68,7 @@ class FunctionService:
         self._results = results
 
     def create(self, identity: Identity, body: Mapping[str, Any]) -> dict[str, Any]:
-        settings = {**DEFAULTS, **{k: v for k, v in body.items() if v is not None}}
-        if "environment" in body:
-            settings["environment"] = body["environment"]
+        settings = with_defaults(body)
         check_function_settings(settings)
         now = utc_now()
         row = {

@@ -19,7 +19,6 @@ from .results import ResultService
 from .states import (
     ACTIVE_JOB_STATUSES,
     JOB_TRANSITIONS,
-    TERMINAL_JOB_STATUSES,
     FunctionStatus,
     JobStatus,
     sources_of,
@@ -132,11 +131,13 @@ class JobService:
     def update(self, identity: Identity, job_id: str, changes: Mapping[str, Any]) -> dict:
         with self._db.write() as conn:
             row = self._owned(conn, identity, job_id)
-            if row["status"] != JobStatus.PENDING and row["status"] not in TERMINAL_JOB_STATUSES:
-                raise Conflict(
-                    f"Job {job_id} is {row['status']}; it can't be edited while it runs."
-                )
             edits = {key: changes[key] for key in _EDITABLE if key in changes}
+            inputs = sorted(set(edits) - {"tags"})
+            if inputs and row["status"] != JobStatus.PENDING:
+                raise Conflict(
+                    f"Job {job_id} is {row['status']}; {', '.join(inputs)} can only change while "
+                    "it is pending (tags can change at any time)."
+                )
             if "tags" in edits and edits["tags"] is None:
                 edits["tags"] = []
             job_rows.update_job(conn, job_id, edits)

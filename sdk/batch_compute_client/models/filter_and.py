@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 
@@ -24,17 +24,17 @@ class FilterAnd:
     and_: list[FilterAnd | FilterComparison | FilterNullCheck | FilterOr]
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.filter_comparison import FilterComparison
-        from ..models.filter_null_check import FilterNullCheck
+        from ..models.filter_comparison import FilterComparison  # noqa: PLC0415
+        from ..models.filter_null_check import FilterNullCheck  # noqa: PLC0415
 
         and_ = []
         for and_item_data in self.and_:
             and_item: dict[str, Any]
-            if (
-                isinstance(and_item_data, FilterComparison)
-                or isinstance(and_item_data, FilterNullCheck)
-                or isinstance(and_item_data, FilterAnd)
-            ):
+            if isinstance(and_item_data, FilterComparison):
+                and_item = and_item_data.to_dict()
+            elif isinstance(and_item_data, FilterNullCheck):
+                and_item = and_item_data.to_dict()
+            elif isinstance(and_item_data, FilterAnd):
                 and_item = and_item_data.to_dict()
             else:
                 and_item = and_item_data.to_dict()
@@ -52,10 +52,10 @@ class FilterAnd:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.filter_comparison import FilterComparison
-        from ..models.filter_null_check import FilterNullCheck
-        from ..models.filter_or import FilterOr
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.filter_comparison import FilterComparison  # noqa: PLC0415
+        from ..models.filter_null_check import FilterNullCheck  # noqa: PLC0415
+        from ..models.filter_or import FilterOr  # noqa: PLC0415
 
         d = dict(src_dict)
         and_ = []

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 
@@ -24,18 +24,18 @@ class FilterOr:
     or_: list[FilterAnd | FilterComparison | FilterNullCheck | FilterOr]
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.filter_and import FilterAnd
-        from ..models.filter_comparison import FilterComparison
-        from ..models.filter_null_check import FilterNullCheck
+        from ..models.filter_and import FilterAnd  # noqa: PLC0415
+        from ..models.filter_comparison import FilterComparison  # noqa: PLC0415
+        from ..models.filter_null_check import FilterNullCheck  # noqa: PLC0415
 
         or_ = []
         for or_item_data in self.or_:
             or_item: dict[str, Any]
-            if (
-                isinstance(or_item_data, FilterComparison)
-                or isinstance(or_item_data, FilterNullCheck)
-                or isinstance(or_item_data, FilterAnd)
-            ):
+            if isinstance(or_item_data, FilterComparison):
+                or_item = or_item_data.to_dict()
+            elif isinstance(or_item_data, FilterNullCheck):
+                or_item = or_item_data.to_dict()
+            elif isinstance(or_item_data, FilterAnd):
                 or_item = or_item_data.to_dict()
             else:
                 or_item = or_item_data.to_dict()
@@ -53,10 +53,10 @@ class FilterOr:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.filter_and import FilterAnd
-        from ..models.filter_comparison import FilterComparison
-        from ..models.filter_null_check import FilterNullCheck
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.filter_and import FilterAnd  # noqa: PLC0415
+        from ..models.filter_comparison import FilterComparison  # noqa: PLC0415
+        from ..models.filter_null_check import FilterNullCheck  # noqa: PLC0415
 
         d = dict(src_dict)
         or_ = []

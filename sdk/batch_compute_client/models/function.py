@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -67,8 +67,8 @@ class Function:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.environment import Environment
-        from ..models.job_status_counts import JobStatusCounts
+        from ..models.environment import Environment  # noqa: PLC0415
+        from ..models.job_status_counts import JobStatusCounts  # noqa: PLC0415
 
         id = self.id
 
@@ -142,9 +142,9 @@ class Function:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.environment import Environment
-        from ..models.job_status_counts import JobStatusCounts
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.environment import Environment  # noqa: PLC0415
+        from ..models.job_status_counts import JobStatusCounts  # noqa: PLC0415
 
         d = dict(src_dict)
         id = d.pop("id")

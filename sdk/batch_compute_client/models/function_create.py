@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 
@@ -59,7 +59,7 @@ class FunctionCreate:
     environment: Environment | None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.environment import Environment
+        from ..models.environment import Environment  # noqa: PLC0415
 
         name = self.name
 
@@ -115,8 +115,8 @@ class FunctionCreate:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.environment import Environment
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.environment import Environment  # noqa: PLC0415
 
         d = dict(src_dict)
         name = d.pop("name")

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 
@@ -34,8 +34,8 @@ class JobCreate:
     tags: list[str] | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.environment import Environment
-        from ..models.job_kwargs import JobKwargs
+        from ..models.environment import Environment  # noqa: PLC0415
+        from ..models.job_kwargs import JobKwargs  # noqa: PLC0415
 
         function_id = self.function_id
 
@@ -87,9 +87,9 @@ class JobCreate:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.environment import Environment
-        from ..models.job_kwargs import JobKwargs
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.environment import Environment  # noqa: PLC0415
+        from ..models.job_kwargs import JobKwargs  # noqa: PLC0415
 
         d = dict(src_dict)
         function_id = d.pop("function_id")

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -46,20 +46,20 @@ class JobQuery:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.filter_and import FilterAnd
-        from ..models.filter_comparison import FilterComparison
-        from ..models.filter_null_check import FilterNullCheck
+        from ..models.filter_and import FilterAnd  # noqa: PLC0415
+        from ..models.filter_comparison import FilterComparison  # noqa: PLC0415
+        from ..models.filter_null_check import FilterNullCheck  # noqa: PLC0415
 
         filter_: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.filter_, Unset):
             filter_ = []
             for componentsschemas_filter_item_data in self.filter_:
                 componentsschemas_filter_item: dict[str, Any]
-                if (
-                    isinstance(componentsschemas_filter_item_data, FilterComparison)
-                    or isinstance(componentsschemas_filter_item_data, FilterNullCheck)
-                    or isinstance(componentsschemas_filter_item_data, FilterAnd)
-                ):
+                if isinstance(componentsschemas_filter_item_data, FilterComparison):
+                    componentsschemas_filter_item = componentsschemas_filter_item_data.to_dict()
+                elif isinstance(componentsschemas_filter_item_data, FilterNullCheck):
+                    componentsschemas_filter_item = componentsschemas_filter_item_data.to_dict()
+                elif isinstance(componentsschemas_filter_item_data, FilterAnd):
                     componentsschemas_filter_item = componentsschemas_filter_item_data.to_dict()
                 else:
                     componentsschemas_filter_item = componentsschemas_filter_item_data.to_dict()
@@ -106,11 +106,11 @@ class JobQuery:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.filter_and import FilterAnd
-        from ..models.filter_comparison import FilterComparison
-        from ..models.filter_null_check import FilterNullCheck
-        from ..models.filter_or import FilterOr
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.filter_and import FilterAnd  # noqa: PLC0415
+        from ..models.filter_comparison import FilterComparison  # noqa: PLC0415
+        from ..models.filter_null_check import FilterNullCheck  # noqa: PLC0415
+        from ..models.filter_or import FilterOr  # noqa: PLC0415
 
         d = dict(src_dict)
         _filter_ = d.pop("filter", UNSET)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -34,9 +34,9 @@ class JobStatistics:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.job_statistics_cpu_type_0 import JobStatisticsCpuType0
-        from ..models.job_statistics_memory_type_0 import JobStatisticsMemoryType0
-        from ..models.job_statistics_network_type_0 import JobStatisticsNetworkType0
+        from ..models.job_statistics_cpu_type_0 import JobStatisticsCpuType0  # noqa: PLC0415
+        from ..models.job_statistics_memory_type_0 import JobStatisticsMemoryType0  # noqa: PLC0415
+        from ..models.job_statistics_network_type_0 import JobStatisticsNetworkType0  # noqa: PLC0415
 
         cpu: dict[str, Any] | None | Unset
         if isinstance(self.cpu, Unset):
@@ -75,10 +75,10 @@ class JobStatistics:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.job_statistics_cpu_type_0 import JobStatisticsCpuType0
-        from ..models.job_statistics_memory_type_0 import JobStatisticsMemoryType0
-        from ..models.job_statistics_network_type_0 import JobStatisticsNetworkType0
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.job_statistics_cpu_type_0 import JobStatisticsCpuType0  # noqa: PLC0415
+        from ..models.job_statistics_memory_type_0 import JobStatisticsMemoryType0  # noqa: PLC0415
+        from ..models.job_statistics_network_type_0 import JobStatisticsNetworkType0  # noqa: PLC0415
 
         d = dict(src_dict)
 

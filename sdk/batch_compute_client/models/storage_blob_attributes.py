@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -62,7 +62,7 @@ class StorageBlobAttributes:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.geo_json_geometry import GeoJsonGeometry
+        from ..models.geo_json_geometry import GeoJsonGeometry  # noqa: PLC0415
 
         namespace = self.namespace
 
@@ -135,9 +135,9 @@ class StorageBlobAttributes:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.extra_properties import ExtraProperties
-        from ..models.geo_json_geometry import GeoJsonGeometry
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.extra_properties import ExtraProperties  # noqa: PLC0415
+        from ..models.geo_json_geometry import GeoJsonGeometry  # noqa: PLC0415
 
         d = dict(src_dict)
         namespace = d.pop("namespace")

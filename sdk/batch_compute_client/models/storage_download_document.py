@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -37,8 +37,8 @@ class StorageDownloadDocument:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.storage_download_document_data import StorageDownloadDocumentData
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.storage_download_document_data import StorageDownloadDocumentData  # noqa: PLC0415
 
         d = dict(src_dict)
         data = StorageDownloadDocumentData.from_dict(d.pop("data"))
