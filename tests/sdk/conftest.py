@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-# The SDK lives in sdk/; make it importable even when the editable install predates it.
-_SDK = str(Path(__file__).resolve().parents[2] / "sdk")
-if _SDK not in sys.path:
-    sys.path.insert(0, _SDK)
-
-from batch_compute import ComputeClient  # noqa: E402
-from support.live_server import LiveServer  # noqa: E402
+from batch_compute import ComputeClient
+from support.live_server import LiveServer
 
 
 @pytest.fixture(scope="session")

@@ -27,12 +27,15 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 
 def run_job(client: TestClient, headers: dict, function_id: str, *args: object, **kw: object):
-    job = client.post(JOBS, json={"function_id": function_id, "args": list(args), "kwargs": kw},
-                      headers=headers).json()
+    job = client.post(
+        JOBS, json={"function_id": function_id, "args": list(args), "kwargs": kw}, headers=headers
+    ).json()
 
     def finished() -> dict | None:
         current = client.get(f"{JOBS}/{job['id']}", headers=headers).json()
-        return current if current["status"] in ("success", "failure", "timeout", "canceled") else None
+        return (
+            current if current["status"] in ("success", "failure", "timeout", "canceled") else None
+        )
 
     return wait_for(finished, timeout=30)
 
@@ -86,35 +89,52 @@ def test_cancel_running_job(client: TestClient, alice: dict) -> None:
     source = "import time\ndef main():\n    time.sleep(60)\n"
     function = create_ready_function(client, alice, bundle=make_bundle(source))
     job = client.post(JOBS, json={"function_id": function["id"]}, headers=alice).json()
-    wait_for(lambda: client.get(f"{JOBS}/{job['id']}", headers=alice).json()["status"]
-             == "running")
+    wait_for(lambda: client.get(f"{JOBS}/{job['id']}", headers=alice).json()["status"] == "running")
     assert client.post(f"{JOBS}/{job['id']}/cancel", headers=alice).json()["status"] in (
-        "cancel", "canceling", "canceled")
-    final = wait_for(lambda: (j := client.get(f"{JOBS}/{job['id']}", headers=alice).json())[
-        "status"] == "canceled" and j)
+        "cancel",
+        "canceling",
+        "canceled",
+    )
+    final = wait_for(
+        lambda: (
+            (j := client.get(f"{JOBS}/{job['id']}", headers=alice).json())["status"] == "canceled"
+            and j
+        )
+    )
     assert final["status"] == "canceled"
 
 
 def test_stopped_function_holds_jobs_until_started(client: TestClient, alice: dict) -> None:
     function = create_ready_function(client, alice, auto_start=False)
-    job = client.post(JOBS, json={"function_id": function["id"], "args": [1, 1]},
-                      headers=alice).json()
+    job = client.post(
+        JOBS, json={"function_id": function["id"], "args": [1, 1]}, headers=alice
+    ).json()
     time.sleep(1.0)
     assert client.get(f"{JOBS}/{job['id']}", headers=alice).json()["status"] == "pending"
-    client.patch(f"/compute/v1/functions/{function['id']}", json={"status": "ready"},
-                 headers=alice)
-    done = wait_for(lambda: (j := client.get(f"{JOBS}/{job['id']}", headers=alice).json())[
-        "status"] == "success" and j)
+    client.patch(f"/compute/v1/functions/{function['id']}", json={"status": "ready"}, headers=alice)
+    done = wait_for(
+        lambda: (
+            (j := client.get(f"{JOBS}/{job['id']}", headers=alice).json())["status"] == "success"
+            and j
+        )
+    )
     assert done["status"] == "success"
 
 
-def test_function_environment_and_job_environment(client: TestClient, alice: dict,
-                                                  tmp_path: Path) -> None:
+def test_function_environment_and_job_environment(
+    client: TestClient, alice: dict, tmp_path: Path
+) -> None:
     source = "import os\ndef main():\n    return [os.environ.get('A'), os.environ.get('B')]\n"
-    function = create_ready_function(client, alice, bundle=make_bundle(source),
-                                     environment={"A": "fn", "B": "fn"})
-    job = client.post(JOBS, json={"function_id": function["id"], "environment": {"B": "job"}},
-                      headers=alice).json()
-    done = wait_for(lambda: (j := client.get(f"{JOBS}/{job['id']}", headers=alice).json())[
-        "status"] == "success" and j)
+    function = create_ready_function(
+        client, alice, bundle=make_bundle(source), environment={"A": "fn", "B": "fn"}
+    )
+    job = client.post(
+        JOBS, json={"function_id": function["id"], "environment": {"B": "job"}}, headers=alice
+    ).json()
+    done = wait_for(
+        lambda: (
+            (j := client.get(f"{JOBS}/{job['id']}", headers=alice).json())["status"] == "success"
+            and j
+        )
+    )
     assert json.loads(result_bytes(client, alice, function, done) or b"") == ["fn", "job"]

@@ -94,7 +94,7 @@ _INT64 = (-(2**63), 2**63 - 1)
 
 @attrs.frozen
 class Condition:
-    """``field op value``; ``value`` is normalised (datetimes in stored form), None for null tests."""
+    """``field op value``: ``value`` normalised (datetimes in stored form); None for null tests."""
 
     field: str
     op: str
