@@ -10,6 +10,7 @@ from typing import Any
 import connexion
 from connexion.exceptions import ProblemException
 from connexion.middleware import MiddlewarePosition
+from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -17,7 +18,7 @@ from .api._context import SERVICES_KEY
 from .blobs.layout import BUNDLE_UPLOAD_PATH
 from .contract import connexion_view
 from .log_validation import validator_map
-from .problems import handle_domain_error, handle_problem
+from .problems import handle_domain_error, handle_http_error, handle_problem
 from .service.errors import DomainError
 from .services import Services
 from .settings import Settings
@@ -47,6 +48,7 @@ def create_app(settings: Settings, services: Services | None = None) -> connexio
     )
     app.add_error_handler(DomainError, handle_domain_error)
     app.add_error_handler(ProblemException, handle_problem)
+    app.add_error_handler(HTTPException, handle_http_error)
     app.add_url_rule("/healthz", "healthz", _healthz)
     app.add_middleware(
         _ProvideServices, position=MiddlewarePosition.BEFORE_EXCEPTION, services=services

@@ -20,13 +20,14 @@ read) stays the 3.1 document.
 from __future__ import annotations
 
 import copy
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-__all__ = ["SPEC_PATH", "connexion_view", "load_contract"]
+__all__ = ["SPEC_PATH", "allowed_methods", "connexion_view", "load_contract"]
 
 SPEC_PATH = Path(__file__).with_name("openapi.yaml")
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
@@ -77,6 +78,44 @@ _METHODS = ("get", "put", "post", "delete", "patch", "options", "head", "trace")
 def load_contract() -> dict[str, Any]:
     with SPEC_PATH.open(encoding="utf-8") as stream:
         return yaml.safe_load(stream)  # type: ignore[no-any-return]
+
+
+def allowed_methods(path: str) -> list[str]:
+    """The methods the contract documents at a concrete ``path`` (HEAD with GET), for ``Allow``.
+
+    As in OpenAPI path matching, a concrete template (``/jobs/cancel``) wins over a templated
+    one (``/jobs/{job_id}``): the fewest parameters wins.
+    """
+    matches = [
+        (parameters, operations)
+        for pattern, parameters, operations in _path_patterns()
+        if pattern.fullmatch(path)
+    ]
+    fewest = min((parameters for parameters, _ in matches), default=0)
+    methods = {m for parameters, ops in matches if parameters == fewest for m in ops}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
+@cache
+def _path_patterns() -> list[tuple[re.Pattern[str], int, frozenset[str]]]:
+    spec = load_contract()
+    path_formats = {
+        parameter["name"]
+        for parameter in spec.get("components", {}).get("parameters", {}).values()
+        if parameter.get("in") == "path" and parameter.get("schema", {}).get("format") == "path"
+    }
+    patterns = []
+    for template, path_item in spec.get("paths", {}).items():
+        regex = re.sub(
+            r"\\\{([^}]+)\\\}",
+            lambda m: ".+" if m.group(1) in path_formats else "[^/]+",
+            re.escape(template),
+        )
+        operations = frozenset(m.upper() for m in _METHODS if m in path_item)
+        patterns.append((re.compile(regex, re.DOTALL), template.count("{"), operations))
+    return patterns
 
 
 def connexion_view(contract: dict[str, Any] | None = None) -> dict[str, Any]:

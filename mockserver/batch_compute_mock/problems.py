@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 import logging
+from http import HTTPStatus
 
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from starlette.exceptions import HTTPException
 
+from .contract import allowed_methods
 from .service import errors
 
-__all__ = ["STATUS_OF", "handle_domain_error", "handle_problem"]
+__all__ = ["STATUS_OF", "handle_domain_error", "handle_http_error", "handle_problem"]
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +54,28 @@ def handle_problem(request: ConnexionRequest, error: Exception) -> ConnexionResp
     return _error_response(request, error.status, error.title or "Error", detail or "", None)
 
 
+def handle_http_error(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+    """Routing's 404 and 405 in the same two shapes; a 405 lists every method of the path.
+
+    The router answers 405 from the first route whose path matched, so its ``Allow`` names
+    only that route's methods; the contract knows them all.
+    """
+    assert isinstance(error, HTTPException)
+    title = HTTPStatus(error.status_code).phrase
+    headers = dict(error.headers or {})
+    methods = allowed_methods(request.url.path) if error.status_code == 405 else []
+    if methods:
+        headers["Allow"] = ", ".join(methods)
+    return _error_response(request, error.status_code, title, error.detail or title, None, headers)
+
+
 def _error_response(
     request: ConnexionRequest,
     status: int,
     title: str,
     detail: str,
     fields: dict[str, list[str]] | None,
+    headers: dict[str, str] | None = None,
 ) -> ConnexionResponse:
     if request.url.path.startswith("/catalog/"):
         body: dict[str, object] = {
@@ -68,7 +87,9 @@ def _error_response(
         if fields is not None:
             body["errors"] = fields
         content_type = "application/problem+json"
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return ConnexionResponse(
         status_code=status,
         body=json.dumps(body),

@@ -213,3 +213,21 @@ def test_job_statistics_counts(
     assert stats["job_statistics"]["pending"] == 2
     assert stats["job_statistics"]["success"] == 1
     assert stats["job_statistics"]["running"] == 0
+
+
+def test_empty_patch_changes_nothing(client: TestClient, alice: dict, function: dict) -> None:
+    job = submit(client, alice, function["id"], tags=["keep"])
+    patched = client.patch(f"{JOBS}/{job['id']}", json={}, headers=alice)
+    assert patched.status_code == 200
+    assert patched.json() == job
+
+
+def test_inputs_of_a_finished_job_are_frozen(
+    client: TestClient, alice: dict, function: dict, settings: Settings
+) -> None:
+    job = submit(client, alice, function["id"])
+    force_status(settings, job["id"], "success")
+    refused = client.patch(f"{JOBS}/{job['id']}", json={"args": [9]}, headers=alice)
+    assert refused.status_code == 409 and "pending" in refused.json()["detail"]
+    tagged = client.patch(f"{JOBS}/{job['id']}", json={"tags": ["late"]}, headers=alice)
+    assert tagged.status_code == 200 and tagged.json()["tags"] == ["late"]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.responses import Response
 
+from ..service.errors import InvalidInput
 from ._context import caller, services
 from ._params import JsonBody, json_body, truthy
 
@@ -60,21 +62,39 @@ def get_job_log(token_info: dict[str, Any], job_id: str) -> Response:
     return Response(log, media_type="application/x-ndjson")
 
 
-def cancel_jobs(token_info: dict[str, Any], body: dict[str, Any]) -> JsonBody:
+def cancel_jobs(token_info: dict[str, Any], body: Any = None) -> JsonBody:
     identity = caller(token_info)
+    body = _query_body(body)
     matches = services().search.matching_jobs(identity, body)
     return json_body(services().jobs.cancel_matching(identity, matches))
 
 
-def rerun_jobs(token_info: dict[str, Any], body: dict[str, Any]) -> JsonBody:
+def rerun_jobs(token_info: dict[str, Any], body: Any = None) -> JsonBody:
     identity = caller(token_info)
+    body = _query_body(body)
     matches = services().search.matching_jobs(identity, body)
     return json_body(services().jobs.rerun_matching(identity, matches))
 
 
-def delete_jobs(token_info: dict[str, Any], body: dict[str, Any]) -> JsonBody:
+def delete_jobs(token_info: dict[str, Any], body: Any = None) -> JsonBody:
     identity = caller(token_info)
+    body = _query_body(body)
     matches = services().search.matching_jobs(identity, body)
     return json_body(
         services().jobs.delete_matching(identity, matches, bool(body.get("delete_results")))
     )
+
+
+def _query_body(body: Any) -> dict[str, Any]:
+    """An absent or empty body means ``{}``; without a JSON content type Connexion hands over
+    the raw bytes (or the schema default, serialized), which are parsed here."""
+    if isinstance(body, bytes | str):
+        try:
+            body = json.loads(body) if body.strip() else {}
+        except ValueError:
+            raise InvalidInput("The body is not valid JSON.") from None
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise InvalidInput("The body must be a JSON object.")
+    return body

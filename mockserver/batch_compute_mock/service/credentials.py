@@ -54,9 +54,9 @@ class CredentialService:
 def _describe(row: sa.RowMapping | None) -> dict[str, Any]:
     """Never echo the secret: say whether one is stored, and since when."""
     if row is None:
-        return {"client_id": None, "has_secret": False, "modified_date": None}
+        return {"client_id": None, "stored": False, "modified_date": None}
     return {
         "client_id": row["client_id"],
-        "has_secret": True,
+        "stored": True,
         "modified_date": row["modified_date"],
     }

@@ -140,7 +140,8 @@ class JobService:
                 )
             if "tags" in edits and edits["tags"] is None:
                 edits["tags"] = []
-            job_rows.update_job(conn, job_id, edits)
+            if edits:
+                job_rows.update_job(conn, job_id, edits)
             updated = job_rows.get_job(conn, job_id)
         assert updated is not None
         return job_to_wire(updated)

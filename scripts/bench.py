@@ -1,0 +1,525 @@
+"""Performance figures against a real ``batch-compute serve`` process (figures, never assertions).
+
+Starts the server on a free loopback port with a temporary data dir, measures, prints a table of
+figure / value / target, and stops the server. Sections (``--only NAME``, repeatable):
+
+* ``submit``: 10 bulk requests of 1,000 jobs to a stopped function, per-request latency.
+* ``search``: with 100,000 jobs for one owner, a filtered sorted first page and a count.
+* ``get``: GET /compute/v1/jobs/{id} requests per second (wrk, else a Python loop).
+* ``rss``: the server's resident memory after start-up and after everything else.
+* ``exec``: 10,000 ``return x + 1`` jobs end to end, the ProcessPoolExecutor(2) floor,
+  warm single-job latency and a cold first job.
+
+    ./scripts/bench [--quick] [--only submit --only search] [--workers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+__all__ = ["main"]
+
+SECTIONS = ("submit", "search", "get", "exec", "rss")
+BULK = 1000
+ENTRYPOINT = "def main(x):\n    return x + 1\n"
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Sizes:
+    submit_requests: int = 10
+    search_jobs: int = 100_000
+    search_runs: int = 50
+    wrk_seconds: int = 10
+    exec_jobs: int = 10_000
+    warm_samples: int = 30
+
+    @classmethod
+    def quick(cls) -> Sizes:
+        return cls(3, 5_000, 10, 3, 1_000, 10)
+
+
+@dataclass
+class Row:
+    figure: str
+    value: str
+    target: str = ""
+    verdict: str = ""
+
+
+@dataclass
+class Bench:
+    """The running server plus what sections share (the stopped function, job counts)."""
+
+    client: httpx.Client
+    base: str
+    token: str
+    pid: int
+    sizes: Sizes
+    rows: list[Row] = field(default_factory=list)
+    stopped_function: str | None = None
+    stopped_jobs: int = 0
+    some_job: str | None = None
+
+    def add(
+        self, figure: str, value: float | str, target: str = "", ok: bool | None = None
+    ) -> None:
+        unit = target.split()[-1].split("/")[-1] if target else ""
+        unit = {"ms": " ms", "s": "/s", "MB": " MB"}.get(unit, "")
+        text = f"{value:,.1f}{unit}" if isinstance(value, float) else str(value)
+        verdict = "" if ok is None else ("ok" if ok else "MISS")
+        self.rows.append(Row(figure, text, target, verdict))
+        print(f"  {figure}: {text}  {verdict}", flush=True)
+
+
+# --- server process -------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_server(workers: int | None) -> Iterator[tuple[str, int]]:
+    """A server on a free loopback port over a temporary data dir; stopped on exit."""
+    with tempfile.TemporaryDirectory(prefix="bench-server-") as tmp:
+        port = _free_port()
+        command = [str(BIN / "batch-compute"), "serve", "--host", "127.0.0.1"]
+        command += ["--port", str(port), "--data-dir", str(Path(tmp) / "data")]
+        if workers:
+            command += ["--workers", str(workers)]
+        with open(Path(tmp) / "server.log", "wb") as log:
+            proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_healthy(base, proc)
+            yield base, proc.pid
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _wait_healthy(base: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited early with {proc.returncode}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("server did not become healthy in 30 s")
+
+
+def _token() -> str:
+    out = subprocess.run(
+        [str(BIN / "batch-compute"), "token", "--sub", "bench"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip()
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _children_rss_mb(pid: int) -> float:
+    total = 0.0
+    for child in Path(f"/proc/{pid}/task").glob("*/children"):
+        for cpid in child.read_text().split():
+            with suppress(OSError):
+                total += _rss_mb(int(cpid))
+    return total
+
+
+# --- API helpers ----------------------------------------------------------------------------
+
+
+def _check(response: httpx.Response, *ok: int) -> Any:
+    if response.status_code not in (ok or (200,)):
+        raise RuntimeError(
+            f"{response.request.method} {response.request.url} -> {response.status_code}: "
+            f"{response.text[:500]}"
+        )
+    return response.json() if response.content else None
+
+
+def _bundle() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("__dlentrypoint__.py", ENTRYPOINT)
+    return buffer.getvalue()
+
+
+def create_function(bench: Bench, name: str, auto_start: bool) -> str:
+    """Create, upload and complete a bundle; wait until ready (or stopped)."""
+    body = {
+        "name": name,
+        "image": "python3.11:latest",
+        "cpus": 0.25,
+        "memory": 512,
+        "maximum_concurrency": 1000,
+        "auto_start": auto_start,
+    }
+    created = _check(bench.client.post("/compute/v1/functions", json=body), 201)
+    function_id = created["function"]["id"] if "function" in created else created["id"]
+    upload = httpx.put(
+        created["bundle_upload_url"],
+        content=_bundle(),
+        headers={"content-type": "application/octet-stream"},
+        timeout=60,
+    )
+    if upload.status_code >= 300:
+        raise RuntimeError(f"bundle upload -> {upload.status_code}: {upload.text[:300]}")
+    _check(bench.client.post(f"/compute/v1/functions/{function_id}/bundle"))
+    want = "ready" if auto_start else "stopped"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        status = _check(bench.client.get(f"/compute/v1/functions/{function_id}"))["status"]
+        if status == want:
+            return function_id
+        if status == "build_failed":
+            raise RuntimeError("bundle build failed")
+        time.sleep(0.05)
+    raise RuntimeError(f"function {function_id} never became {want}")
+
+
+def submit_bulk(bench: Bench, function_id: str, start: int, count: int) -> list[dict[str, Any]]:
+    body = {
+        "function_id": function_id,
+        "bulk_args": [[i] for i in range(start, start + count)],
+        "reference_id": f"bench-{function_id}-{start}",
+    }
+    return _check(bench.client.post("/compute/v1/jobs/bulk", json=body), 200, 201)
+
+
+def _stopped(bench: Bench) -> str:
+    if bench.stopped_function is None:
+        bench.stopped_function = create_function(bench, "bench-stopped", auto_start=False)
+    return bench.stopped_function
+
+
+def fill_stopped(bench: Bench, total: int, timings: list[float] | None = None) -> None:
+    """Submit bulk requests of 1,000 to the stopped function until it holds ``total`` jobs."""
+    function_id = _stopped(bench)
+    while bench.stopped_jobs < total:
+        count = min(BULK, total - bench.stopped_jobs)
+        start = time.perf_counter()
+        jobs = submit_bulk(bench, function_id, bench.stopped_jobs, count)
+        if timings is not None:
+            timings.append(time.perf_counter() - start)
+        bench.stopped_jobs += count
+        bench.some_job = bench.some_job or jobs[0]["id"]
+
+
+def _ms(seconds: float) -> float:
+    return seconds * 1000
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
+# --- sections -------------------------------------------------------------------------------
+
+
+def bench_submit(bench: Bench) -> None:
+    timings: list[float] = []
+    total = bench.stopped_jobs + bench.sizes.submit_requests * BULK
+    fill_stopped(bench, total, timings)
+    n = len(timings)
+    bench.add(
+        f"bulk submit 1,000 (stopped fn), p50 of {n}",
+        _ms(statistics.median(timings)),
+        "<= 150 ms",
+        _ms(statistics.median(timings)) <= 150,
+    )
+    bench.add(
+        f"bulk submit 1,000 (stopped fn), max of {n}",
+        _ms(max(timings)),
+        "<= 150 ms",
+        _ms(max(timings)) <= 150,
+    )
+
+
+def bench_search(bench: Bench) -> None:
+    start = time.perf_counter()
+    before = bench.stopped_jobs
+    fill_stopped(bench, bench.sizes.search_jobs)
+    if bench.stopped_jobs > before:
+        rate = (bench.stopped_jobs - before) / (time.perf_counter() - start)
+        bench.add(f"(setup) bulk insert rate to {bench.stopped_jobs:,} jobs", f"{rate:,.0f} jobs/s")
+    pending = json.dumps([{"name": "status", "op": "eq", "val": "pending"}])
+    queries: dict[str, dict[str, Any]] = {
+        "search pending sort=-creation_date, page 1": {"filter": pending, "sort": "-creation_date"},
+        "count pending (limit=0)": {"filter": pending, "limit": 0},
+    }
+    for label, params in queries.items():
+        _check(bench.client.get("/compute/v1/jobs", params=params))  # warm, and fail loudly
+        timings = []
+        for _ in range(bench.sizes.search_runs):
+            start = time.perf_counter()
+            response = bench.client.get("/compute/v1/jobs", params=params)
+            timings.append(time.perf_counter() - start)
+            _check(response)
+        p50 = _ms(statistics.median(timings))
+        bench.add(
+            f"{label} over {bench.stopped_jobs:,} jobs, p50 of {len(timings)}",
+            p50,
+            "<= 25 ms",
+            p50 <= 25,
+        )
+
+
+def _ensure_wrk() -> str | None:
+    if shutil.which("wrk"):
+        return shutil.which("wrk")
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        quiet: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        if subprocess.run(["apt-get", "install", "-y", "wrk"], **quiet).returncode != 0:
+            subprocess.run(["apt-get", "update"], **quiet)
+            subprocess.run(["apt-get", "install", "-y", "wrk"], **quiet)
+    return shutil.which("wrk")
+
+
+def _python_load(bench: Bench, url: str, seconds: float, threads: int = 8) -> float:
+    stop = time.monotonic() + seconds
+    counts = [0] * threads
+
+    def loop(index: int) -> None:
+        with httpx.Client(headers={"Authorization": f"Bearer {bench.token}"}) as client:
+            while time.monotonic() < stop:
+                client.get(url)
+                counts[index] += 1
+
+    workers = [threading.Thread(target=loop, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return sum(counts) / seconds
+
+
+def bench_get(bench: Bench) -> None:
+    if bench.some_job is None:
+        fill_stopped(bench, max(bench.stopped_jobs, BULK))
+    url = f"{bench.base}/compute/v1/jobs/{bench.some_job}"
+    _check(bench.client.get(url))
+    wrk = _ensure_wrk()
+    seconds = bench.sizes.wrk_seconds
+    if wrk:
+        out = subprocess.run(
+            [
+                wrk,
+                "-t2",
+                "-c32",
+                f"-d{seconds}s",
+                "-H",
+                f"Authorization: Bearer {bench.token}",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        label = f"GET /jobs/{{id}} req/s (wrk -t2 -c32 {seconds}s)"
+        if errors:
+            label += f" [{errors.group(1)} non-2xx!]"
+    else:
+        rps = _python_load(bench, url, seconds)
+        label = f"GET /jobs/{{id}} req/s (NO wrk: Python httpx 8 threads, {seconds}s)"
+    bench.add(label, rps, ">= 1,500/s", rps >= 1500)
+
+
+def _statistics(bench: Bench, function_id: str) -> dict[str, int]:
+    body = _check(
+        bench.client.get(
+            f"/compute/v1/functions/{function_id}", params={"include": "job.statistics"}
+        )
+    )
+    return body.get("job_statistics") or {}
+
+
+def _wait_job(bench: Bench, job_id: str, timeout: float = 60) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = _check(bench.client.get(f"/compute/v1/jobs/{job_id}"))["status"]
+        if status in ("success", "failure", "timeout", "canceled"):
+            return status
+        time.sleep(0.002)
+    return "still running"
+
+
+def _one_job(bench: Bench, function_id: str, x: int) -> float:
+    start = time.perf_counter()
+    job = _check(
+        bench.client.post("/compute/v1/jobs", json={"function_id": function_id, "args": [x]}),
+        200,
+        201,
+    )
+    status = _wait_job(bench, job["id"])
+    elapsed = time.perf_counter() - start
+    if status != "success":
+        raise RuntimeError(f"job {job['id']} ended {status}")
+    return elapsed
+
+
+def _add_one(x: int) -> int:
+    return x + 1
+
+
+def _floor(n: int) -> float:
+    with concurrent.futures.ProcessPoolExecutor(2) as executor:
+        list(executor.map(_add_one, range(10)))
+        start = time.perf_counter()
+        list(executor.map(_add_one, range(n)))
+        return n / (time.perf_counter() - start)
+
+
+def bench_exec(bench: Bench) -> None:
+    function_id = create_function(bench, "bench-ready", auto_start=True)
+    cold = _one_job(bench, function_id, -1)
+    bench.add("cold first job, submit -> success", _ms(cold), "(info) ms")
+    warm = [_one_job(bench, function_id, i) for i in range(bench.sizes.warm_samples)]
+    p50, p95 = _ms(statistics.median(warm)), _ms(_pct(warm, 0.95))
+    bench.add(f"warm single job p50 of {len(warm)}", p50, "<= 50 ms", p50 <= 50)
+    bench.add(f"warm single job p95 of {len(warm)}", p95, "(info) ms")
+
+    n = bench.sizes.exec_jobs
+    base = _statistics(bench, function_id).get("success", 0)
+    start = time.perf_counter()
+    for offset in range(0, n, BULK):
+        submit_bulk(bench, function_id, 10**6 + offset, min(BULK, n - offset))
+    submitted = time.perf_counter() - start
+    deadline = time.monotonic() + 600
+    stats: dict[str, int] = {}
+    while time.monotonic() < deadline:
+        stats = _statistics(bench, function_id)
+        done = sum(stats.get(s, 0) for s in ("success", "failure", "timeout", "canceled"))
+        if done - base >= n:
+            break
+        time.sleep(0.1)
+    elapsed = time.perf_counter() - start
+    rate = (stats.get("success", 0) - base) / elapsed
+    bench.add(
+        f"exec {n:,} jobs end to end (submit {submitted:.1f}s, total {elapsed:.1f}s)",
+        rate,
+        ">= 500 jobs/s",
+        rate >= 500,
+    )
+    bad = {k: v for k, v in stats.items() if k not in ("success",) and v}
+    if bad:
+        bench.add("  non-success job statuses", json.dumps(bad))
+    floor = _floor(n)
+    bench.add(f"floor: ProcessPoolExecutor(2) {n:,} calls", floor, "(info) calls/s")
+
+
+def bench_rss_start(bench: Bench) -> None:
+    mb = _rss_mb(bench.pid)
+    bench.add("server RSS after start-up", f"{mb:,.1f} MB", "<= 150 MB", mb <= 150)
+
+
+def bench_rss_end(bench: Bench) -> None:
+    time.sleep(1)
+    mb = _rss_mb(bench.pid)
+    bench.add("server RSS after the runs", f"{mb:,.1f} MB", "<= 150 MB", mb <= 150)
+    kids = _children_rss_mb(bench.pid)
+    bench.add("worker processes' RSS (sum)", f"{kids:,.1f} MB", "(info)")
+
+
+# --- main -----------------------------------------------------------------------------------
+
+
+def _table(rows: list[Row]) -> str:
+    headers = ("figure", "value", "target", "")
+    widths = [
+        max(len(h), *(len(getattr(r, a)) for r in rows))
+        for h, a in zip(headers, ("figure", "value", "target", "verdict"), strict=True)
+    ]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in rows:
+        cells = (
+            row.figure.ljust(widths[0]),
+            row.value.rjust(widths[1]),
+            row.target.ljust(widths[2]),
+            row.verdict,
+        )
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
+    parser.add_argument("--only", action="append", choices=SECTIONS, help="run only these")
+    parser.add_argument("--workers", type=int, help="server --workers (default: its own)")
+    options = parser.parse_args(argv)
+    sizes = Sizes.quick() if options.quick else Sizes()
+    chosen = options.only or list(SECTIONS)
+    sections: dict[str, Callable[[Bench], None]] = {
+        "submit": bench_submit,
+        "search": bench_search,
+        "get": bench_get,
+        "exec": bench_exec,
+    }
+    token = _token()
+    with running_server(options.workers) as (base, pid):
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
+            bench = Bench(client, base, token, pid, sizes)
+            print(f"server pid {pid} at {base}", flush=True)
+            if "rss" in chosen:
+                time.sleep(1)
+                bench_rss_start(bench)
+            for name in SECTIONS:
+                if name in chosen and name in sections:
+                    print(f"[{name}]", flush=True)
+                    sections[name](bench)
+            if "rss" in chosen:
+                bench_rss_end(bench)
+    print()
+    print(_table(bench.rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
