@@ -445,7 +445,24 @@ def pattern_scenarios(draw: st.DrawFn) -> dict[str, Any]:
     """One pattern against strings made from it: the wildcard, escape and case rules, densely."""
     resource = draw(st.sampled_from(["functions", "jobs"]))
     rows = draw(data_sets(resource))
-    pieces = ["a", "A", "b", "é", "%", "_", "\\%", "\\_", "\\\\", "\\a", "*", "?", "[", "]", "[a]"]
+    pieces = [
+        "a",
+        "A",
+        "b",
+        "é",
+        "%",
+        "_",
+        "\\%",
+        "\\_",
+        "\\\\",
+        "\\a",
+        "\\[",
+        "*",
+        "?",
+        "[",
+        "]",
+        "[a]",
+    ]
     pattern = "".join(draw(st.lists(st.sampled_from(pieces), max_size=4)))
     if draw(st.booleans()):
         pattern += "\\"  # a trailing lone backslash is a literal backslash

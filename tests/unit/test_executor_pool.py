@@ -105,8 +105,10 @@ async def until(predicate, timeout: float = 10.0) -> None:
 WAIT_FOR_FLAG = """
     import os, time
     def main(flag, pid_file=None):
-        if pid_file:
-            open(pid_file, "w").write(str(os.getpid()))
+        if pid_file:  # written whole, then renamed: a reader never sees it empty
+            with open(pid_file + ".tmp", "w") as handle:
+                handle.write(str(os.getpid()))
+            os.replace(pid_file + ".tmp", pid_file)
         print("waiting", flush=True)
         while not os.path.exists(flag):
             time.sleep(0.01)
@@ -417,6 +419,8 @@ def test_timeout_kills_the_job_and_its_subprocesses(lab):
         def main(pid_file):
             sleeper = subprocess.Popen(["sleep", "300"])
             open(pid_file, "w").write(str(sleeper.pid))
+            escapee = subprocess.Popen(["sleep", "300"], start_new_session=True)
+            open(pid_file + ".escaped", "w").write(str(escapee.pid))
             time.sleep(300)
         """
     )
@@ -430,6 +434,8 @@ def test_timeout_kills_the_job_and_its_subprocesses(lab):
     assert outcome.exit_code == 137 and outcome.stop_reason is StopReason.TIMEOUT
     assert 1.0 <= outcome.end_time - outcome.start_time < 5
     assert wait_until(lambda: not alive(int(pid_file.read_text())))
+    escaped = Path(str(pid_file) + ".escaped")
+    assert wait_until(lambda: not alive(int(escaped.read_text())))  # left its group: killed too
     assert not alive(outcome.worker_pid)
 
 
@@ -572,22 +578,23 @@ def test_job_leaving_a_process_behind_gets_it_killed(lab):
     bundle = lab.bundle(
         """
         import os, subprocess
-        def main(pid_file):
-            sleeper = subprocess.Popen(["sleep", "300"])
+        def main(pid_file, escape):
+            sleeper = subprocess.Popen(["sleep", "300"], start_new_session=escape)
             open(pid_file, "w").write(str(sleeper.pid))
             return os.getpid()
         """
     )
-    pid_file = lab.flag("left.pid")
+    pid_file, escaped = lab.flag("left.pid"), lab.flag("escaped.pid")
 
     async def scenario(pool):
-        return await pool.run(lab.spec(bundle, str(pid_file))), await pool.run(
-            lab.spec(bundle, str(lab.flag("second.pid")))
+        return await pool.run(lab.spec(bundle, str(pid_file), False)), await pool.run(
+            lab.spec(bundle, str(escaped), True)  # even one in a session of its own
         )
 
     first, second = run(scenario)
     assert first.succeeded and second.succeeded
     assert wait_until(lambda: not alive(int(pid_file.read_text())))
+    assert wait_until(lambda: not alive(int(escaped.read_text())))
     assert second.worker_pid != first.worker_pid  # that process was not trusted again
 
 
@@ -646,3 +653,19 @@ def test_unresponsive_worker_is_killed_by_the_backstop(lab):
     assert outcome.status is OutcomeStatus.TIMEOUT and outcome.stop_reason is StopReason.TIMEOUT
     assert outcome.error_reason == "Timed out after 0.5 s (the worker stopped responding)"
     assert wait_until(lambda: not alive(outcome.supervisor_pid))
+
+
+def test_cancel_sent_right_behind_the_job_is_not_lost(lab):
+    bundle = lab.bundle(WAIT_FOR_FLAG)
+    spec = lab.spec(bundle, str(lab.flag("never")), timeout_s=30)
+
+    async def scenario(pool):
+        await pool.run(lab.spec(bundle, str(lab.root)))  # warm (its flag exists: returns)
+        task = asyncio.create_task(pool.run(spec))
+        await asyncio.sleep(0)  # the run frame is written; the cancel frame follows at once
+        assert pool.cancel(spec.job_id) is True
+        return await task
+
+    started = time.monotonic()
+    outcome = run(scenario)
+    assert outcome.status is OutcomeStatus.CANCELED and time.monotonic() - started < 10

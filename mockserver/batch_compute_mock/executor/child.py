@@ -174,12 +174,27 @@ class Executor:
     def _leftovers(self) -> str | None:
         """Why this process must not run another job, if the job left something behind."""
         reap_orphans()
-        children = os.pread(self.children_fd, 1 << 16, 0).split() if self.children_fd else []
+        children = []
+        if self.children_fd is not None:
+            children = os.pread(self.children_fd, 1 << 16, 0).split()
         if children:
+            _kill_escapees([int(pid) for pid in children])
             return f"the job left {len(children)} process(es) running"
         if threading.active_count() > self.base_threads:
             return "the job left threads running"
         return None
+
+
+def _kill_escapees(pids: list[int]) -> None:
+    """Kill children that left this process group (``setsid``, ``start_new_session``) with
+    their own groups; the supervisor kills this group, which holds all the others."""
+    own = os.getpgrp()
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            group = os.getpgid(pid)
+            if group != own:
+                os.killpg(group, signal.SIGKILL)
+            os.kill(pid, signal.SIGKILL)
 
 
 def _call(job: dict[str, Any], my_pid: int) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import contextlib
 import os
 import signal
 
-__all__ = ["count_group", "kill_group", "reap_orphans", "signal_group"]
+__all__ = ["count_group", "kill_children", "kill_group", "reap_orphans", "signal_group"]
 
 
 def signal_group(pgid: int, signum: int) -> bool:
@@ -62,6 +62,33 @@ def count_group(pgid: int, stop_above: int | None = None) -> int:
             if stop_above is not None and count > stop_above:
                 break
     return count
+
+
+def kill_children() -> int:
+    """SIGKILL every child of this (single-threaded) process and the process group of each
+    child that leads one of its own; how many children there were.
+
+    For a subreaper whose own child just died: its remaining children are descendants the job
+    moved out of its process group (``setsid``), adopted when their parents died.
+    """
+    try:
+        fd = os.open(f"/proc/self/task/{os.getpid()}/children", os.O_RDONLY)
+    except OSError:
+        return 0
+    try:
+        pids = [int(pid) for pid in os.read(fd, 1 << 16).split()]
+    finally:
+        os.close(fd)
+    own = os.getpgrp()
+    for pid in pids:
+        try:
+            group = os.getpgid(pid)
+            if group != own:
+                os.killpg(group, signal.SIGKILL)
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            continue
+    return len(pids)
 
 
 def reap_orphans() -> int:

@@ -54,7 +54,7 @@ from .outcome import (
     job_statistics,
     signal_exit_code,
 )
-from .procs import count_group, kill_group, reap_orphans
+from .procs import count_group, kill_children, kill_group, reap_orphans
 from .protocol import FrameDecoder, encode_frame, recv_frames
 
 __all__ = ["Supervisor", "main"]
@@ -210,6 +210,7 @@ class Supervisor:
         if self.executor is not None:
             self.executor.close()
             self.executor = None
+        kill_children()  # what escaped the executor's group (setsid) and was adopted by us
         reap_orphans()
 
     # One job ----------------------------------------------------------------------------
@@ -270,10 +271,10 @@ class Supervisor:
         return outcome
 
     def _retire_after_job(self, executor: _ExecutorProcess) -> None:
-        executor.close()
         if self.executor is executor:
-            self.executor = None
-        reap_orphans()
+            self._retire()
+        else:
+            executor.close()
 
     def _supervise(
         self, job: dict[str, Any], executor: _ExecutorProcess, log: LogWriter
