@@ -15,7 +15,7 @@ Semantics decided here (the reference test, ``tests/server/test_search_property.
 the store against them):
 
 * The filter is an array of nodes, ANDed. ``{"and": []}`` is true and ``{"or": []}`` is false
-  (the identities of the two operators); at most 10,000 nodes nested at most 32 deep.
+  (the identities of the two operators); at most 10,000 nodes nested at most 16 deep.
 * ``eq null`` means ``isnull`` and ``ne null`` means ``isnotnull``; ``ne v`` matches NULL;
   ``lt``/``lte``/``gt``/``gte`` never match NULL and need a non-null value.
 * Values must fit the field: JSON numbers (finite; integers within 64 bits) for numeric fields,
@@ -47,6 +47,7 @@ import hashlib
 import hmac
 import json
 import math
+import re
 import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -69,6 +70,7 @@ __all__ = [
     "Query",
     "SortKey",
     "node_to_wire",
+    "normalise_datetime",
     "parse_query_body",
     "parse_search_params",
 ]
@@ -76,7 +78,7 @@ __all__ = [
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 MAX_FILTER_NODES = 10_000
-MAX_FILTER_DEPTH = 32
+MAX_FILTER_DEPTH = 16
 CURSOR_INVALID = "page_cursor is not valid; start the search again without it"
 
 COMPARISONS = ("eq", "ne", "lt", "lte", "gt", "gte")
@@ -183,14 +185,9 @@ def parse_query_body(resource: str, body: Any) -> Query:
     if not isinstance(body, dict):
         raise InvalidInput(f"the request body must be a JSON object, got {_json_type(body)}")
     fields = fields_of(resource)
-    raw_filter = body.get("filter")
-    if isinstance(raw_filter, str):
-        nodes = _filter_text(resource, fields, raw_filter)
-    else:
-        nodes = _filter_array(resource, fields, raw_filter)
     return Query(
         resource=resource,
-        filter=nodes,
+        filter=_filter_text(resource, fields, body.get("filter")),
         sort=_sort(resource, body.get("sort")),
         limit=_integer("limit", body.get("limit"), 0, _INT64[1], text=False),
     )
@@ -223,8 +220,10 @@ class _Budget:
             raise InvalidInput(f"{path}: filter is nested more than {MAX_FILTER_DEPTH} deep")
 
 
-def _filter_text(resource: str, fields: Mapping[str, Field], text: str | None) -> tuple[Node, ...]:
-    if text is None or not text.strip():
+def _filter_text(resource: str, fields: Mapping[str, Field], text: Any) -> tuple[Node, ...]:
+    if not isinstance(text, str):  # already decoded by the caller
+        return _filter_array(resource, fields, text)
+    if not text.strip():
         return ()
     try:
         raw = json.loads(text, parse_constant=_reject_constant)
@@ -492,8 +491,8 @@ def _integer(
     value: int | None = None
     if isinstance(raw, int) and not isinstance(raw, bool):
         value = raw
-    elif text and isinstance(raw, str) and raw.strip().lstrip("+-").isdecimal():
-        value = int(raw.strip())
+    elif text and isinstance(raw, str) and re.fullmatch(r"\s*[+-]?[0-9]{1,20}\s*", raw):
+        value = int(raw)
     if value is None or not minimum <= value <= maximum:
         upper = "" if maximum == _INT64[1] else f" and at most {maximum}"
         raise InvalidInput(f"{name} must be an integer of at least {minimum}{upper}, got {raw!r}")

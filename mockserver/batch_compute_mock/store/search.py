@@ -19,14 +19,16 @@ SQLite ignores ASCII case, and ``PRAGMA case_sensitive_like`` would change it fo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
 import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, Grouping
 
+from ..service.errors import InvalidInput
 from ..service.queries import Condition, CursorCodec, Node, PagePosition, Query, SortKey
 from .fields import Field, Kind, fields_of, table_of
 
@@ -39,7 +41,7 @@ __all__ = [
     "search_page",
 ]
 
-_CHUNK = 50  # terms per AND/OR before nesting: SQLite caps expression depth at 1000
+_CHUNK = 8  # terms per AND/OR before nesting: SQLite caps expression depth at 1000
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -69,7 +71,7 @@ def search_page(
         return Page([], count(conn, query, owner) if total is None else total, None)
     size = query.page_size if remaining is None else min(query.page_size, remaining)
     statement = sa.select(table).where(where).order_by(*_order_by(table, query.sort))
-    rows = list(conn.execute(statement.limit(size + 1)).mappings())
+    rows = list(_execute(conn, statement.limit(size + 1)).mappings())
     more = len(rows) > size
     del rows[size:]
     if total is None:
@@ -86,19 +88,35 @@ def count(conn: sa.Connection, query: Query, owner: str) -> int:
     """The number of all matches, ignoring limit and paging."""
     table = table_of(query.resource)
     statement = sa.select(sa.func.count()).select_from(table).where(_where(table, query, owner))
-    return int(conn.execute(statement).scalar_one())
+    return int(_execute(conn, statement).scalar_one())
 
 
 def matching_rows(conn: sa.Connection, query: Query, owner: str) -> list[RowMapping]:
     """Every match in ``query.sort`` order, at most ``query.limit`` of them (bulk by query)."""
     table = table_of(query.resource)
-    return list(conn.execute(_matching(table, query, owner, table)).mappings())
+    return list(_execute(conn, _matching(table, query, owner, table)).mappings())
 
 
 def matching_ids(conn: sa.Connection, query: Query, owner: str) -> list[str]:
     """The ids of ``matching_rows``, without reading the rows."""
     table = table_of(query.resource)
-    return list(conn.execute(_matching(table, query, owner, table.c.id)).scalars())
+    return list(_execute(conn, _matching(table, query, owner, table.c.id)).scalars())
+
+
+def _execute(conn: sa.Connection, statement: sa.Executable) -> sa.CursorResult[Any]:
+    """Run ``statement``; a filter beyond SQLite's parser limits is the client's 400, not a 500."""
+    try:
+        return conn.execute(statement)
+    except sa.exc.OperationalError as error:
+        message = str(error.orig)
+        if any(limit in message for limit in _SQLITE_LIMITS):
+            raise InvalidInput(
+                "filter is too complex for the server; split it into smaller searches"
+            ) from None
+        raise
+
+
+_SQLITE_LIMITS = ("too large", "too many", "stack overflow", "too deep")
 
 
 def _matching(table: sa.Table, query: Query, owner: str, *columns: Any) -> sa.Select[Any]:
@@ -151,11 +169,18 @@ def _junction(junction: str, clauses: Sequence[ColumnElement[bool]]) -> ColumnEl
         return clauses[0]
     if len(clauses) <= _CHUNK:
         return combine(*clauses)
-    groups = [
-        combine(*clauses[start : start + _CHUNK]).self_group()
+    groups: list[ColumnElement[bool]] = [
+        _Parens(combine(*clauses[start : start + _CHUNK]))
         for start in range(0, len(clauses), _CHUNK)
     ]
     return _junction(junction, groups)
+
+
+class _Parens(Grouping[bool]):
+    """A parenthesised AND/OR that ``sa.and_``/``sa.or_`` keep nested instead of flattening."""
+
+    inherit_cache = True
+    operator = None  # Grouping would forward this to the inner list, which invites flattening
 
 
 def _condition(table: sa.Table, field: Field, op: str, value: Any) -> ColumnElement[bool]:
@@ -197,9 +222,9 @@ def _tags_condition(table: sa.Table, op: str, value: Any) -> ColumnElement[bool]
     tags = table.c.tags
     match op:
         case "eq":
-            return _some_tag(table, lambda tag: tag == value)
+            return _has_tag(table, value)
         case "ne":
-            return sa.not_(_some_tag(table, lambda tag: tag == value))
+            return sa.not_(_has_tag(table, value))
         case "isnull":
             return sa.func.coalesce(sa.func.json_array_length(tags), 0) == 0
         case "isnotnull":
@@ -207,6 +232,21 @@ def _tags_condition(table: sa.Table, op: str, value: Any) -> ColumnElement[bool]
         case "prefix" | "like" | "ilike":
             return _some_tag(table, lambda tag: _pattern(tag, op, value))
     raise AssertionError(f"{op!r} on tags")  # orderings are refused by parse_*
+
+
+def _has_tag(table: sa.Table, value: str) -> ColumnElement[bool]:
+    """Whether the row's tags contain ``value``.
+
+    A tag of plain characters appears quoted, verbatim, in the stored JSON text whatever the
+    serialiser, so ``instr`` rules most rows out before ``json_each`` parses them (2x faster).
+    """
+    contains = _some_tag(table, lambda tag: tag == value)
+    if _PLAIN_TAG.fullmatch(value):
+        return sa.and_(sa.func.instr(table.c.tags, f'"{value}"') > 0, contains)
+    return contains
+
+
+_PLAIN_TAG = re.compile(r"[A-Za-z0-9 _.,:;=+*#@%!?()\[\]{}|~^$'-]*")  # never escaped in JSON
 
 
 def _some_tag(table: sa.Table, test: Any) -> ColumnElement[bool]:
