@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 __all__ = ["format_timestamp", "log_timestamp", "parse_timestamp", "utc_now"]
 
-_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
 
 
 def utc_now() -> str:
@@ -22,7 +21,12 @@ def format_timestamp(moment: datetime) -> str:
     """A datetime in the stored form; a naive datetime is taken as UTC."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime(_FORMAT)
+    utc = moment.astimezone(UTC)
+    # Not strftime: glibc's %Y does not pad years before 1000, which breaks text order.
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
+        f"{utc.second:02d}.{utc.microsecond:06d}+00:00"
+    )
 
 
 def parse_timestamp(value: str | float | int) -> datetime:

@@ -381,11 +381,7 @@ def _value(field: Field, op: str, value: Any, path: str) -> str | int | float | 
 
 def normalise_datetime(value: str | int | float) -> str:
     """An ISO 8601 string or epoch seconds in the stored, fixed-width, text-ordered form."""
-    moment = parse_timestamp(value)
-    text = format_timestamp(moment)
-    if moment.year < 1000:  # strftime does not pad the year; the stored form is fixed-width
-        text = f"{moment.year:04d}{text[text.index('-') :]}"
-    return text
+    return format_timestamp(parse_timestamp(value))
 
 
 def _text(value: str, path: str) -> str:
