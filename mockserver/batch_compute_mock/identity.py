@@ -100,10 +100,14 @@ def _decode_claims(token: str, secret: str | None) -> dict[str, Any]:
         expected = hmac.new(secret.encode(), f"{parts[0]}.{parts[1]}".encode(), hashlib.sha256)
         try:
             header = json.loads(_b64decode(parts[0]))
+        except ValueError:
+            raise Unauthenticated("The bearer token's header is not base64url JSON.") from None
+        try:
             given = _b64decode(parts[2])
         except ValueError:
-            raise Unauthenticated("The bearer token is malformed.") from None
-        if header.get("alg") != "HS256" or not hmac.compare_digest(expected.digest(), given):
+            given = b""
+        algorithm = header.get("alg") if isinstance(header, dict) else None
+        if algorithm != "HS256" or not hmac.compare_digest(expected.digest(), given):
             raise Unauthenticated("The token's signature is not valid for this server.")
     try:
         claims = json.loads(_b64decode(parts[1]))

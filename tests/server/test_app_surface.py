@@ -1,0 +1,66 @@
+"""What the server offers besides the contract's operations, and the CLI around it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import attrs
+from starlette.testclient import TestClient
+
+from batch_compute_mock.app import create_app
+from batch_compute_mock.cli import _banner
+from batch_compute_mock.identity import client_claims, identity_from_token, make_token
+from batch_compute_mock.settings import Settings
+from support.inprocess import ORIGIN
+
+
+def test_health_docs_and_served_contract(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/ui/").status_code == 200
+    served = client.get("/openapi.json").json()
+    assert "/compute/v1/jobs/bulk" in served["paths"]
+
+
+def test_jwt_secret_turns_on_signature_checks(settings: Settings) -> None:
+    secured = attrs.evolve(settings, jwt_secret="s3cret")
+    with TestClient(create_app(secured), base_url=ORIGIN) as client:
+        good = make_token(client_claims("alice"), "s3cret")
+        forged = make_token(client_claims("alice"), "guess")
+        url = "/compute/v1/functions"
+        assert client.get(url, headers={"Authorization": f"Bearer {good}"}).status_code == 200
+        refused = client.get(url, headers={"Authorization": f"Bearer {forged}"})
+        assert refused.status_code == 401 and "signature" in refused.json()["detail"]
+
+
+def test_catalog_errors_are_json_api(client: TestClient) -> None:
+    response = client.get("/catalog/v2/storage/compute/x/y/z")
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("application/vnd.api+json")
+    assert response.json()["errors"][0]["status"] == "401"
+
+
+def test_banner_prints_paste_ready_lines_for_both_clients() -> None:
+    text = _banner("http://127.0.0.1:9", "TOKEN", Path("/data/dir"))
+    assert "/data/dir" in text
+    for line in (
+        "export DESCARTESLABS_COMPUTE_URL=http://127.0.0.1:9/compute/v1",
+        "export DESCARTESLABS_CATALOG_V2_URL=http://127.0.0.1:9/catalog/v2",
+        "export DESCARTESLABS_TOKEN=TOKEN",
+        "export EARTHONE_COMPUTE_URL=http://127.0.0.1:9/compute/v1",
+        "export EARTHONE_CATALOG_V2_URL=http://127.0.0.1:9/catalog/v2",
+        "export EARTHONE_TOKEN=TOKEN",
+    ):
+        assert line in text
+
+
+def test_token_command_prints_a_usable_token() -> None:
+    printed = subprocess.run(
+        [sys.executable, "-m", "batch_compute_mock", "token", "--sub", "alice", "--org", "acme"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    identity = identity_from_token(printed)
+    assert identity.namespace.startswith("acme:")
