@@ -138,3 +138,114 @@ def test_function_environment_and_job_environment(
         )
     )
     assert json.loads(result_bytes(client, alice, function, done) or b"") == ["fn", "job"]
+
+
+RESULT_SHAPES = """
+class Result:
+    def __init__(self, value, **attributes):
+        self.value = value
+        self.description = attributes.get("description")
+        self.expires = attributes.get("expires")
+        self.extra_properties = attributes.get("extra_properties")
+        self.geometry = attributes.get("geometry")
+        self.tags = attributes.get("tags")
+
+
+def main(kind):
+    if kind == "attributes":
+        return Result(
+            b"raw-bytes",
+            description="a tile",
+            expires="2999-01-01T00:00:00Z",
+            extra_properties={"cloud": 0.25, "sensor": "s2"},
+            geometry="POLYGON ((0 0, 1 0, 1 1, 0 1, 0 0))",
+            tags=["t1", "t2"],
+        )
+    if kind == "expired":
+        return Result(1, expires="2001-01-01T00:00:00Z")
+    if kind == "none":
+        return None
+    if kind == "null-with-tags":
+        return Result(None, tags=["kept"])
+    if kind == "unserialisable":
+        return object()
+"""
+
+
+def storage(client: TestClient, headers: dict, function: dict, job: dict):
+    blob_id = f"compute/{function['namespace']}/{function['id']}/{job['id']}"
+    return client.get(
+        f"/catalog/v2/storage/{urllib.parse.quote(blob_id, safe='/')}", headers=headers
+    )
+
+
+def test_compute_result_attributes_are_served(client: TestClient, alice: dict) -> None:
+    function = create_ready_function(client, alice, bundle=make_bundle(RESULT_SHAPES))
+    job = run_job(client, alice, function["id"], "attributes")
+    assert job["status"] == "success", job
+    assert result_bytes(client, alice, function, job) == b"raw-bytes"
+    document = storage(client, alice, function, job)
+    assert document.status_code == 200
+    attributes = document.json()["data"]["attributes"]
+    assert attributes["description"] == "a tile"
+    assert attributes["expires"] == "2999-01-01T00:00:00.000000Z"
+    assert attributes["extra_properties"] == {"cloud": 0.25, "sensor": "s2"}
+    assert attributes["geometry"]["type"] == "Polygon"
+    assert attributes["tags"] == ["t1", "t2"]
+    assert attributes["size_bytes"] == len(b"raw-bytes")
+    assert attributes["name"] == f"{function['id']}/{job['id']}"
+
+
+def test_expired_and_empty_results_are_absent(client: TestClient, alice: dict) -> None:
+    function = create_ready_function(client, alice, bundle=make_bundle(RESULT_SHAPES))
+    expired = run_job(client, alice, function["id"], "expired")
+    assert expired["status"] == "success"
+    assert storage(client, alice, function, expired).status_code == 404
+    assert result_bytes(client, alice, function, expired) is None
+    nothing = run_job(client, alice, function["id"], "none")
+    assert result_bytes(client, alice, function, nothing) is None
+    tagged = run_job(client, alice, function["id"], "null-with-tags")
+    assert result_bytes(client, alice, function, tagged) == b"null"
+    assert storage(client, alice, function, tagged).json()["data"]["attributes"]["tags"] == ["kept"]
+
+
+def test_unserialisable_result_fails_the_job(client: TestClient, alice: dict) -> None:
+    function = create_ready_function(client, alice, bundle=make_bundle(RESULT_SHAPES))
+    job = run_job(client, alice, function["id"], "unserialisable")
+    assert job["status"] == "failure"
+    assert "serializ" in job["error_reason"].lower()
+
+
+def test_results_belong_to_their_owner(client: TestClient, alice: dict, bob: dict) -> None:
+    function = create_ready_function(client, alice)
+    job = run_job(client, alice, function["id"], 1, 2)
+    assert storage(client, bob, function, job).status_code == 404
+    assert result_bytes(client, bob, function, job) is None
+
+
+def test_delete_job_keeps_or_removes_the_result(client: TestClient, alice: dict) -> None:
+    function = create_ready_function(client, alice)
+    kept = run_job(client, alice, function["id"], 1, 2)
+    gone = run_job(client, alice, function["id"], 3, 4)
+    client.delete(f"{JOBS}/{kept['id']}", params={"delete_results": "False"}, headers=alice)
+    client.delete(f"{JOBS}/{gone['id']}", params={"delete_results": "True"}, headers=alice)
+    assert result_bytes(client, alice, function, kept) == b"3"
+    assert result_bytes(client, alice, function, gone) is None
+    assert client.get(f"{JOBS}/{kept['id']}/log", headers=alice).status_code == 404
+
+
+def test_function_delete_keeps_results_unless_asked(client: TestClient, alice: dict) -> None:
+    keeper = create_ready_function(client, alice)
+    dropper = create_ready_function(client, alice)
+    kept = run_job(client, alice, keeper["id"], 1, 1)
+    dropped = run_job(client, alice, dropper["id"], 2, 2)
+    url = "/compute/v1/functions"
+    assert client.delete(f"{url}/{keeper['id']}", headers=alice).status_code == 204
+    assert (
+        client.delete(
+            f"{url}/{dropper['id']}", params={"delete_results": "true"}, headers=alice
+        ).status_code
+        == 204
+    )
+    assert result_bytes(client, alice, keeper, kept) == b"2"
+    assert result_bytes(client, alice, dropper, dropped) is None
