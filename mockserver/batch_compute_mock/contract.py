@@ -27,7 +27,13 @@ from typing import Any
 
 import yaml
 
-__all__ = ["SPEC_PATH", "allowed_methods", "connexion_view", "load_contract"]
+__all__ = [
+    "SPEC_PATH",
+    "allowed_methods",
+    "connexion_view",
+    "load_contract",
+    "request_media_types",
+]
 
 SPEC_PATH = Path(__file__).with_name("openapi.yaml")
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
@@ -86,20 +92,36 @@ def allowed_methods(path: str) -> list[str]:
     As in OpenAPI path matching, a concrete template (``/jobs/cancel``) wins over a templated
     one (``/jobs/{job_id}``): the fewest parameters wins.
     """
-    matches = [
-        (parameters, operations)
-        for pattern, parameters, operations in _path_patterns()
-        if pattern.fullmatch(path)
-    ]
-    fewest = min((parameters for parameters, _ in matches), default=0)
-    methods = {m for parameters, ops in matches if parameters == fewest for m in ops}
+    paths = load_contract().get("paths", {})
+    methods = {m.upper() for t in _templates_of(path) for m in _METHODS if m in paths[t]}
     if "GET" in methods:
         methods.add("HEAD")
     return sorted(methods)
 
 
+def request_media_types(path: str, method: str) -> list[str]:
+    """The media types the contract accepts for the request body of ``method`` at ``path``."""
+    paths = load_contract().get("paths", {})
+    types: dict[str, None] = {}
+    for template in _templates_of(path):
+        operation = paths[template].get(method.lower()) or {}
+        types.update(dict.fromkeys(operation.get("requestBody", {}).get("content", {})))
+    return list(types)
+
+
+def _templates_of(path: str) -> list[str]:
+    """The path templates matching a concrete ``path``, the most specific only."""
+    matches = [
+        (parameters, template)
+        for pattern, parameters, template in _path_patterns()
+        if pattern.fullmatch(path)
+    ]
+    fewest = min((parameters for parameters, _ in matches), default=0)
+    return [template for parameters, template in matches if parameters == fewest]
+
+
 @cache
-def _path_patterns() -> list[tuple[re.Pattern[str], int, frozenset[str]]]:
+def _path_patterns() -> list[tuple[re.Pattern[str], int, str]]:
     spec = load_contract()
     path_formats = {
         parameter["name"]
@@ -107,14 +129,13 @@ def _path_patterns() -> list[tuple[re.Pattern[str], int, frozenset[str]]]:
         if parameter.get("in") == "path" and parameter.get("schema", {}).get("format") == "path"
     }
     patterns = []
-    for template, path_item in spec.get("paths", {}).items():
+    for template in spec.get("paths", {}):
         regex = re.sub(
             r"\\\{([^}]+)\\\}",
             lambda m: ".+" if m.group(1) in path_formats else "[^/]+",
             re.escape(template),
         )
-        operations = frozenset(m.upper() for m in _METHODS if m in path_item)
-        patterns.append((re.compile(regex, re.DOTALL), template.count("{"), operations))
+        patterns.append((re.compile(regex, re.DOTALL), template.count("{"), template))
     return patterns
 
 

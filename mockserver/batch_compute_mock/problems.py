@@ -11,11 +11,11 @@ import json
 import logging
 from http import HTTPStatus
 
-from connexion.exceptions import ProblemException
+from connexion.exceptions import ProblemException, UnsupportedMediaTypeProblem
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
-from .contract import allowed_methods
+from .contract import allowed_methods, request_media_types
 from .service import errors
 
 __all__ = ["STATUS_OF", "handle_domain_error", "handle_http_error", "handle_problem"]
@@ -50,8 +50,21 @@ def handle_domain_error(request: ConnexionRequest, error: Exception) -> Connexio
 def handle_problem(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
     """Connexion's own problems (validation, security) in the same two shapes."""
     assert isinstance(error, ProblemException)
+    if isinstance(error, UnsupportedMediaTypeProblem):
+        return _unsupported_media_type(request)
     detail = error.detail if isinstance(error.detail, str) else json.dumps(error.detail)
     return _error_response(request, error.status, error.title or "Error", detail or "", None)
+
+
+def _unsupported_media_type(request: ConnexionRequest) -> ConnexionResponse:
+    """A body of a media type the operation does not take: 400, as 415 crashes the client."""
+    expected = request_media_types(request.url.path, request.method) or ["application/json"]
+    sent = request.headers.get("content-type") or "none"
+    detail = (
+        f"The request body must be sent as {' or '.join(expected)}; this request's "
+        f"Content-Type is {sent}."
+    )
+    return _error_response(request, 400, "Bad request", detail, None)
 
 
 def handle_http_error(request: ConnexionRequest, error: Exception) -> ConnexionResponse:

@@ -30,6 +30,8 @@ from batch_compute_mock.settings import Settings
 __all__: list[str] = []
 
 SPEC_PATH = Path(__file__).parents[2] / "openapi.yaml"
+# The statuses the contract documents for some schema-valid requests (shared with the CLI run).
+CONFIG_PATH = Path(__file__).parents[2] / "schemathesis.toml"
 # The contract's `servers` entry: the ASGI transport sends it as the Host, and the server
 # builds its pre-signed URLs from `public_url`, so both agree.
 ORIGIN = "http://127.0.0.1:8000"
@@ -53,7 +55,8 @@ class BearerAuth:
 
 
 def _load_schema(app: Any, max_examples: int) -> Any:
-    schema = schemathesis.openapi.from_path(SPEC_PATH)
+    config = schemathesis.config.SchemathesisConfig.from_path(CONFIG_PATH)
+    schema = schemathesis.openapi.from_path(SPEC_PATH, config=config)
     schema.app = app
     schema.config.generation.update(max_examples=max_examples)
     schema.auth(BearerAuth)

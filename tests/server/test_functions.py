@@ -208,3 +208,19 @@ def test_state_survives_restart(settings, alice: dict) -> None:
     with TestClient(create_app(settings), base_url=ORIGIN) as second:
         again = second.get(f"{FUNCTIONS}/{function['id']}", headers=alice).json()
     assert again == function
+
+
+def test_build_log_before_the_build_says_so(client: TestClient, alice: dict) -> None:
+    function_id = create(client, alice)["function"]["id"]
+    log = client.get(f"{FUNCTIONS}/{function_id}/log", headers=alice)
+    assert log.status_code == 200
+    assert gzip.decompress(log.content) == (
+        b"The build has not finished yet: the function is awaiting_bundle.\n"
+    )
+    assert client.get(f"{FUNCTIONS}/missing/log", headers=alice).status_code == 404
+
+
+@pytest.mark.parametrize("image", ["python3.11:latest\n", "python3.\u0661\u0661:x", "py:3"])
+def test_image_must_match_exactly(client: TestClient, alice: dict, image: str) -> None:
+    response = client.post(FUNCTIONS, json={**FUNCTION, "image": image}, headers=alice)
+    assert response.status_code in (400, 422)

@@ -40,8 +40,8 @@ DEFAULTS: dict[str, Any] = {
     "environment": None,
 }
 
-_IMAGE = re.compile(r"^python3\.\d{1,2}:[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IMAGE = re.compile(r"python3\.[0-9]{1,2}:[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,255}")
 
 
 def with_defaults(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -63,7 +63,7 @@ def check_function_settings(settings: Mapping[str, Any]) -> None:
         errors.setdefault(field, []).append(message)
 
     image = settings.get("image")
-    if image is not None and not _IMAGE.match(image):
+    if image is not None and not _IMAGE.fullmatch(image):
         fail(
             "image",
             f"{image!r} is not a supported image; use 'python3.X:tag', e.g. 'python3.11:latest'.",
@@ -90,7 +90,7 @@ def check_function_settings(settings: Mapping[str, Any]) -> None:
         fail("retry_count", f"retry_count must be zero or more, got {settings['retry_count']}.")
     environment = settings.get("environment") or {}
     for key in environment:
-        if not _ENV_NAME.match(key):
+        if not _ENV_NAME.fullmatch(key):
             fail("environment", f"{key!r} is not a valid environment variable name.")
     if errors:
         raise ValidationFailed(errors)

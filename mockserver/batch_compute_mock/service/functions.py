@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..blobs.layout import DataLayout
+from ..builder.build import gzip_log
 from ..identity import Identity
 from ..store import functions as function_rows
 from ..store import jobs as job_rows
@@ -173,8 +174,8 @@ class FunctionService:
         with self._db.read() as conn:
             row = self._owned(conn, identity, function_id)
         log = self._layout.build_log_gzip(function_id)
-        if log is None:
-            raise NotFound(f"Function {function_id} has no build log yet (it is {row['status']}).")
+        if log is None:  # like a job's log before it runs: not there yet, but not missing
+            return gzip_log(f"The build has not finished yet: the function is {row['status']}.\n")
         return log
 
     @staticmethod

@@ -35,7 +35,7 @@ class FunctionCreate:
     | 16   | 32768 to 122880, step 8192 |
 
         Attributes:
-            name (str):
+            name (str): A display name; not blank.
             image (str): The runtime, `python3.N:tag`, e.g. `python3.11:latest`.
             cpus (float | Unset): Virtual CPUs per job, one of 0.25, 0.5, 1, 2, 4, 8, 16.
             memory (int | Unset): MiB; must fit `cpus` (see the table above).

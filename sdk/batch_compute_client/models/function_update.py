@@ -22,7 +22,7 @@ class FunctionUpdate:
     together afterwards (422).
 
         Attributes:
-            name (str | Unset):
+            name (str | Unset): A display name; not blank.
             cpus (float | Unset): Virtual CPUs per job, one of 0.25, 0.5, 1, 2, 4, 8, 16.
             memory (int | Unset):
             maximum_concurrency (int | Unset):

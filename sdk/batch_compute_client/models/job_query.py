@@ -26,6 +26,10 @@ class JobQuery:
     (legacy list parameters) are honoured as filters too. Other keys are ignored.
     An empty body means `{}`.
 
+    The filter grammar is stated here; which attributes a job filter may name, which
+    operators apply to each and what kind of value each takes (see the `filter` query
+    parameter) is not, and a filter breaking those rules gets 400.
+
         Attributes:
             filter_ (list[FilterAnd | FilterComparison | FilterNullCheck | FilterOr] | Unset): Filter nodes that must all
                 hold (see `FilterNode`). In query strings it travels as

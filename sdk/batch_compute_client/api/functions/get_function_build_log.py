@@ -69,8 +69,9 @@ def sync_detailed(
 
      The build output (UTF-8 text) as gzip-compressed bytes. The bytes are the body
     itself, served **without** a `Content-Encoding` header: the client gunzips the body on
-    its own, and an HTTP-level encoding would make it gunzip twice and fail. 404 when the
-    function does not exist or its build has not started yet.
+    its own, and an HTTP-level encoding would make it gunzip twice and fail. Before the
+    build has finished, the log is a single line saying so. 404 when the function does not
+    exist.
 
     Args:
         function_id (str):
@@ -103,8 +104,9 @@ def sync(
 
      The build output (UTF-8 text) as gzip-compressed bytes. The bytes are the body
     itself, served **without** a `Content-Encoding` header: the client gunzips the body on
-    its own, and an HTTP-level encoding would make it gunzip twice and fail. 404 when the
-    function does not exist or its build has not started yet.
+    its own, and an HTTP-level encoding would make it gunzip twice and fail. Before the
+    build has finished, the log is a single line saying so. 404 when the function does not
+    exist.
 
     Args:
         function_id (str):
@@ -132,8 +134,9 @@ async def asyncio_detailed(
 
      The build output (UTF-8 text) as gzip-compressed bytes. The bytes are the body
     itself, served **without** a `Content-Encoding` header: the client gunzips the body on
-    its own, and an HTTP-level encoding would make it gunzip twice and fail. 404 when the
-    function does not exist or its build has not started yet.
+    its own, and an HTTP-level encoding would make it gunzip twice and fail. Before the
+    build has finished, the log is a single line saying so. 404 when the function does not
+    exist.
 
     Args:
         function_id (str):
@@ -164,8 +167,9 @@ async def asyncio(
 
      The build output (UTF-8 text) as gzip-compressed bytes. The bytes are the body
     itself, served **without** a `Content-Encoding` header: the client gunzips the body on
-    its own, and an HTTP-level encoding would make it gunzip twice and fail. 404 when the
-    function does not exist or its build has not started yet.
+    its own, and an HTTP-level encoding would make it gunzip twice and fail. Before the
+    build has finished, the log is a single line saying so. 404 when the function does not
+    exist.
 
     Args:
         function_id (str):

@@ -90,6 +90,10 @@ def sync_detailed(
             (legacy list parameters) are honoured as filters too. Other keys are ignored.
             An empty body means `{}`.
 
+            The filter grammar is stated here; which attributes a job filter may name, which
+            operators apply to each and what kind of value each takes (see the `filter` query
+            parameter) is not, and a filter breaking those rules gets 400.
+
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -128,6 +132,10 @@ def sync(
             (legacy list parameters) are honoured as filters too. Other keys are ignored.
             An empty body means `{}`.
 
+            The filter grammar is stated here; which attributes a job filter may name, which
+            operators apply to each and what kind of value each takes (see the `filter` query
+            parameter) is not, and a filter breaking those rules gets 400.
+
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -160,6 +168,10 @@ async def asyncio_detailed(
             All keys are optional; `{}` matches all the caller's jobs. `function_id` and `status`
             (legacy list parameters) are honoured as filters too. Other keys are ignored.
             An empty body means `{}`.
+
+            The filter grammar is stated here; which attributes a job filter may name, which
+            operators apply to each and what kind of value each takes (see the `filter` query
+            parameter) is not, and a filter breaking those rules gets 400.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -196,6 +208,10 @@ async def asyncio(
             All keys are optional; `{}` matches all the caller's jobs. `function_id` and `status`
             (legacy list parameters) are honoured as filters too. Other keys are ignored.
             An empty body means `{}`.
+
+            The filter grammar is stated here; which attributes a job filter may name, which
+            operators apply to each and what kind of value each takes (see the `filter` query
+            parameter) is not, and a filter breaking those rules gets 400.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
