@@ -49,6 +49,14 @@ def _parser() -> argparse.ArgumentParser:
         default=os.cpu_count() or 1,
         help="jobs running at once across all functions (default: %(default)s)",
     )
+    serve.add_argument(
+        "--shutdown-grace",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="on SIGTERM, how long running jobs may finish before they are "
+        "killed and re-queued (default: %(default)s)",
+    )
     serve.add_argument("--log-level", default="warning")
     serve.set_defaults(run=_serve)
 
@@ -75,6 +83,7 @@ def _serve(options: argparse.Namespace) -> int:
         public_url=origin.rstrip("/"),
         jwt_secret=options.jwt_secret,
         workers=options.workers,
+        shutdown_grace_seconds=options.shutdown_grace,
     )
     app = create_app(settings)
     token = make_token(client_claims("local-user", days=30), options.jwt_secret)

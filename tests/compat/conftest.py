@@ -24,7 +24,9 @@ __all__ = [
     "compat_user",
     "descarteslabs_client",
     "descarteslabs_python",
+    "earthone_client",
     "earthone_python",
+    "earthone_userid",
     "live_server",
     "pytest_collection_modifyitems",
 ]
@@ -102,3 +104,22 @@ def descarteslabs_client(
 ) -> CompatClient:
     """A descarteslabs 3.2.2 runner acting as ``compat_user``."""
     return compat_client(descarteslabs_python, "descarteslabs", live_server.token(compat_user))
+
+
+@pytest.fixture
+def earthone_userid() -> str:
+    """The earthone ``userid`` claim of ``compat_user``: the client's (and server's) namespace."""
+    return f"eo{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+def earthone_client(
+    earthone_python: Path,
+    live_server: LiveServer,
+    compat_client: Callable[[Path, str, str | None], CompatClient],
+    compat_user: str,
+    earthone_userid: str,
+) -> CompatClient:
+    """An earthone 6.2.0 runner acting as ``compat_user`` (token with a ``userid`` claim)."""
+    token = live_server.token(compat_user, userid=earthone_userid)
+    return compat_client(earthone_python, "earthone", token)

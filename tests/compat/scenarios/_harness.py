@@ -27,7 +27,9 @@ from typing import Any
 
 __all__ = [
     "Sdk",
+    "blob_fields",
     "capture_error",
+    "execution_fields",
     "function_fields",
     "job_fields",
     "load_sdk",
@@ -47,6 +49,10 @@ FUNCTION_FIELDS = (
 JOB_FIELDS = (
     "id", "function_id", "args", "kwargs", "environment", "tags", "status", "error_reason",
     "execution_count", "exit_code",
+)  # fmt: skip
+BLOB_FIELDS = (
+    "id", "name", "namespace", "storage_type", "storage_state", "description", "extra_properties",
+    "tags", "size_bytes", "hash",
 )  # fmt: skip
 
 
@@ -118,6 +124,29 @@ def function_fields(fn: Any) -> dict[str, Any]:
 def job_fields(job: Any) -> dict[str, Any]:
     fields = {name: plain(getattr(job, name, None)) for name in JOB_FIELDS}
     fields.update(_date_facts(job, "creation_date"))
+    return fields
+
+
+def execution_fields(job: Any) -> dict[str, Any]:
+    """``job_fields`` plus what only an executed job has: runtime, dates, statistics, timings."""
+    fields = job_fields(job)
+    for name in ("runtime", "provisioning_time", "pull_time"):
+        fields[name] = plain(getattr(job, name, None))
+    fields.update(_date_facts(job, "last_execution_date", "last_completion_date"))
+    statistics = getattr(job, "statistics", None)
+    fields["statistics"] = None if statistics is None else plain(statistics.to_dict())
+    return fields
+
+
+def blob_fields(blob: Any) -> dict[str, Any] | None:
+    """A result Blob's attributes as plain data; the geometry as GeoJSON (``None``: no blob)."""
+    if blob is None:
+        return None
+    fields = {name: plain(getattr(blob, name, None)) for name in BLOB_FIELDS}
+    geometry = getattr(blob, "geometry", None)
+    fields["geometry"] = None if geometry is None else plain(geometry.__geo_interface__)
+    fields["geometry_type"] = type(geometry).__name__
+    fields.update(_date_facts(blob, "expires", "created"))
     return fields
 
 
