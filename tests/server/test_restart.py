@@ -37,6 +37,7 @@ from support.live_server import LiveServer
 __all__ = [
     "test_graceful_stop_requeues_a_running_job_without_counting_the_attempt",
     "test_kill_during_build_builds_again_on_restart",
+    "test_kill_never_counts_claimed_jobs_that_did_not_start",
     "test_kill_while_jobs_run_retries_fails_and_keeps_what_was_done",
 ]
 
@@ -368,3 +369,35 @@ def test_graceful_stop_requeues_a_running_job_without_counting_the_attempt(
     assert api.result(function, job["id"]) == b'"finished"'
     assert len(_pids(pidfile)) == 2
     assert api.log_lines(job["id"]) == ["attempt started"]
+
+
+def test_kill_never_counts_claimed_jobs_that_did_not_start(tmp_path: Path) -> None:
+    # One slot: the scheduler claims ahead several jobs of the function, but starts one.
+    with LiveServer(tmp_path / "data", ["--workers", "1"], stop_timeout=30.0) as server:
+        api = Api(server)
+        function = api.wait_built(
+            api.create_function(SLEEPER, retry_count=0, maximum_concurrency=8)["id"]
+        )
+        marker = tmp_path / "first.marker"
+        jobs = [
+            api.submit(function["id"], str(marker), str(tmp_path / f"{i}.pids"))["id"]
+            for i in range(6)
+        ]
+        first = api.wait_job(jobs[0], {"running"})
+        _wait(lambda: marker.exists(), "the first job started")
+        assert all(api.job(job_id)["status"] == "running" for job_id in jobs[1:3]), (
+            "jobs behind the first one are claimed ahead (shown running)"
+        )
+        server.kill()
+        stored = _stored_jobs(server)
+        server.start()
+        try:
+            crashed = api.wait_job(first["id"])
+            assert crashed["status"] == "failure"
+            assert "server stopped" in crashed["error_reason"]
+            for job_id in jobs[1:]:
+                finished = api.wait_job(job_id)
+                assert finished["status"] == "success", finished
+                assert finished["execution_count"] == 1, (stored[job_id], finished)
+        finally:
+            api.close()

@@ -38,7 +38,10 @@ def create_jobs_bulk(token_info: dict[str, Any], body: dict[str, Any]) -> JsonBo
     return json_body(services().jobs.create_bulk(caller(token_info), body), 201)
 
 
-def get_job(token_info: dict[str, Any], job_id: str, include: list[str] | None = None) -> JsonBody:
+async def get_job(
+    token_info: dict[str, Any], job_id: str, include: list[str] | None = None
+) -> JsonBody:
+    # On the event loop: one primary-key read costs less than the hop to a worker thread.
     return json_body(services().jobs.get(caller(token_info), job_id, include))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -14,6 +13,7 @@ from ..store import functions as function_rows
 from ..store import jobs as job_rows
 from ..store.engine import Database
 from ..timestamps import utc_now
+from .batch_stamps import batch_stamps
 from .errors import Conflict, InvalidInput, NotFound, ValidationFailed
 from .results import ResultService
 from .states import (
@@ -72,7 +72,8 @@ class JobService:
     def create(self, identity: Identity, body: Mapping[str, Any]) -> dict[str, Any]:
         with self._db.write() as conn:
             function = self._accepting_function(conn, identity, body["function_id"])
-            row = self._new_job(identity, function["id"], body)
+            (job_id,), (created,) = batch_stamps(1)
+            row = self._new_job(identity, function["id"], body, job_id, created)
             job_rows.insert_jobs(conn, [row])
             function_rows.update_function(conn, function["id"], {"modified_date": utc_now()})
         self.executor.wake(function["id"])
@@ -102,21 +103,29 @@ class JobService:
                 if earlier:
                     return [job_to_wire(row) for row in earlier]
             function = self._accepting_function(conn, identity, body["function_id"])
-            rows = [
-                self._new_job(
-                    identity,
-                    function["id"],
-                    {
-                        "args": args,
-                        "kwargs": bulk_kwargs[index] if bulk_kwargs else {},
-                        "environment": bulk_environments[index] if bulk_environments else None,
-                        "tags": body.get("tags") or [],
-                    },
-                    reference_id=reference_id,
-                    batch_index=index,
-                )
-                for index, args in enumerate(bulk_args)
-            ]
+            # One clock reading and one template per batch; the shared defaults are one object
+            # each, so the store encodes them once.
+            ids, dates = batch_stamps(len(bulk_args))
+            template = self._new_job(
+                identity,
+                function["id"],
+                {"tags": body.get("tags") or []},
+                job_id="",  # each row's own below
+                creation_date="",
+                reference_id=reference_id,
+            )
+            no_kwargs: dict[str, Any] = {}
+            rows = []
+            for index, args in enumerate(bulk_args):
+                kwargs = bulk_kwargs[index] if bulk_kwargs else None
+                row = template.copy()
+                row["id"] = ids[index]
+                row["creation_date"] = dates[index]
+                row["args"] = args if args is not None else []
+                row["kwargs"] = kwargs if kwargs is not None else no_kwargs
+                row["environment"] = bulk_environments[index] if bulk_environments else None
+                row["batch_index"] = index
+                rows.append(row)
             job_rows.insert_jobs(conn, rows)
             function_rows.update_function(conn, function["id"], {"modified_date": utc_now()})
         self.executor.wake(function["id"])
@@ -269,14 +278,16 @@ class JobService:
         identity: Identity,
         function_id: str,
         body: Mapping[str, Any],
+        job_id: str,
+        creation_date: str,
         reference_id: str | None = None,
         batch_index: int | None = None,
     ) -> dict[str, Any]:
         return {
-            "id": str(uuid.uuid4()),
+            "id": job_id,
             "function_id": function_id,
             "owner": identity.owner,
-            "creation_date": utc_now(),
+            "creation_date": creation_date,
             "args": body.get("args") if body.get("args") is not None else [],
             "kwargs": body.get("kwargs") if body.get("kwargs") is not None else {},
             "environment": body.get("environment"),

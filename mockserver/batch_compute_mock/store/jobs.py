@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -24,16 +26,69 @@ __all__ = [
 
 
 def insert_jobs(conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    """One executemany for the whole batch (a 1,000-job bulk is one statement)."""
-    if rows:
+    """One executemany for the whole batch (a 1,000-job bulk is one statement).
+
+    On SQLite the rows go to the driver's ``executemany`` as tuples, with the JSON columns
+    encoded here exactly as SQLAlchemy's ``JSON`` type would (``json.dumps``; ``None`` as
+    ``'null'``) but once per distinct object in the batch: SQLAlchemy's per-row parameter
+    processing cost more than SQLite's insert itself.
+    """
+    if not rows:
+        return
+    names = tuple(rows[0])
+    if conn.dialect.paramstyle != "qmark" or not _plain_columns(names):
         conn.execute(jobs.insert(), [dict(row) for row in rows])
+        return
+    encoded: dict[int, str] = {}
+
+    def to_json(value: Any) -> str:
+        if value is None:
+            return "null"
+        text = encoded.get(id(value))
+        if text is None:
+            text = encoded[id(value)] = json.dumps(value)
+        return text
+
+    json_at = [index for index, name in enumerate(names) if name in _JSON_COLUMNS]
+    params = []
+    for row in rows:
+        values = [row[name] for name in names]
+        for index in json_at:
+            values[index] = to_json(values[index])
+        params.append(tuple(values))
+    conn.exec_driver_sql(_insert_sql(names), params)
+
+
+_JSON_COLUMNS = frozenset(c.name for c in jobs.columns if isinstance(c.type, sa.JSON))
+# Columns whose values SQLite's driver takes as they are (no bind processing needed).
+_PLAIN_COLUMNS = frozenset(
+    c.name for c in jobs.columns if type(c.type) in (sa.String, sa.Integer, sa.JSON)
+)
+# Columns SQLAlchemy would fill in when a row leaves them out.
+_DEFAULTED_COLUMNS = frozenset(c.name for c in jobs.columns if c.default is not None)
+
+
+@functools.cache
+def _plain_columns(names: tuple[str, ...]) -> bool:
+    return set(names) <= _PLAIN_COLUMNS and set(names) >= _DEFAULTED_COLUMNS
+
+
+@functools.cache
+def _insert_sql(names: tuple[str, ...]) -> str:
+    return (
+        f"INSERT INTO {jobs.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
+    )
+
+
+# Built once: constructing a select per call cost three times what SQLite takes to answer it.
+_GET_JOB = sa.select(jobs).where(jobs.c.id == sa.bindparam("job_id"))
+_GET_OWNED_JOB = _GET_JOB.where(jobs.c.owner == sa.bindparam("owner"))
 
 
 def get_job(conn: sa.Connection, job_id: str, owner: str | None = None) -> sa.RowMapping | None:
-    query = sa.select(jobs).where(jobs.c.id == job_id)
-    if owner is not None:
-        query = query.where(jobs.c.owner == owner)
-    return conn.execute(query).mappings().first()
+    if owner is None:
+        return conn.execute(_GET_JOB, {"job_id": job_id}).mappings().first()
+    return conn.execute(_GET_OWNED_JOB, {"job_id": job_id, "owner": owner}).mappings().first()
 
 
 def get_jobs(conn: sa.Connection, job_ids: Sequence[str]) -> list[sa.RowMapping]:
