@@ -16,14 +16,14 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .api._context import SERVICES_KEY
-from .bearer_security import security_map
 from .blobs.layout import BUNDLE_UPLOAD_PATH
-from .body_validation import with_request_body_validators
-from .cached_validation import cached_validator_map
+from .connexion_ext.bearer_security import security_map
+from .connexion_ext.body_validation import with_request_body_validators
+from .connexion_ext.cached_validation import cached_validator_map
+from .connexion_ext.decorate_once import AsyncApp
+from .connexion_ext.log_validation import validator_map
+from .connexion_ext.path_parameters import fold_path_parameters
 from .contract import connexion_view, load_contract
-from .decorate_once import AsyncApp
-from .log_validation import validator_map
-from .path_parameters import fold_path_parameters
 from .problems import handle_domain_error, handle_http_error, handle_problem
 from .service.errors import DomainError
 from .services import Services

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 __all__ = ["format_timestamp", "log_timestamp", "parse_timestamp", "utc_now"]
 
 
-
 def utc_now() -> str:
     """Now, in the stored form."""
     return format_timestamp(datetime.now(UTC))

@@ -1,5 +1,11 @@
 """Fixtures for driving GENUINE clients (in their own cached venvs) against one live server.
 
+Most tests take ``client`` (a runner acting as a fresh user), which is parametrized over both
+genuine clients, ``descarteslabs`` 3.2.2 and ``earthone`` 6.2.0; ``namespace`` is the result
+namespace both sides derive for that user and ``user_token`` makes tokens for other users in
+the same client's style (earthone tokens carry a ``userid`` claim that differs from
+``sha1(sub)``, so a server reading the wrong claim is caught).
+
 Every test here is marked ``compat``. Building a client venv needs the package registry: without
 it the tests are skipped, except under CI (``CI`` set), where a missing client is a failure.
 """
@@ -13,6 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from genuine_clients import FLAVOR_NAMES, expected_namespace, flavor_token
 
 from support.compat import FLAVORS, CompatClient, compat_venv_python
 from support.live_server import LiveServer
@@ -20,6 +27,9 @@ from support.live_server import LiveServer
 _HERE = Path(__file__).resolve().parent
 
 __all__ = [
+    "FLAVOR_NAMES",
+    "client",
+    "client_python",
     "compat_client",
     "compat_user",
     "descarteslabs_client",
@@ -27,8 +37,11 @@ __all__ = [
     "earthone_client",
     "earthone_python",
     "earthone_userid",
+    "flavor",
     "live_server",
+    "namespace",
     "pytest_collection_modifyitems",
+    "user_token",
 ]
 
 
@@ -123,3 +136,42 @@ def earthone_client(
     """An earthone 6.2.0 runner acting as ``compat_user`` (token with a ``userid`` claim)."""
     token = live_server.token(compat_user, userid=earthone_userid)
     return compat_client(earthone_python, "earthone", token)
+
+
+@pytest.fixture(params=FLAVOR_NAMES)
+def flavor(request: pytest.FixtureRequest) -> str:
+    """Which genuine client the test drives."""
+    return str(request.param)
+
+
+@pytest.fixture
+def client_python(flavor: str, request: pytest.FixtureRequest) -> Path:
+    return Path(request.getfixturevalue(f"{flavor}_python"))
+
+
+@pytest.fixture
+def user_token(live_server: LiveServer, flavor: str) -> Callable[..., str]:
+    """Factory ``user_token(sub, org=None)``: a token in the current client's style."""
+
+    def make(sub: str, org: str | None = None) -> str:
+        return flavor_token(live_server, flavor, sub, org)
+
+    return make
+
+
+@pytest.fixture
+def namespace(flavor: str, compat_user: str) -> str:
+    """The result namespace of ``compat_user`` (what ``client`` and the server both derive)."""
+    return expected_namespace(flavor, compat_user)
+
+
+@pytest.fixture
+def client(
+    flavor: str,
+    client_python: Path,
+    user_token: Callable[..., str],
+    compat_client: Callable[[Path, str, str | None], CompatClient],
+    compat_user: str,
+) -> CompatClient:
+    """A runner of the current genuine client acting as ``compat_user``."""
+    return compat_client(client_python, flavor, user_token(compat_user))

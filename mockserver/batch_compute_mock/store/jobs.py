@@ -75,9 +75,7 @@ def _plain_columns(names: tuple[str, ...]) -> bool:
 
 @functools.cache
 def _insert_sql(names: tuple[str, ...]) -> str:
-    return (
-        f"INSERT INTO {jobs.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
-    )
+    return f"INSERT INTO {jobs.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
 
 
 # Built once: constructing a select per call cost three times what SQLite takes to answer it.

@@ -22,8 +22,15 @@ def main(obs: dict[str, Any], sdk: Sdk) -> None:
     obs["bad_memory"] = capture_error(bad.save)
     obs["bad_memory_left_behind"] = Function.search().filter(Function.name == bad_name).count()
 
-    obs["missing_job"] = capture_error(lambda: Job.get(str(uuid.uuid4())))
-    obs["missing_function"] = capture_error(lambda: Function.get(str(uuid.uuid4())))
+    bad_cpus = Function(add, name=unique_name("bad-cpus"), image="python3.11:latest", cpus=3)
+    obs["bad_cpus"] = capture_error(bad_cpus.save)
+    bad_image = Function(add, name=unique_name("bad-image"), image="ubuntu", cpus=1, memory=2048)
+    obs["bad_image"] = capture_error(bad_image.save)
+
+    missing = str(uuid.uuid4())
+    obs["missing_job"] = capture_error(lambda: Job.get(missing))
+    obs["missing_function"] = capture_error(lambda: Function.get(missing))
+    obs["missing_function_jobs"] = capture_error(lambda: Job(function_id=missing, args=[1]).save())
 
 
 if __name__ == "__main__":

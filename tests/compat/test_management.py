@@ -1,17 +1,17 @@
-"""The unmodified descarteslabs 3.2.2 client manages functions and jobs on our server.
+"""The unmodified genuine clients (descarteslabs 3.2.2, earthone 6.2.0) manage functions and jobs.
 
 Each test runs one scenario script (``scenarios/``) in the client's own venv, configured only by
-``DESCARTESLABS_*`` environment variables, and asserts on the observations it prints. Nothing here
-depends on jobs being executed: functions are stopped before jobs are submitted.
+its ``DESCARTESLABS_*`` / ``EARTHONE_*`` environment variables, and asserts on the observations it
+prints. Every test runs once per client (the ``client`` fixture is parametrized).
 """
 
 from __future__ import annotations
 
-import hashlib
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 from support.compat import CompatClient
-from support.live_server import LiveServer
 
 __all__ = [
     "test_errors_map_to_client_exceptions",
@@ -23,20 +23,15 @@ __all__ = [
 DEFAULTS = {"maximum_concurrency": 10, "timeout": 900, "retry_count": 0, "auto_start": True}
 
 
-def _namespace(sub: str) -> str:
-    """The result namespace the client derives offline from its token (wire-protocol §1.3)."""
-    return hashlib.sha1(sub.encode()).hexdigest()
-
-
-def _assert_function(fields: dict[str, Any], *, name: str, sub: str, status: str) -> None:
+def _assert_function(fields: dict[str, Any], *, name: str, namespace: str, status: str) -> None:
     assert fields["name"] == name
     assert fields["image"] == "python3.11:latest"
     assert fields["cpus"] == 1.0
     assert fields["memory"] == 2048
     assert fields["status"] == status
     assert fields["enabled"] is True
-    assert fields["namespace"] == _namespace(sub)
-    assert fields["owner"] == f"user:{_namespace(sub)}"
+    assert fields["namespace"] == namespace
+    assert fields["owner"] == f"user:{namespace}"
     for key, value in DEFAULTS.items():
         assert fields[key] == value, key
     assert fields["creation_date_aware"] is True
@@ -44,21 +39,21 @@ def _assert_function(fields: dict[str, Any], *, name: str, sub: str, status: str
     assert -5 < fields["creation_date_age_seconds"] < 300
 
 
-def test_function_lifecycle(descarteslabs_client: CompatClient, compat_user: str) -> None:
-    obs = descarteslabs_client.observe("function_lifecycle.py")
+def test_function_lifecycle(client: CompatClient, namespace: str) -> None:
+    obs = client.observe("function_lifecycle.py")
     name = obs["name"]
 
-    _assert_function(obs["after_save"], name=name, sub=compat_user, status="building")
+    _assert_function(obs["after_save"], name=name, namespace=namespace, status="building")
     function_id = obs["after_save"]["id"]
     assert function_id
 
     assert obs["ready_status"] == "ready"
-    _assert_function(obs["ready"], name=name, sub=compat_user, status="ready")
+    _assert_function(obs["ready"], name=name, namespace=namespace, status="ready")
     assert obs["search_count"] == 1
     assert obs["search_ids"] == [function_id]
     assert obs["list_ids"] == [function_id]
     assert obs["get"]["id"] == function_id
-    _assert_function(obs["get"], name=name, sub=compat_user, status="ready")
+    _assert_function(obs["get"], name=name, namespace=namespace, status="ready")
 
     assert obs["stop_returned_status"] == "stopped"
     assert obs["after_stop"] == {"status": "stopped", "enabled": True}
@@ -75,8 +70,8 @@ def test_function_lifecycle(descarteslabs_client: CompatClient, compat_user: str
     assert obs["search_count_after_delete"] == 0
 
 
-def test_jobs_are_submitted_found_and_canceled(descarteslabs_client: CompatClient) -> None:
-    obs = descarteslabs_client.observe("job_submission.py")
+def test_jobs_are_submitted_found_and_canceled(client: CompatClient) -> None:
+    obs = client.observe("job_submission.py")
     function_id = obs["function"]["id"]
     assert obs["ready_status"] == "ready"
     assert obs["function"]["status"] == "stopped"
@@ -124,10 +119,10 @@ def test_jobs_are_submitted_found_and_canceled(descarteslabs_client: CompatClien
 
 
 def test_other_users_cannot_see_or_touch_a_function(
-    descarteslabs_client: CompatClient, live_server: LiveServer
+    client: CompatClient, user_token: Callable[..., str]
 ) -> None:
-    second = live_server.token("someone-else@example.com")
-    obs = descarteslabs_client.observe("owner_isolation.py", {"SECOND_TOKEN": second})
+    second = user_token(f"someone-else-{uuid.uuid4().hex}@example.com")
+    obs = client.observe("owner_isolation.py", {"SECOND_TOKEN": second})
     assert obs["ready_status"] == "ready"
     function_id, job_id = obs["owner_get_function"], obs["owner_get_job"]
     assert function_id and job_id
@@ -142,8 +137,8 @@ def test_other_users_cannot_see_or_touch_a_function(
     assert obs["owner_function_ids"] == [function_id]
 
 
-def test_errors_map_to_client_exceptions(descarteslabs_client: CompatClient) -> None:
-    obs = descarteslabs_client.observe("error_mapping.py")
+def test_errors_map_to_client_exceptions(client: CompatClient) -> None:
+    obs = client.observe("error_mapping.py")
 
     bad = obs["bad_memory"]
     assert bad["raised"] is True
@@ -153,7 +148,42 @@ def test_errors_map_to_client_exceptions(descarteslabs_client: CompatClient) -> 
     assert "512" in bad["message"]
     assert obs["bad_memory_left_behind"] == 0
 
-    for key in ("missing_job", "missing_function"):
+    for key in ("bad_cpus", "bad_image"):
+        assert obs[key]["type"] in {"ValidationError", "BadRequestError"}, obs[key]
+    assert "cpus" in obs["bad_cpus"]["message"]
+    assert "image" in obs["bad_image"]["message"]
+
+    for key in ("missing_job", "missing_function", "missing_function_jobs"):
         assert obs[key]["raised"] is True, key
         assert obs[key]["type"] == "NotFoundError", key
         assert obs[key]["message"].strip(), key
+
+
+def test_dotted_path_requirements_modules_data_and_a_failed_build(client: CompatClient) -> None:
+    obs = client.observe("function_packaging.py")
+    assert obs["dotted_name"] == "run"
+    job = obs["dotted_job"]
+    assert job["status"] == "success", (job, obs["dotted_error_log"])
+    assert obs["dotted_result"] == {
+        "double": 42,
+        "label": "dotted",
+        "packaged": "packaged data",
+        "top": "top-level data",
+        "attrs": "attrs",
+    }
+    assert "Build succeeded" in obs["dotted_build_log"]
+    assert "attrs" in obs["dotted_build_log"]
+
+    # A requirement the server's environment lacks: BUILD_FAILED, and the log says why.
+    assert obs["broken_status"] == "build_failed" and obs["broken_is_build_failed"] is True
+    log = obs["broken_build_log"]
+    assert "surely-not-installed-compat-pkg" in log
+    assert log.rstrip().splitlines()[-1].split(" ", 1)[1].startswith("Build failed")
+    for key in ("broken_wait", "broken_as_completed"):  # the client's own RuntimeError
+        assert obs[key]["type"] == "RuntimeError", obs[key]
+        assert "failed to build" in obs[key]["message"]
+    for key in ("broken_submit", "broken_map", "broken_start"):
+        assert obs[key]["type"] == "ConflictError", obs[key]
+        assert "build" in obs[key]["message"]
+    # A job accepted while the build ran never runs.
+    assert obs["broken_early_job"] in {"pending", "failure", "canceled"}

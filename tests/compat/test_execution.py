@@ -1,7 +1,7 @@
-"""The unmodified descarteslabs 3.2.2 client on functions that really run.
+"""The unmodified genuine clients (descarteslabs 3.2.2, earthone 6.2.0) on functions that run.
 
 Each test runs one scenario (``scenarios/execution_*.py``) in the client's own venv, configured
-only by ``DESCARTESLABS_*`` environment variables, and asserts on what the client observed: job
+only by its environment variables, once per client, and asserts on what the client observed: job
 outcomes, results (plain, ComputeResult-shaped, Serializable), result blobs, logs, failures,
 reruns, timings, statistics, deletion with and without results, timeouts and cancels.
 """
@@ -19,7 +19,7 @@ from support.compat import CompatClient
 __all__ = [
     "test_jobs_run_end_to_end",
     "test_results_blobs_and_deletion",
-    "test_smoke_flow_like_is_case_insensitive",
+    "test_smoke_flow_and_like_semantics",
     "test_timeout_cancel_live_log_and_refused_delete",
 ]
 
@@ -27,10 +27,6 @@ TERMINAL = {"success", "failure", "timeout", "canceled"}
 STATISTICS_KEYS = {"cpu", "memory", "network"}
 # ``Job.log()`` lines: "<local datetime> <text>" (the client converts the UTC date).
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?[+-]\d\d:\d\d (?P<text>.*)$")
-
-
-def _namespace(sub: str) -> str:
-    return hashlib.sha1(sub.encode()).hexdigest()
 
 
 def _assert_ran(job: dict[str, Any], status: str = "success", attempts: int = 1) -> None:
@@ -47,12 +43,10 @@ def _assert_ran(job: dict[str, Any], status: str = "success", attempts: int = 1)
         assert (job["exit_code"], job["error_reason"]) == (0, None), job
 
 
-def test_jobs_run_end_to_end(
-    descarteslabs_client: CompatClient, compat_user: str, tmp_path: Path
-) -> None:
-    obs = descarteslabs_client.observe("execution_flow.py", {"MARKER_DIR": str(tmp_path)})
+def test_jobs_run_end_to_end(client: CompatClient, namespace: str, tmp_path: Path) -> None:
+    obs = client.observe("execution_flow.py", {"MARKER_DIR": str(tmp_path)})
     function_id = obs["function"]["id"]
-    assert obs["function"]["namespace"] == _namespace(compat_user)
+    assert obs["function"]["namespace"] == namespace
 
     # fn(...): pending at submission, then run with the merged environment (job wins).
     submitted = obs["single_submitted"]
@@ -153,9 +147,8 @@ def test_jobs_run_end_to_end(
     assert sum(final.values()) == 9
 
 
-def test_results_blobs_and_deletion(descarteslabs_client: CompatClient, compat_user: str) -> None:
-    obs = descarteslabs_client.observe("execution_results.py")
-    namespace = _namespace(compat_user)
+def test_results_blobs_and_deletion(client: CompatClient, namespace: str) -> None:
+    obs = client.observe("execution_results.py")
 
     for name in ("value", "scalar", "bytes", "none", "attributes", "null_with_tags"):
         _assert_ran(obs[f"{name}_job"])
@@ -224,26 +217,8 @@ def test_results_blobs_and_deletion(descarteslabs_client: CompatClient, compat_u
     assert obs["function_delete_dropped_blobs"] == [None, None, None]
 
 
-def test_smoke_flow_like_is_case_insensitive(
-    descarteslabs_client: CompatClient, compat_user: str
-) -> None:
-    """The flow earthone also runs; 3.2.2's ``.like()`` goes out as ``ilike``."""
-    obs = descarteslabs_client.observe("execution_smoke.py")
-    namespace = _namespace(compat_user)
-    _assert_ran(obs["job"])
-    assert obs["result"] == "Hello, world! (function)"
-    assert obs["blob"]["id"] == f"compute/{namespace}/{obs['function']['id']}/{obs['job']['id']}"
-    assert obs["blob"]["geometry_type"] == "Polygon"
-    assert obs["log"] == "greeting world"
-    assert obs["map_results"] == ["Hello, a? (function)", "Hello, b! (job)", "Hello, c. (function)"]
-    assert obs["like_exact_case"] == 1
-    assert obs["like_other_case"] == 1
-    assert obs["job_tag_count"] == 3
-    assert obs["function_deleted"] is True
-
-
-def test_timeout_cancel_live_log_and_refused_delete(descarteslabs_client: CompatClient) -> None:
-    obs = descarteslabs_client.observe("execution_stops.py")
+def test_timeout_cancel_live_log_and_refused_delete(client: CompatClient) -> None:
+    obs = client.observe("execution_stops.py")
     assert obs["live_log"] == "napping"  # served while the job still runs
 
     refused = obs["delete_while_running"]
@@ -262,3 +237,49 @@ def test_timeout_cancel_live_log_and_refused_delete(descarteslabs_client: Compat
     assert "Timed out" in timed_out["error_reason"]
     assert obs["timed_out_result"]["type"] == "ValueError"
     assert "has not completed successfully" in obs["timed_out_result"]["message"]
+
+
+def test_smoke_flow_and_like_semantics(client: CompatClient, flavor: str, namespace: str) -> None:
+    """The core flow; ``.like()`` is ``ilike`` on the wire in 3.2.2, ``like`` in earthone."""
+    obs = client.observe("execution_smoke.py")
+    function = obs["function"]
+    assert function["namespace"] == namespace
+    assert function["owner"] == f"user:{namespace}"
+
+    job = obs["job"]
+    _assert_ran(job)
+    assert obs["result"] == "Hello, world! (function)"
+
+    blob = obs["blob"]
+    assert blob["id"] == f"compute/{namespace}/{function['id']}/{job['id']}"
+    assert blob["namespace"] == namespace
+    assert blob["description"] == "greeting for world"
+    assert blob["extra_properties"] == {"length": 5}
+    assert blob["tags"] == ["greeting"]
+    assert blob["geometry_type"] == "Polygon"
+    assert blob["geometry"]["coordinates"] == [
+        [[10.0, 10.0], [11.0, 10.0], [11.0, 11.0], [10.0, 11.0], [10.0, 10.0]]
+    ]
+    assert blob["expires"] is None
+
+    assert obs["log"] == "greeting world"
+    match = LOG_LINE.match(obs["log_stamped"])
+    assert match is not None and match.group("text") == "greeting world"
+
+    assert obs["map_is_success"] is True
+    statistics = obs["job_statistics"]
+    assert statistics["success"] == 4
+    assert all(statistics.get(key, 0) == 0 for key in ("pending", "running", "cancel", "canceling"))
+    assert obs["map_results"] == ["Hello, a? (function)", "Hello, b! (job)", "Hello, c. (function)"]
+    assert obs["map_tags"] == [["smoke"]] * 3
+    assert obs["results_sorted"] == sorted([obs["result"], *obs["map_results"]])
+
+    assert obs["like_exact_case"] == 1
+    if flavor == "earthone":  # .like() is case-sensitive "like", .ilike() is "ilike"
+        assert obs["like_other_case"] == 0
+        assert obs["ilike_other_case"] == 1
+    else:  # 3.2.2 sends "ilike" for .like() and has no .ilike()
+        assert obs["like_other_case"] == 1
+        assert "ilike_other_case" not in obs
+    assert obs["job_tag_count"] == 3
+    assert obs["function_deleted"] is True
