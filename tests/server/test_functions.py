@@ -15,6 +15,7 @@ from support.inprocess import (
     create_ready_function,
     make_bundle,
     upload,
+    wait_for,
 )
 
 FUNCTIONS = "/compute/v1/functions"
@@ -224,3 +225,22 @@ def test_build_log_before_the_build_says_so(client: TestClient, alice: dict) -> 
 def test_image_must_match_exactly(client: TestClient, alice: dict, image: str) -> None:
     response = client.post(FUNCTIONS, json={**FUNCTION, "image": image}, headers=alice)
     assert response.status_code in (400, 422)
+
+
+def test_jobs_waiting_on_a_failed_build_fail_too(client: TestClient, alice: dict) -> None:
+    body = create(client, alice)
+    function_id = body["function"]["id"]
+    job = client.post("/compute/v1/jobs", json={"function_id": function_id}, headers=alice)
+    assert job.status_code == 201 and job.json()["status"] == "pending"
+    assert (
+        upload(client, body["bundle_upload_url"], make_bundle("syntax error(")).status_code == 200
+    )
+    client.post(f"{FUNCTIONS}/{function_id}/bundle", headers=alice)
+
+    def failed() -> dict | None:
+        current = client.get(f"/compute/v1/jobs/{job.json()['id']}", headers=alice).json()
+        return current if current["status"] != "pending" else None
+
+    ended = wait_for(failed)
+    assert ended["status"] == "failure"
+    assert "failed to build" in ended["error_reason"]

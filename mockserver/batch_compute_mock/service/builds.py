@@ -2,7 +2,8 @@
 
 ``POST .../bundle`` only moves the function to ``building`` and submits it here; the build
 itself (builder.build) runs in a worker thread and ends the function in ``ready`` (or
-``stopped`` when ``auto_start`` is false) or ``build_failed``. Functions found ``building``
+``stopped`` when ``auto_start`` is false) or ``build_failed``, which also fails the jobs
+submitted while it built. Functions found ``building``
 at start-up (the server died mid-build) are simply built again.
 """
 
@@ -16,8 +17,9 @@ from ..blobs.layout import DataLayout
 from ..builder.build import BundleLimits, build_function
 from ..store import functions as function_rows
 from ..store.engine import Database
+from ..store.tables import jobs
 from ..timestamps import utc_now
-from .states import FunctionStatus
+from .states import FunctionStatus, JobStatus
 
 __all__ = ["BuildQueue"]
 
@@ -73,8 +75,20 @@ class BuildQueue:
             target = FunctionStatus.BUILD_FAILED
             if ok:
                 target = FunctionStatus.READY if row["auto_start"] else FunctionStatus.STOPPED
-            function_rows.set_function_status(
-                conn, function_id, [FunctionStatus.BUILDING], target, utc_now()
+            now = utc_now()
+            built = function_rows.set_function_status(
+                conn, function_id, [FunctionStatus.BUILDING], target, now
             )
+            if built and target == FunctionStatus.BUILD_FAILED:
+                # Jobs submitted while it built can never run: end them now, not never.
+                conn.execute(
+                    jobs.update()
+                    .where(jobs.c.function_id == function_id, jobs.c.status == JobStatus.PENDING)
+                    .values(
+                        status=JobStatus.FAILURE.value,
+                        error_reason="The function failed to build; see its build log.",
+                        last_completion_date=now,
+                    )
+                )
         if target == FunctionStatus.READY:
             self.notify_ready(function_id)
