@@ -31,7 +31,7 @@ class ResultService:
         self._db = db
         self._layout = layout
 
-    def record(self, conn: sa.Connection, row: Mapping[str, Any]) -> None:
+    def record(self, conn: sa.Connection, row: Mapping[Any, Any]) -> None:
         """Insert or replace the metadata of a result whose bytes are already written."""
         conn.execute(results.delete().where(results.c.id == row["id"]))
         conn.execute(results.insert().values(**row))
@@ -102,7 +102,7 @@ class ResultService:
         return row
 
 
-def _expired(row: Mapping[str, Any]) -> bool:
+def _expired(row: Mapping[Any, Any]) -> bool:
     return row["expires"] is not None and row["expires"] <= utc_now()
 
 
@@ -111,7 +111,7 @@ def _catalog_time(stored: str | None) -> str | None:
     return None if stored is None else stored.removesuffix("+00:00") + "Z"
 
 
-def _attributes(row: Mapping[str, Any]) -> dict[str, Any]:
+def _attributes(row: Mapping[Any, Any]) -> dict[str, Any]:
     return {
         "namespace": row["namespace"],
         "name": f"{row['function_id']}/{row['job_id']}",

@@ -45,7 +45,7 @@ _JOB_FIELDS = (
 
 
 def function_to_wire(
-    row: Mapping[str, Any], job_statistics: Mapping[str, int] | None = None
+    row: Mapping[Any, Any], job_statistics: Mapping[str, int] | None = None
 ) -> dict[str, Any]:
     """A Function object; ``job_statistics`` is added only when it was asked for."""
     body = {field: row[field] for field in _FUNCTION_FIELDS}
@@ -54,7 +54,7 @@ def function_to_wire(
     return body
 
 
-def job_to_wire(row: Mapping[str, Any], timings: bool = False) -> dict[str, Any]:
+def job_to_wire(row: Mapping[Any, Any], timings: bool = False) -> dict[str, Any]:
     """A Job object; the timings are added only for ``include=timings``."""
     body = {field: row[field] for field in _JOB_FIELDS}
     if timings:
