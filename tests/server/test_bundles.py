@@ -13,16 +13,15 @@ import io
 import stat
 import zipfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from starlette.testclient import TestClient
 
 from batch_compute_mock.settings import Settings
 from support.inprocess import (
     FUNCTION,
-    ORIGIN,
     create_ready_function,
     make_bundle,
     upload,
@@ -41,16 +40,9 @@ MAX_BUNDLE_FILES = 5000
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        public_url=ORIGIN,
-        validate_responses=True,
-        execute_jobs=False,
-        workers=2,
-        max_bundle_bytes=MAX_BUNDLE_BYTES,
-        max_body_bytes=MAX_BODY_BYTES,
-    )
+def settings(settings: Settings) -> Settings:
+    """The suite's settings with caps small enough to cross in a test."""
+    return attrs.evolve(settings, max_bundle_bytes=MAX_BUNDLE_BYTES, max_body_bytes=MAX_BODY_BYTES)
 
 
 def _zip(*entries: tuple[zipfile.ZipInfo | str, bytes | str]) -> bytes:
