@@ -7,7 +7,6 @@ exceptions of ``_errors``; transient failures are retried here, per the client's
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
@@ -55,7 +54,7 @@ from batch_compute_client.models.delete_function_delete_results import (
 from batch_compute_client.models.delete_job_delete_results import DeleteJobDeleteResults
 from batch_compute_client.types import UNSET, Response
 
-from ._errors import NotFoundError, TransportError, error_for_status
+from ._errors import ApiError, NotFoundError, TransportError, error_for_status
 from ._retry import Retry
 
 __all__ = ["COMPUTE_PREFIX", "Api", "JsonDict"]
@@ -88,9 +87,21 @@ class Api:
     #: The httpx client class behind the generated client (ComputeClient.set_default_session_class).
     session_class: type[httpx.Client] = httpx.Client
 
-    def __init__(self, origin: str, token: str, *, timeout: httpx.Timeout, retry: Retry) -> None:
+    def __init__(
+        self,
+        origin: str,
+        token: str,
+        *,
+        timeout: httpx.Timeout,
+        retry: Retry,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.origin = origin.rstrip("/")
         self.retry = retry
+        # Error answers raise in a response hook, before the generated client parses the body:
+        # a body that is not the contract's problem+json (a proxy's HTML 502, a terse 404) must
+        # still become the right ApiError, and ``session`` users get the same exceptions.
+        hooks = {"response": [_raise_for_status]}
         self._client = AuthenticatedClient(
             base_url=self.origin,
             token=token,
@@ -103,10 +114,12 @@ class Api:
                 base_url=self.origin,
                 headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
                 timeout=timeout,
+                transport=transport,
+                event_hooks=hooks,
             )
         )
         # Pre-signed URLs carry their own signature: no Authorization header may leak to them.
-        self._third_party = httpx.Client(timeout=timeout)
+        self._third_party = httpx.Client(timeout=timeout, transport=transport, event_hooks=hooks)
 
     @property
     def session(self) -> httpx.Client:
@@ -119,63 +132,54 @@ class Api:
 
     # -- the retry / error loop ------------------------------------------------------------------
 
-    def _send(
-        self,
-        describe: str,
-        call: Callable[[], T],
-        status_of: Callable[[T], int],
-        content_of: Callable[[T], bytes],
-        header_of: Callable[[T, str], str | None],
-    ) -> T:
-        """Run ``call`` until it succeeds, is refused for good, or the retry budget is spent."""
-        budget = {"total": self.retry.total, "connect": self.retry.connect,
-                  "read": self.retry.read, "status": self.retry.status}  # fmt: skip
+    def _send(self, describe: str, call: Callable[[], T], *, idempotent: bool | None = None) -> T:
+        """Run ``call`` until it succeeds, is refused for good, or the retry budget is spent.
+
+        ``idempotent`` (default: every method but POST) says whether the request may be repeated
+        after it may have reached the server; see ``_retry`` for the policy.
+        """
+        if idempotent is None:
+            idempotent = not describe.startswith("POST ")
+        retry = self.retry
+        budget = {"total": retry.total, "connect": retry.connect, "read": retry.read,
+                  "status": retry.status}  # fmt: skip
         attempt = 0
         while True:
             attempt += 1
             error: httpx.HTTPError
             try:
-                result = call()
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                kind, error = "connect", exc
-            except (httpx.ReadError, httpx.ReadTimeout, httpx.RemoteProtocolError) as exc:
-                kind, error = "read", exc
-            except httpx.HTTPError as exc:
-                raise TransportError(f"{describe}: {exc}") from exc
-            else:
-                status = status_of(result)
-                if status < 400:
-                    return result
-                retry_after = header_of(result, "Retry-After")
-                retryable = status in self.retry.status_forcelist or (
-                    retry_after is not None and status in self.retry.retry_after_statuses
+                return call()
+            except ApiError as exc:
+                wait_hint = exc.retry_after
+                has_hint = wait_hint is not None and exc.status in retry.retry_after_statuses
+                retryable = (exc.status == 429 and has_hint) or (
+                    idempotent and (exc.status in retry.status_forcelist or has_hint)
                 )
                 if not (retryable and budget["status"] > 0 and budget["total"] > 0):
-                    method, _, url = describe.partition(" ")
-                    raise error_for_status(status, content_of(result), method, url)
+                    raise
                 budget["status"] -= 1
                 budget["total"] -= 1
-                time.sleep(self.retry.backoff(attempt, retry_after))
+                retry.sleep(retry.backoff(attempt, wait_hint))
                 continue
-            if budget[kind] <= 0 or budget["total"] <= 0:
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                kind, error, safe = "connect", exc, True  # never reached the server
+            except (httpx.ReadError, httpx.ReadTimeout, httpx.RemoteProtocolError) as exc:
+                kind, error, safe = "read", exc, idempotent
+            except httpx.HTTPError as exc:
+                raise TransportError(f"{describe}: {exc}") from exc
+            if not safe or budget[kind] <= 0 or budget["total"] <= 0:
                 raise TransportError(f"{describe}: {error}") from error
             budget[kind] -= 1
             budget["total"] -= 1
-            time.sleep(self.retry.backoff(attempt))
+            retry.sleep(retry.backoff(attempt))
 
-    def _op(self, describe: str, call: Callable[[], Response[Any]]) -> Any:
-        response = self._send(
-            describe, call,
-            lambda r: int(r.status_code), lambda r: bytes(r.content),
-            lambda r, name: r.headers.get(name),
-        )  # fmt: skip
-        return _to_json(response.parsed)
+    def _op(
+        self, describe: str, call: Callable[[], Response[Any]], *, idempotent: bool | None = None
+    ) -> Any:
+        return _to_json(self._send(describe, call, idempotent=idempotent).parsed)
 
     def _raw(self, describe: str, call: Callable[[], httpx.Response]) -> httpx.Response:
-        return self._send(
-            describe, call,
-            lambda r: r.status_code, lambda r: r.content, lambda r, name: r.headers.get(name),
-        )  # fmt: skip
+        return self._send(describe, call)
 
     # -- generic access (ComputeClient.iter_pages / iter_log_lines) ------------------------------
 
@@ -212,10 +216,7 @@ class Api:
     def stream_lines(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[str]:
         """The body of a GET, line by line as it arrives (for logs that may be large)."""
         query = _query(params or {})
-        with self.session.stream("GET", path, params=query) as response:
-            if response.status_code >= 400:
-                response.read()
-                raise error_for_status(response.status_code, response.content, "GET", path)
+        with self.session.stream("GET", path, params=query) as response:  # errors: the hook
             yield from response.iter_lines()
 
     # -- credentials -----------------------------------------------------------------------------
@@ -230,6 +231,7 @@ class Api:
             self._op(
                 f"POST {COMPUTE_PREFIX}/credentials",
                 lambda: set_credentials.sync_detailed(client=self._client, body=body),
+                idempotent=True,  # stores the same pair again
             )
         )
 
@@ -283,9 +285,7 @@ class Api:
         response = self._send(
             f"GET {path}",
             lambda: get_function_build_log.sync_detailed(function_id, client=self._client),
-            lambda r: int(r.status_code), lambda r: bytes(r.content),
-            lambda r, name: r.headers.get(name),
-        )  # fmt: skip
+        )
         return bytes(response.content)
 
     # -- jobs ------------------------------------------------------------------------------------
@@ -305,6 +305,7 @@ class Api:
             self._op(
                 f"POST {COMPUTE_PREFIX}/jobs/bulk",
                 lambda: create_jobs_bulk.sync_detailed(client=self._client, body=model),
+                idempotent=bool(body.get("reference_id")),  # the server deduplicates by it
             )
         )
 
@@ -328,7 +329,11 @@ class Api:
     def cancel_job(self, job_id: str) -> JsonDict:
         path = f"{COMPUTE_PREFIX}/jobs/{job_id}/cancel"
         return dict(
-            self._op(f"POST {path}", lambda: cancel_job.sync_detailed(job_id, client=self._client))
+            self._op(
+                f"POST {path}",
+                lambda: cancel_job.sync_detailed(job_id, client=self._client),
+                idempotent=True,  # cancelling twice leaves the same state
+            )
         )
 
     def cancel_jobs(self, query: JsonDict) -> list[JsonDict]:
@@ -337,6 +342,7 @@ class Api:
             self._op(
                 f"POST {COMPUTE_PREFIX}/jobs/cancel",
                 lambda: cancel_jobs.sync_detailed(client=self._client, body=model),
+                idempotent=True,  # cancelling twice leaves the same state
             )
         )
 
@@ -379,6 +385,18 @@ class Api:
         except NotFoundError:
             return None
         return response.content
+
+
+def _raise_for_status(response: httpx.Response) -> None:
+    """httpx response hook: an error status becomes its ApiError (the body is read first)."""
+    if response.status_code < 400:
+        return
+    response.read()
+    request = response.request
+    raise error_for_status(
+        response.status_code, response.content, request.method, request.url.path,
+        response.headers.get("Retry-After"),
+    )  # fmt: skip
 
 
 def _query(params: Mapping[str, Any]) -> list[tuple[str, str | int | float | bool | None]]:

@@ -43,6 +43,10 @@ class ComputeClient:
     or an object with a ``token`` attribute (``BATCH_COMPUTE_TOKEN`` when omitted);
     ``catalog_client`` is the client used for result blobs (this one when omitted); ``retries``
     replaces ``RETRY_CONFIG``.
+
+    ``transport`` (keyword-only, an ``httpx.BaseTransport``) replaces the network for every
+    request this client makes, pre-signed URLs included; it exists so that SDK behaviour can be
+    tested against ``httpx.MockTransport`` or routed through a custom transport.
     """
 
     CONNECT_TIMEOUT: ClassVar[float] = 9.5
@@ -60,6 +64,8 @@ class ComputeClient:
         auth: str | TokenProvider | None = None,
         catalog_client: ComputeClient | None = None,
         retries: Retry | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         url = url or os.environ.get(URL_VARIABLE)
         if not url:
@@ -80,7 +86,9 @@ class ComputeClient:
         self._namespaces: dict[str, str] = {}
         self._namespaces_lock = threading.Lock()
         timeout = httpx.Timeout(self.READ_TIMEOUT, connect=self.CONNECT_TIMEOUT)
-        self._api = Api(self.url, self.token, timeout=timeout, retry=self.retries)
+        self._api = Api(
+            self.url, self.token, timeout=timeout, retry=self.retries, transport=transport
+        )
 
     def __repr__(self) -> str:
         return f"<ComputeClient url={self.url!r}>"

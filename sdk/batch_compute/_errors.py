@@ -66,12 +66,16 @@ class TransportError(ComputeError):
 
 
 class ApiError(ComputeError):
-    """The server answered with an error status; ``status`` and the parsed ``body`` are kept."""
+    """The server answered with an error status; ``status``, the parsed ``body`` and the
+    ``Retry-After`` header (``retry_after``, when sent) are kept."""
 
-    def __init__(self, message: str, *, status: int, body: Any = None) -> None:
+    def __init__(
+        self, message: str, *, status: int, body: Any = None, retry_after: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.body = body
+        self.retry_after = retry_after
 
     @property
     def detail(self) -> str | None:
@@ -157,14 +161,18 @@ _BY_STATUS: dict[int, type[ApiError]] = {
 }
 
 
-def error_for_status(status: int, content: bytes, method: str, url: str) -> ApiError:
+def error_for_status(
+    status: int, content: bytes, method: str, url: str, retry_after: str | None = None
+) -> ApiError:
     """The exception for an error answer, its message built from the body the server sent."""
     try:
         body: Any = json.loads(content) if content else None
     except ValueError:
         body = content.decode("utf-8", "replace")
     cls = _BY_STATUS.get(status, ServerError if status >= 500 else ClientError)
-    return cls(_message(status, body, method, url), status=status, body=body)
+    return cls(
+        _message(status, body, method, url), status=status, body=body, retry_after=retry_after
+    )
 
 
 def _message(status: int, body: Any, method: str, url: str) -> str:

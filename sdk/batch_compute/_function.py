@@ -17,7 +17,7 @@ from ._document import Document
 from ._errors import BuildFailedError, ComputeError, NotFoundError, WaitTimeoutError
 from ._filters import Attribute, Expression
 from ._job import Job, JobStatus
-from ._progress import make_progress
+from ._progress import ProgressOption, make_progress, set_total
 from ._search import JobSearch, Search
 from ._units import Cpus, Memory, parse_cpus, parse_memory
 
@@ -292,13 +292,14 @@ class Function(Document):
         tags: builtins.list[str] | None = None,
         batch_size: int = 1000,
         environments: Iterable[Mapping[str, str]] | None = None,
-        progress: bool | None = None,
+        progress: ProgressOption = None,
     ) -> JobBulkCreateResult:
         """Submit one job per element of ``args``, in batches of ``batch_size`` requests.
 
         The first batch's failure is raised (nothing was submitted); later failures are kept in
         ``result.errors`` so the caller can retry just those. A retried batch reuses its
-        ``reference_id``, so the server never creates it twice.
+        ``reference_id``, so the server never creates it twice. ``progress`` counts submitted
+        jobs: None draws a tqdm bar only on a terminal, True always, or pass your own bar.
         """
         self._check_saved()
         if self._modified:
@@ -381,14 +382,15 @@ class Function(Document):
         return self._query(query, job_ids).delete(delete_results=delete_results)
 
     def wait_for_completion(self, timeout: float | None = None, interval: float = 10,
-                            progress: bool | None = None) -> None:  # fmt: skip
+                            progress: ProgressOption = None) -> None:  # fmt: skip
         """Wait until the build is done and no job is pending or running.
 
         Raises BuildFailedError if the build fails, WaitTimeoutError after ``timeout`` seconds.
+        ``progress`` counts finished jobs (see ``map``).
         """
         self._check_saved()
         deadline = None if timeout is None else time.monotonic() + timeout
-        bar = None
+        bar = make_progress(progress, None, f"waiting for {self.name}")
         done_seen = 0
         try:
             while True:
@@ -398,11 +400,10 @@ class Function(Document):
                     raise BuildFailedError(f"function {self.id} failed to build: see build_log()")
                 busy = sum(int(stats.get(key, 0)) for key in _BUSY)
                 done = sum(int(stats.get(key, 0)) for key in JobStatus.terminal())
-                if bar is None:
-                    bar = make_progress(progress, busy + done, f"waiting for {self.name}")
-                    bar.update(done)
-                    done_seen = done
-                elif done > done_seen:
+                total = getattr(bar, "total", None)
+                if total is None or busy + done > total:
+                    set_total(bar, busy + done)
+                if done > done_seen:
                     bar.update(done - done_seen)
                     done_seen = done
                 ready = self.status in (FunctionStatus.READY, FunctionStatus.STOPPED)
@@ -414,17 +415,19 @@ class Function(Document):
                     )
                 time.sleep(interval)
         finally:
-            if bar is not None:
-                bar.close()
+            bar.close()
 
     def as_completed(
         self,
         jobs: Iterable[Job],
         timeout: float | None = None,
         interval: float = 10,
-        progress: bool | None = None,
+        progress: ProgressOption = None,
     ) -> Iterator[Job]:
-        """Yield each job once it has finished (success, failure, timeout or canceled)."""
+        """Yield each job once it has finished (success, failure, timeout or canceled).
+
+        ``progress`` counts the finished jobs (see ``map``).
+        """
         outstanding = {job.id: job for job in jobs}
         for job in outstanding.values():
             if job.function_id != self.id:
