@@ -79,7 +79,8 @@ def earthone_python() -> Path:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """One server for the whole compat session; tests stay apart by using distinct users."""
-    with LiveServer(tmp_path_factory.mktemp("compat-server"), ["--workers", "2"]) as server:
+    # Three slots: job_control keeps three jobs running at once.
+    with LiveServer(tmp_path_factory.mktemp("compat-server"), ["--workers", "3"]) as server:
         yield server
 
 

@@ -3,7 +3,7 @@
 Each ``test_pitfall_NN_*`` asserts on what the genuine client observed in ``scenarios/pitfalls.py``
 (run once per client for this module, as a user whose token carries an ``org``) and, where the
 client would hide a regression, on the same resources over raw HTTP (httpx, same token).
-Item 17, running jobs for real, is what ``test_execution.py`` covers.
+Item 17, running jobs for real, is what ``test_jobs_running.py`` covers.
 """
 
 from __future__ import annotations

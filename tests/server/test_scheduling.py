@@ -1,6 +1,8 @@
 """The scheduler's promises, checked from what jobs really did: concurrency limits (measured
 from the jobs' own start and end times), retries, cancel racing completion, stopped functions,
-claimed-ahead jobs handed back, and the graceful-stop re-queue."""
+``running`` only for jobs a worker has started (jobs claimed ahead stay ``pending``, and a
+cancel, a delete or a lowered limit keeps them from starting), and the graceful-stop
+re-queue."""
 
 from __future__ import annotations
 
@@ -31,7 +33,8 @@ SPAN = "import time\ndef main(i, seconds=0.3):\n    s = time.time()\n    time.sl
 SPAN += "    return [s, time.time()]\n"
 # Touches a marker file when it starts, then sleeps.
 MARKED = "import pathlib, time\ndef main(marker, seconds=60):\n"
-MARKED += "    pathlib.Path(marker).touch()\n    time.sleep(seconds)\n    return 'done'\n"
+MARKED += "    pathlib.Path(marker).touch()\n    time.sleep(seconds)\n"
+MARKED += "    pathlib.Path(marker + '.done').touch()\n    return 'done'\n"
 
 
 @contextmanager
@@ -109,7 +112,7 @@ def test_function_maximum_concurrency_is_never_exceeded(settings: Settings, alic
         wait_for(done, timeout=60)
         spans = [result(client, alice, function, j["id"]) for j in created]
     assert most_overlapping(spans) == 2
-    # Claimed-ahead jobs count too: the database never shows more than the limit active.
+    # The database never shows more than the limit active.
     assert 1 <= active_seen <= 2
 
 
@@ -195,7 +198,7 @@ def test_stopped_function_jobs_wait_until_started(settings: Settings, alice: dic
         )
         assert patch.status_code == 200
         stopped_at = time.time()
-        # What had started finishes; claimed jobs that had not started go back to pending.
+        # What had started finishes; claimed jobs that had not started stay pending.
         wait_for(
             lambda: sum(statuses(client, alice, function["id"])[s] for s in ACTIVE) == 0,
             timeout=10,
@@ -218,56 +221,145 @@ def test_stopped_function_jobs_wait_until_started(settings: Settings, alice: dic
     assert all(start >= released_at - 0.05 for start, _ in later), (stopped_at, later)
 
 
-def test_cancel_of_a_claimed_job_that_has_not_started(
+def listed(client: TestClient, headers: dict, function_id: str) -> dict[str, str]:
+    """Each job's status as GET /jobs lists it."""
+    response = client.get(JOBS, params={"function_id": function_id, "limit": 100}, headers=headers)
+    assert response.status_code == 200, response.text
+    return {j["id"]: j["status"] for j in response.json()["data"]}
+
+
+def assert_one_running(client: TestClient, headers: dict, function_id: str, total: int) -> str:
+    """Exactly one job is running, in GET /jobs and in job_statistics, the others pending;
+    returns the running one."""
+    counts = statuses(client, headers, function_id)
+    assert (counts["running"], counts["pending"]) == (1, total - 1), counts
+    shown = listed(client, headers, function_id)
+    running = [job_id for job_id, status in shown.items() if status == "running"]
+    assert len(running) == 1 and list(shown.values()).count("pending") == total - 1, shown
+    return running[0]
+
+
+def test_only_started_jobs_are_running_and_cancels_of_queued_ones_never_run(
     settings: Settings, alice: dict, tmp_path: Path
 ) -> None:
     with serve(settings, workers=1) as client:
         function = create_ready_function(
             client, alice, bundle=make_bundle(MARKED), maximum_concurrency=5
         )
-        markers = [tmp_path / f"started-{i}" for i in range(3)]
+        markers = [tmp_path / f"started-{i}" for i in range(5)]
         created = submit(client, alice, function["id"], [[str(m)] for m in markers])
+        ids = [j["id"] for j in created]
         wait_for(lambda: markers[0].exists())
-        # One worker: the first runs, the other two are claimed ahead (running, queued).
-        wait_for(lambda: statuses(client, alice, function["id"])["running"] == 3)
-        canceled = client.post(f"{JOBS}/{created[2]['id']}/cancel", headers=alice)
-        assert canceled.status_code == 200
-        ended = wait_for(
-            lambda: (j := job(client, alice, created[2]["id"]))["status"] == "canceled" and j
-        )
-        assert ended["execution_count"] == 0
-        assert not markers[2].exists()
-        for submitted in reversed(created[:2]):  # the queued one first, or it would start
-            client.post(f"{JOBS}/{submitted['id']}/cancel", headers=alice)
-        wait_all_done(client, alice, function["id"], 3)
-        assert not markers[1].exists()
+        # One slot: the others are claimed ahead (held in memory) but shown pending.
+        wait_for(lambda: statuses(client, alice, function["id"])["running"] == 1)
+        for _ in range(5):
+            assert assert_one_running(client, alice, function["id"], 5) == ids[0]
+            time.sleep(0.1)
+        running = job(client, alice, ids[0])
+        assert running["execution_count"] == 1 and running["last_execution_date"], running
+        assert all(job(client, alice, i)["execution_count"] == 0 for i in ids[1:])
+
+        # A queued job canceled: canceled at once, no attempt, and it never runs.
+        queued = client.post(f"{JOBS}/{ids[2]}/cancel", headers=alice).json()
+        assert (queued["status"], queued["execution_count"]) == ("canceled", 0), queued
+        assert queued["last_execution_date"] is None, queued
+
+        # The running job canceled: canceled, its attempt counted; the next one starts.
+        client.post(f"{JOBS}/{ids[0]}/cancel", headers=alice)
+        ended = wait_for(lambda: (j := job(client, alice, ids[0]))["status"] == "canceled" and j)
+        assert ended["execution_count"] == 1 and ended["last_execution_date"], ended
+        wait_for(lambda: markers[1].exists())
+        wait_for(lambda: job(client, alice, ids[1])["status"] == "running")
+        time.sleep(0.3)
+        assert listed(client, alice, function["id"]) == {
+            ids[0]: "canceled",
+            ids[1]: "running",
+            ids[2]: "canceled",
+            ids[3]: "pending",
+            ids[4]: "pending",
+        }
+        for job_id in (ids[4], ids[3], ids[1]):  # the queued ones first, or one would start
+            client.post(f"{JOBS}/{job_id}/cancel", headers=alice)
+        wait_all_done(client, alice, function["id"], 5)
+        final = {j["id"]: j for j in (job(client, alice, i) for i in ids)}
+        assert {j["status"] for j in final.values()} == {"canceled"}
+        assert [final[i]["execution_count"] for i in ids] == [1, 1, 0, 0, 0]
+        time.sleep(0.5)
+    assert [m.exists() for m in markers] == [True, True, False, False, False]
 
 
-def test_lowering_maximum_concurrency_hands_claimed_jobs_back(
+def test_a_deleted_pending_job_held_by_the_scheduler_is_never_recorded(
     settings: Settings, alice: dict, tmp_path: Path
 ) -> None:
     with serve(settings, workers=1) as client:
         function = create_ready_function(
+            client, alice, bundle=make_bundle(MARKED), maximum_concurrency=3
+        )
+        markers = [tmp_path / f"started-{i}" for i in range(3)]
+        first, doomed, last = submit(
+            client,
+            alice,
+            function["id"],
+            [[str(markers[0])], [str(markers[1]), 1], [str(markers[2]), 0]],
+        )
+        wait_for(lambda: markers[0].exists())
+        time.sleep(0.3)  # the other two are claimed ahead by now
+        deleted = client.delete(f"{JOBS}/{doomed['id']}", headers=alice)
+        assert deleted.status_code == 204, deleted.text
+        client.post(f"{JOBS}/{first['id']}/cancel", headers=alice)
+        finished = wait_for(
+            lambda: (j := job(client, alice, last["id"]))["status"] == "success" and j
+        )
+        assert finished["execution_count"] == 1
+        time.sleep(1.5)  # longer than the deleted job would have run
+        assert client.get(f"{JOBS}/{doomed['id']}", headers=alice).status_code == 404
+        assert result(client, alice, function, doomed["id"]) is None
+        counts = statuses(client, alice, function["id"])
+        assert (counts["canceled"], counts["success"]) == (1, 1), counts
+        assert sum(counts.values()) == 2, counts
+    # The deletion let go of the scheduler's claim: it never started.
+    assert not markers[1].exists()
+
+
+def test_lowering_maximum_concurrency_forgets_claimed_jobs(
+    settings: Settings, alice: dict, tmp_path: Path
+) -> None:
+    with serve(settings, workers=2) as client:
+        function = create_ready_function(
             client, alice, bundle=make_bundle(MARKED), maximum_concurrency=4
         )
         markers = [tmp_path / f"started-{i}" for i in range(4)]
-        created = submit(client, alice, function["id"], [[str(m)] for m in markers])
-        wait_for(lambda: markers[0].exists())
-        wait_for(lambda: statuses(client, alice, function["id"])["running"] == 4)
+        ids = [j["id"] for j in submit(client, alice, function["id"], [[str(m)] for m in markers])]
+        wait_for(lambda: markers[0].exists() and markers[1].exists())
+        wait_for(lambda: statuses(client, alice, function["id"])["running"] == 2)
+        time.sleep(0.3)  # the other two are claimed ahead by now
         client.patch(
             f"/compute/v1/functions/{function['id']}",
             json={"maximum_concurrency": 1},
             headers=alice,
         )
-        wait_for(lambda: statuses(client, alice, function["id"])["pending"] == 3, timeout=5)
-        assert statuses(client, alice, function["id"])["running"] == 1
-        for submitted in reversed(created):  # pending ones first, or one would start
-            client.post(f"{JOBS}/{submitted['id']}/cancel", headers=alice)
+        time.sleep(1.5)  # noticed within a second while the scheduler is otherwise idle
+        # Two run on (they started before), so nothing more may start while either runs.
+        client.post(f"{JOBS}/{ids[0]}/cancel", headers=alice)
+        wait_for(lambda: job(client, alice, ids[0])["status"] == "canceled")
+        time.sleep(1.0)
+        assert [m.exists() for m in markers] == [True, True, False, False]
+        counts = statuses(client, alice, function["id"])
+        assert (counts["running"], counts["pending"]) == (1, 2), counts
+        # Below the limit again: exactly one more starts.
+        client.post(f"{JOBS}/{ids[1]}/cancel", headers=alice)
+        wait_for(lambda: markers[2].exists())
+        time.sleep(1.0)
+        assert not markers[3].exists()
+        counts = statuses(client, alice, function["id"])
+        assert (counts["running"], counts["pending"]) == (1, 1), counts
+        for job_id in (ids[3], ids[2]):  # the pending one first, or it would start
+            client.post(f"{JOBS}/{job_id}/cancel", headers=alice)
         wait_all_done(client, alice, function["id"], 4)
-        assert [m.exists() for m in markers] == [True, False, False, False]
+    assert [m.exists() for m in markers] == [True, True, True, False]
 
 
-def test_graceful_stop_requeues_running_and_claimed_jobs(
+def test_graceful_stop_requeues_running_jobs_and_forgets_claimed_ones(
     settings: Settings, alice: dict, tmp_path: Path
 ) -> None:
     markers = [tmp_path / f"started-{i}" for i in range(3)]
@@ -277,7 +369,9 @@ def test_graceful_stop_requeues_running_and_claimed_jobs(
         )
         created = submit(client, alice, function["id"], [[str(m)] for m in markers])
         wait_for(lambda: markers[0].exists())
-        wait_for(lambda: statuses(client, alice, function["id"])["running"] == 3)
+        wait_for(lambda: statuses(client, alice, function["id"])["running"] == 1)
+        time.sleep(0.3)  # the other two are claimed ahead by now, and still pending
+        assert statuses(client, alice, function["id"])["pending"] == 2
         stopping = time.monotonic()
     assert time.monotonic() - stopping < 10
     db = Database(settings.resolved_database_url)
@@ -292,3 +386,29 @@ def test_graceful_stop_requeues_running_and_claimed_jobs(
         db.dispose()
     assert sorted((status, count) for _, status, count in rows) == [("pending", 0)] * 3
     assert [m.exists() for m in markers] == [True, False, False]
+
+
+def test_editing_a_claimed_pending_job_runs_it_with_the_new_inputs(
+    settings: Settings, alice: dict, tmp_path: Path
+) -> None:
+    source = MARKED.replace("return 'done'", "return pathlib.Path(marker).name")
+    with serve(settings, workers=1) as client:
+        function = create_ready_function(
+            client, alice, bundle=make_bundle(source), maximum_concurrency=2
+        )
+        first_marker = tmp_path / "first"
+        first, second = submit(
+            client, alice, function["id"], [[str(first_marker)], [str(tmp_path / "old"), 0]]
+        )
+        wait_for(lambda: first_marker.exists())
+        time.sleep(0.3)  # the second job is claimed ahead (held in memory) by now
+        edited = client.patch(
+            f"{JOBS}/{second['id']}", json={"args": [str(tmp_path / "new"), 0]}, headers=alice
+        )
+        assert edited.status_code == 200, edited.text
+        client.post(f"{JOBS}/{first['id']}/cancel", headers=alice)
+        done = wait_for(
+            lambda: (j := job(client, alice, second["id"]))["status"] == "success" and j
+        )
+        assert result(client, alice, function, done["id"]) == "new"
+    assert not (tmp_path / "old").exists()

@@ -37,6 +37,7 @@ class ExecutorSignals(Protocol):
 
     def wake(self, function_id: str) -> None: ...
     def cancel(self, job_id: str) -> None: ...
+    def forget(self, job_id: str) -> None: ...
 
 
 class _NoExecutor:
@@ -44,6 +45,9 @@ class _NoExecutor:
         pass
 
     def cancel(self, job_id: str) -> None:
+        pass
+
+    def forget(self, job_id: str) -> None:
         pass
 
 
@@ -153,6 +157,8 @@ class JobService:
                 job_rows.update_job(conn, job_id, edits)
             updated = job_rows.get_job(conn, job_id)
         assert updated is not None
+        if inputs:
+            self.executor.forget(job_id)
         return job_to_wire(updated)
 
     def delete(self, identity: Identity, job_id: str, delete_results: bool) -> None:
@@ -161,6 +167,7 @@ class JobService:
             if row["status"] in ACTIVE_JOB_STATUSES:
                 raise Conflict(f"Job {job_id} is {row['status']}; cancel it before deleting it.")
             job_rows.delete_jobs(conn, [job_id])
+        self.executor.forget(job_id)
         self._layout.remove_job_logs([job_id])
         if delete_results:
             self._results.delete_for_jobs([job_id])
@@ -168,10 +175,10 @@ class JobService:
     def cancel(self, identity: Identity, job_id: str) -> dict:
         with self._db.write() as conn:
             self._owned(conn, identity, job_id)
-            running = self._cancel_rows(conn, [job_id])
+            signaled = self._cancel_rows(conn, [job_id])
             row = job_rows.get_job(conn, job_id)
-        for running_id in running:
-            self.executor.cancel(running_id)
+        for signaled_id in signaled:
+            self.executor.cancel(signaled_id)
         assert row is not None
         return job_to_wire(row)
 
@@ -189,14 +196,14 @@ class JobService:
     def cancel_matching(self, identity: Identity, rows: Sequence[Mapping[str, Any]]) -> list[dict]:
         ids = [row["id"] for row in rows]
         with self._db.write() as conn:
-            running = self._cancel_rows(conn, ids)
+            signaled = self._cancel_rows(conn, ids)
             affected = [
                 row
                 for row in job_rows.get_jobs(conn, ids)
                 if row["status"] in (JobStatus.CANCELED, JobStatus.CANCEL)
             ]
-        for running_id in running:
-            self.executor.cancel(running_id)
+        for signaled_id in signaled:
+            self.executor.cancel(signaled_id)
         return [job_to_wire(row) for row in affected]
 
     def rerun_matching(self, identity: Identity, rows: Sequence[Mapping[str, Any]]) -> list[dict]:
@@ -234,6 +241,9 @@ class JobService:
             current = job_rows.get_jobs(conn, [row["id"] for row in rows])
             ids = [row["id"] for row in current if row["status"] not in ACTIVE_JOB_STATUSES]
             job_rows.delete_jobs(conn, ids)
+        for row in current:
+            if row["status"] == JobStatus.PENDING:
+                self.executor.forget(row["id"])
         self._layout.remove_job_logs(ids)
         if delete_results:
             self._results.delete_for_jobs(ids)
@@ -241,23 +251,24 @@ class JobService:
 
     # Helpers -------------------------------------------------------------------------------
     def _cancel_rows(self, conn: sa.Connection, job_ids: Sequence[str]) -> list[str]:
-        """Cancel pending jobs at once and flag running ones; returns the running ids."""
-        now = utc_now()
+        """Cancel pending jobs at once and flag running ones; returns the ids of both, which
+        the executor must hear of: it may hold a pending job it claimed, or have started it
+        a moment ago (the next round would mark it running)."""
+        by_status: dict[str, list[str]] = {JobStatus.PENDING: [], JobStatus.RUNNING: []}
+        for row in job_rows.get_jobs(conn, job_ids):
+            if row["status"] in by_status:
+                by_status[row["status"]].append(row["id"])
+        pending, running = by_status[JobStatus.PENDING], by_status[JobStatus.RUNNING]
         job_rows.transition_jobs(
             conn,
-            job_ids,
+            pending,
             [JobStatus.PENDING],
-            {"status": JobStatus.CANCELED.value, "last_completion_date": now},
+            {"status": JobStatus.CANCELED.value, "last_completion_date": utc_now()},
         )
-        running = [
-            row["id"]
-            for row in job_rows.get_jobs(conn, job_ids)
-            if row["status"] == JobStatus.RUNNING
-        ]
         job_rows.transition_jobs(
             conn, running, [JobStatus.RUNNING], {"status": JobStatus.CANCEL.value}
         )
-        return running
+        return pending + running
 
     def _accepting_function(
         self, conn: sa.Connection, identity: Identity, function_id: str
