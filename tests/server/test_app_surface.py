@@ -64,3 +64,21 @@ def test_token_command_prints_a_usable_token() -> None:
     ).stdout.strip()
     identity = identity_from_token(printed)
     assert identity.namespace.startswith("acme:")
+
+
+def test_every_operation_resolves_to_a_handler() -> None:
+    import importlib
+
+    from batch_compute_mock.contract import load_contract
+
+    methods = ("get", "put", "post", "delete", "patch")
+    operations = [
+        operation
+        for item in load_contract()["paths"].values()
+        for method, operation in item.items()
+        if method in methods
+    ]
+    assert len(operations) == 24
+    for operation in operations:
+        module = importlib.import_module(operation["x-openapi-router-controller"])
+        assert callable(getattr(module, operation["operationId"])), operation["operationId"]
