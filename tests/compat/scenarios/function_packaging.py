@@ -96,7 +96,12 @@ def main(obs: dict[str, Any], sdk: Sdk) -> None:
         cpus=0.25,
     )
     broken.save()
-    early = broken(1)  # accepted while building
+    # Submitted at once: accepted while the build runs, refused if it has already failed.
+    try:
+        early = broken(1)
+    except Exception as error:  # the genuine client's ConflictError
+        early = None
+        obs["broken_early_refused"] = type(error).__name__
     obs["broken_wait"] = capture_error(lambda: broken.wait_for_completion(**WAIT))
     broken.refresh()
     obs["broken_status"] = plain(broken.status)
@@ -105,9 +110,12 @@ def main(obs: dict[str, Any], sdk: Sdk) -> None:
     obs["broken_submit"] = capture_error(lambda: broken(2))
     obs["broken_map"] = capture_error(lambda: broken.map([[3]]))
     obs["broken_start"] = capture_error(broken.start)
-    obs["broken_as_completed"] = capture_error(lambda: list(broken.as_completed([early], **WAIT)))
-    early.refresh()
-    obs["broken_early_job"] = plain(early.status)
+    if early is not None:
+        obs["broken_as_completed"] = capture_error(
+            lambda: list(broken.as_completed([early], **WAIT))
+        )
+        early.refresh()
+        obs["broken_early_job"] = plain(early.status)
     broken.delete()
 
 
