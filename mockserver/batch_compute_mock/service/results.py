@@ -31,11 +31,6 @@ class ResultService:
         self._db = db
         self._layout = layout
 
-    def record(self, conn: sa.Connection, row: Mapping[Any, Any]) -> None:
-        """Insert or replace the metadata of a result whose bytes are already written."""
-        conn.execute(results.delete().where(results.c.id == row["id"]))
-        conn.execute(results.insert().values(**row))
-
     def storage_document(self, identity: Identity, blob_id: str) -> dict[str, Any]:
         row = self._current(identity, blob_id)
         return {"data": {"type": "storage", "id": row["id"], "attributes": _attributes(row)}}

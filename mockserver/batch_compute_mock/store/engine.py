@@ -11,18 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from .tables import metadata
 
-__all__ = ["Database", "sqlite_url"]
-
-
-def sqlite_url(data_dir: Path) -> str:
-    return f"sqlite:///{data_dir / 'batch-compute.sqlite3'}"
+__all__ = ["Database"]
 
 
 class Database:
