@@ -340,9 +340,13 @@ class Supervisor:
     def _early_stop(self, job_id: str) -> StopReason | None:
         """A cancel or shutdown that arrived together with (or before) the job's run message
         and so sits in the inbox instead of on the socket."""
+        waiting, self.inbox = self.inbox, []
+        return self._sort_messages(job_id, waiting)
+
+    def _sort_messages(self, job_id: str, messages: list[dict[str, Any]]) -> StopReason | None:
+        """The stop ``messages`` ask for during job ``job_id``; the rest go to the inbox."""
         stop = None
-        keep = []
-        for message in self.inbox:
+        for message in messages:
             op = message.get("op")
             if op == "cancel" and message.get("job_id") == job_id:
                 stop = stop or StopReason.CANCEL
@@ -350,8 +354,7 @@ class Supervisor:
                 self.exiting = True
                 stop = StopReason.SHUTDOWN
             else:
-                keep.append(message)
-        self.inbox[:] = keep
+                self.inbox.append(message)
         return stop
 
     def _read_report(
@@ -371,17 +374,7 @@ class Supervisor:
             poller.unregister(ctl)
             self.exiting = True
             return StopReason.SHUTDOWN
-        stop = None
-        for message in messages:
-            op = message.get("op")
-            if op == "cancel" and message.get("job_id") == job_id:
-                stop = stop or StopReason.CANCEL
-            elif op in ("shutdown", "exit"):
-                self.exiting = True
-                stop = StopReason.SHUTDOWN
-            else:
-                self.inbox.append(message)
-        return stop
+        return self._sort_messages(job_id, messages)
 
     def _stop(self, executor: _ExecutorProcess) -> float | None:
         """Start a deliberate stop; when to follow up with SIGKILL (``None``: already sent)."""
