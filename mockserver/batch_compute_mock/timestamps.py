@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-__all__ = ["format_timestamp", "log_timestamp", "parse_timestamp", "utc_now"]
+__all__ = ["format_timestamp", "parse_timestamp", "utc_now", "z_timestamp"]
 
 
 def utc_now() -> str:
@@ -48,6 +48,6 @@ def parse_timestamp(value: str | float | int) -> datetime:
     return parsed.astimezone(UTC)
 
 
-def log_timestamp(stored: str) -> str:
-    """A stored timestamp in the job-log form the genuine client needs (ends in ``Z``)."""
+def z_timestamp(stored: str) -> str:
+    """A stored timestamp ending in ``Z``: the form job logs, build logs and the catalog use."""
     return stored.removesuffix("+00:00") + "Z"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from batch_compute_mock.timestamps import format_timestamp, log_timestamp, parse_timestamp
+from batch_compute_mock.timestamps import format_timestamp, parse_timestamp, z_timestamp
 
 moments = st.datetimes(timezones=st.just(UTC))
 
@@ -48,4 +48,4 @@ def test_bad_values_are_refused(bad: object) -> None:
 
 
 def test_log_form_ends_in_z() -> None:
-    assert log_timestamp("2024-05-01T12:00:01.500000+00:00") == "2024-05-01T12:00:01.500000Z"
+    assert z_timestamp("2024-05-01T12:00:01.500000+00:00") == "2024-05-01T12:00:01.500000Z"

@@ -20,7 +20,7 @@ from batch_compute_mock.builder.bundle import (
     inspect_bundle,
 )
 from batch_compute_mock.builder.requirements import check_requirements
-from batch_compute_mock.timestamps import log_timestamp, utc_now
+from batch_compute_mock.timestamps import utc_now, z_timestamp
 
 __all__ = ["BuildResult", "build_function", "gzip_log"]
 
@@ -39,7 +39,7 @@ class _Log:
     lines: list[str] = field(default_factory=list)
 
     def __call__(self, message: str) -> None:
-        self.lines.append(f"{log_timestamp(utc_now())} {message}")
+        self.lines.append(f"{z_timestamp(utc_now())} {message}")
 
     def text(self) -> str:
         return "\n".join(self.lines) + "\n"

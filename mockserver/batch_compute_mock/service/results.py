@@ -16,7 +16,7 @@ from ..blobs.layout import DataLayout
 from ..identity import Identity
 from ..store.engine import Database
 from ..store.tables import results
-from ..timestamps import utc_now
+from ..timestamps import utc_now, z_timestamp
 from .errors import NotFound
 
 __all__ = ["ResultService", "result_blob_id"]
@@ -103,7 +103,7 @@ def _expired(row: Mapping[Any, Any]) -> bool:
 
 def _catalog_time(stored: str | None) -> str | None:
     """Catalog timestamps end in ``Z`` (the only form the genuine catalog client parses)."""
-    return None if stored is None else stored.removesuffix("+00:00") + "Z"
+    return None if stored is None else z_timestamp(stored)
 
 
 def _attributes(row: Mapping[Any, Any]) -> dict[str, Any]:
