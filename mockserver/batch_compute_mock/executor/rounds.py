@@ -28,7 +28,7 @@ import sqlalchemy as sa
 
 from ..blobs.layout import DataLayout
 from ..service.results import result_blob_id
-from ..service.states import JobStatus
+from ..service.states import ACTIVE_JOB_STATUSES, JobStatus
 from ..store import jobs as job_rows
 from ..store import outcomes as outcome_rows
 from ..store.engine import Database
@@ -40,7 +40,7 @@ __all__ = ["Batch", "Claim", "ClaimState", "RoundResult", "RoundWriter"]
 
 log = logging.getLogger(__name__)
 
-_ACTIVE = [JobStatus.RUNNING.value, JobStatus.CANCEL.value, JobStatus.CANCELING.value]
+_ACTIVE = sorted(ACTIVE_JOB_STATUSES)
 _CANCEL_ASKED = [JobStatus.CANCEL.value, JobStatus.CANCELING.value]
 _RUNNING = [JobStatus.RUNNING.value]
 _RETRIED = (OutcomeStatus.FAILURE, OutcomeStatus.TIMEOUT)
