@@ -25,7 +25,7 @@ from .connexion_ext.log_validation import validator_map
 from .connexion_ext.path_parameters import fold_path_parameters
 from .contract import connexion_view, load_contract
 from .problems import handle_domain_error, handle_http_error, handle_problem
-from .service.errors import DomainError
+from .service.errors import DomainError, PayloadTooLarge
 from .services import Services
 from .settings import Settings
 
@@ -103,6 +103,9 @@ class _ProvideServices:
 class _LimitBodySize:
     """Refuses bodies over the cap with a 400 before they are buffered in memory.
 
+    A declared ``Content-Length`` over the cap is refused before anything is read; a body of
+    unannounced length (chunked) is counted as it arrives, and the read that crosses the cap
+    raises ``PayloadTooLarge``, which the error handlers turn into the same 400.
     413 would be the textbook code, but the genuine client crashes on unlisted 4xx codes.
     """
 
@@ -130,17 +133,14 @@ class _LimitBodySize:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _BodyTooLarge
+                    raise PayloadTooLarge(_too_large_detail(limit))
             return message
 
-        try:
-            await self.app(scope, counting_receive, send)
-        except _BodyTooLarge:
-            await _too_large(send, limit)
+        await self.app(scope, counting_receive, send)
 
 
-class _BodyTooLarge(Exception):
-    pass
+def _too_large_detail(limit: int) -> str:
+    return f"The request body is larger than this server accepts ({limit} bytes)."
 
 
 async def _too_large(send: Send, limit: int) -> None:
@@ -149,7 +149,7 @@ async def _too_large(send: Send, limit: int) -> None:
             "type": "about:blank",
             "title": "Payload too large",
             "status": 400,
-            "detail": f"The request body is larger than this server accepts ({limit} bytes).",
+            "detail": _too_large_detail(limit),
         }
     ).encode()
     await send(

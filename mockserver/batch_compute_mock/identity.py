@@ -17,12 +17,14 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import time
 from typing import Any
 
 import attrs
 
-from .service.errors import Unauthenticated
+from .service.errors import InvalidInput, Unauthenticated
+from .service.text import require_valid_text
 
 __all__ = ["Identity", "client_claims", "identity_from_token", "make_token"]
 
@@ -44,7 +46,11 @@ def identity_from_token(
     claims = _decode_claims(token, secret)
     claims = {key.removeprefix(_EARTHONE_PREFIX): value for key, value in claims.items()}
     expires = claims.get("exp")
-    if not isinstance(expires, int | float) or isinstance(expires, bool):
+    if (
+        not isinstance(expires, int | float)
+        or isinstance(expires, bool)
+        or not math.isfinite(expires)
+    ):
         raise Unauthenticated("The token has no numeric 'exp' claim.")
     if expires <= (time.time() if now is None else now):
         raise Unauthenticated("The token has expired; create a new one.")
@@ -100,7 +106,7 @@ def _decode_claims(token: str, secret: str | None) -> dict[str, Any]:
         expected = hmac.new(secret.encode(), f"{parts[0]}.{parts[1]}".encode(), hashlib.sha256)
         try:
             header = json.loads(_b64decode(parts[0]))
-        except ValueError:
+        except (ValueError, RecursionError):
             raise Unauthenticated("The bearer token's header is not base64url JSON.") from None
         try:
             given = _b64decode(parts[2])
@@ -111,8 +117,12 @@ def _decode_claims(token: str, secret: str | None) -> dict[str, Any]:
             raise Unauthenticated("The token's signature is not valid for this server.")
     try:
         claims = json.loads(_b64decode(parts[1]))
-    except ValueError:
+    except (ValueError, RecursionError):
         raise Unauthenticated("The bearer token's claims are not base64url-encoded JSON.") from None
+    try:
+        require_valid_text(claims, "The bearer token's claims")
+    except InvalidInput as error:
+        raise Unauthenticated(error.detail) from None
     if not isinstance(claims, dict):
         raise Unauthenticated("The bearer token's claims are not a JSON object.")
     return claims

@@ -6,8 +6,12 @@ in three ways that matter to clients:
 - it decodes the body with the charset of the ``Content-Type`` and lets a decoding error
   escape as a 500; JSON is UTF-8 (RFC 8259 8.1), so bodies are decoded as UTF-8 and bytes that
   are not get a 400;
-- it accepts ``NaN`` and ``Infinity``, which are not JSON, and turns nesting too deep for the
-  parser into a 500; both get a 400 here;
+- it accepts ``NaN``, ``Infinity`` and numbers too large for a float (``1e99999`` becomes
+  ``Infinity``), none of which is JSON, lets lone surrogates (``"\\udfff"``) through to the
+  database, and turns nesting too deep for the parser into a 500; all get a 400 here;
+- it takes a request without ``Content-Length`` for one without a body, so a chunked body
+  (``Transfer-Encoding: chunked``, as proxies and streaming clients send) was "required";
+  here the body is read, and only an empty one is missing;
 - it validates with draft 4, where ``900.0`` is not an integer; in 2020-12 a number with a
   zero fractional part is one. Such numbers are accepted where the schema says ``integer`` and
   handed on as ``int``, so the services and the stored rows only ever see integers there.
@@ -18,7 +22,6 @@ request; ``with_request_body_validators`` is applied last, so it is the JSON bod
 
 from __future__ import annotations
 
-import json
 import typing as t
 from collections.abc import AsyncGenerator, Iterator, Mapping
 
@@ -27,10 +30,18 @@ from connexion.exceptions import BadRequestProblem
 from connexion.json_schema import Draft4RequestValidator
 from connexion.validators import JSONRequestBodyValidator
 from jsonschema import Draft4Validator, Draft202012Validator
+from jsonschema.exceptions import best_match
 from jsonschema.validators import extend
+from starlette.datastructures import Headers
 from starlette.types import Receive, Scope
 
-__all__ = ["ContractJSONRequestBodyValidator", "with_request_body_validators"]
+from ..service.errors import InvalidInput
+from ..service.text import load_json
+
+__all__ = [
+    "ContractJSONRequestBodyValidator",
+    "with_request_body_validators",
+]
 
 _NOT_UTF8 = "The request body is not valid UTF-8 JSON"
 
@@ -82,10 +93,6 @@ _RequestValidator = _integers_as_in_2020_12(Draft4RequestValidator)
 _VALIDATORS: dict[int, tuple[t.Any, t.Any]] = {}
 
 
-def _reject_constant(name: str) -> t.Any:
-    raise ValueError(f"{name} is not a JSON value")
-
-
 class ContractJSONRequestBodyValidator(JSONRequestBodyValidator):
     """Connexion's JSON request body validator with the decoding and integer rules above."""
 
@@ -94,6 +101,33 @@ class ContractJSONRequestBodyValidator(JSONRequestBodyValidator):
 
     def __init__(self, **kwargs: t.Any) -> None:
         super().__init__(**{**kwargs, "encoding": "utf-8"})
+
+    async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
+        # Connexion decides "no body" from Content-Length alone; a chunked request has none.
+        headers = Headers(scope=scope)
+        if "content-length" not in headers and "transfer-encoding" in headers:
+            return await self._wrap_unsized(receive, scope)
+        return await super().wrap_receive(receive, scope=scope)
+
+    async def _wrap_unsized(self, receive: Receive, scope: Scope) -> tuple[Receive, Scope]:
+        """Read a body of unannounced length, then validate it as if it had been announced."""
+        chunks = []
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        raw = b"".join(chunks)
+        replay = {"type": "http.request", "body": raw, "more_body": False}
+        sized = dict(scope)
+        sized["headers"] = [
+            (name, value) for name, value in scope["headers"] if name != b"transfer-encoding"
+        ] + [(b"content-length", str(len(raw)).encode())]
+        return await super().wrap_receive(
+            self._insert_messages(receive, messages=[replay]), scope=sized
+        )
 
     def _insert_body(self, receive: Receive, *, body: t.Any, scope: Scope) -> tuple[Receive, Scope]:
         if body is None:
@@ -113,6 +147,18 @@ class ContractJSONRequestBodyValidator(JSONRequestBodyValidator):
             cached = _VALIDATORS[id(schema)] = (schema, validator)
         return cached[1]
 
+    def _validate(self, body: t.Any) -> None:
+        if not self._nullable and body is None:
+            raise BadRequestProblem("Request body must not be empty")
+        # The most specific error, not the first: inside an ``anyOf`` (a nullable object)
+        # the reason a value failed, with the path that names it.
+        error = best_match(self._validator.iter_errors(body))
+        if error is not None:
+            where = ".".join(str(part) for part in error.absolute_path)
+            raise BadRequestProblem(
+                detail=f"{error.message} - '{where}'" if where else error.message
+            )
+
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> t.Any:
         raw = b"".join([message async for message in stream])
         try:
@@ -124,11 +170,9 @@ class ContractJSONRequestBodyValidator(JSONRequestBodyValidator):
         if not text:
             return None
         try:
-            return json.loads(text, parse_constant=_reject_constant)
-        except ValueError as error:
-            raise BadRequestProblem(detail=f"The request body is not valid JSON: {error}") from None
-        except RecursionError:
-            raise BadRequestProblem(detail="The request body is nested too deeply.") from None
+            return load_json(text, "The request body")
+        except InvalidInput as error:
+            raise BadRequestProblem(detail=error.detail) from None
 
 
 def with_request_body_validators(validator_map: Mapping[str, t.Any]) -> dict[str, t.Any]:
