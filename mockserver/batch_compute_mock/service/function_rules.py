@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from .environment import environment_errors
 from .errors import ValidationFailed
 
 __all__ = ["DEFAULTS", "MEMORY_OPTIONS_MIB", "check_function_settings", "with_defaults"]
@@ -41,7 +42,6 @@ DEFAULTS: dict[str, Any] = {
 }
 
 _IMAGE = re.compile(r"python3\.[0-9]{1,2}:[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,255}")
 
 
 def with_defaults(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -88,10 +88,8 @@ def check_function_settings(settings: Mapping[str, Any]) -> None:
             fail(field, f"{field} must be a positive integer, got {settings[field]}.")
     if settings["retry_count"] < 0:
         fail("retry_count", f"retry_count must be zero or more, got {settings['retry_count']}.")
-    environment = settings.get("environment") or {}
-    for key in environment:
-        if not _ENV_NAME.fullmatch(key):
-            fail("environment", f"{key!r} is not a valid environment variable name.")
+    for problem in environment_errors(settings.get("environment")):
+        fail("environment", problem)
     if errors:
         raise ValidationFailed(errors)
 

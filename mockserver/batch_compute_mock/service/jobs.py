@@ -14,6 +14,7 @@ from ..store import jobs as job_rows
 from ..store.engine import Database
 from ..timestamps import utc_now
 from .batch_stamps import batch_stamps
+from .environment import environment_errors
 from .errors import Conflict, InvalidInput, NotFound, ValidationFailed
 from .results import ResultService
 from .states import (
@@ -51,6 +52,24 @@ class _NoExecutor:
         pass
 
 
+def _check_environment(environment: Mapping[str, Any] | None) -> None:
+    """422 naming each bad variable of a job's environment."""
+    problems = environment_errors(environment)
+    if problems:
+        raise ValidationFailed({"environment": problems})
+
+
+def _check_bulk_environments(environments: Sequence[Mapping[str, Any] | None]) -> None:
+    """422 naming each bad variable of a bulk submission, with the job's index."""
+    problems = [
+        f"bulk_environments[{index}]: {problem}"
+        for index, environment in enumerate(environments)
+        for problem in environment_errors(environment)
+    ]
+    if problems:
+        raise ValidationFailed({"bulk_environments": problems})
+
+
 def parse_job_include(include: Iterable[str] | None) -> bool:
     """Whether timings were asked for; anything else is a 400."""
     unknown = set(include or ()) - {_TIMINGS}
@@ -74,6 +93,7 @@ class JobService:
 
     # Submission ----------------------------------------------------------------------------
     def create(self, identity: Identity, body: Mapping[str, Any]) -> dict[str, Any]:
+        _check_environment(body.get("environment"))
         with self._db.write() as conn:
             function = self._accepting_function(conn, identity, body["function_id"])
             (job_id,), (created,) = batch_stamps(1)
@@ -100,6 +120,7 @@ class JobService:
         }
         if errors:
             raise ValidationFailed(errors)
+        _check_bulk_environments(bulk_environments or [])
         reference_id = body.get("reference_id")
         with self._db.write() as conn:
             if reference_id:
@@ -145,6 +166,7 @@ class JobService:
         with self._db.write() as conn:
             row = self._owned(conn, identity, job_id)
             edits = {key: changes[key] for key in _EDITABLE if key in changes}
+            _check_environment(edits.get("environment"))
             inputs = sorted(set(edits) - {"tags"})
             if inputs and row["status"] != JobStatus.PENDING:
                 raise Conflict(
