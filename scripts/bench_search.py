@@ -92,16 +92,16 @@ def _measure(engine: sa.Engine) -> dict[str, float]:
         cursor = first_page().next_cursor
         deep = first_page()
         for _ in range(50):  # 50 pages in
-            query, position = codec.decode(deep.next_cursor)
+            query, position = codec.decode(deep.next_cursor, owner="alice")
             deep = search.search_page(conn, query, "alice", position, codec)
         deep_cursor = deep.next_cursor
 
         def next_page() -> Any:
-            query, position = codec.decode(cursor)
+            query, position = codec.decode(cursor, owner="alice")
             return search.search_page(conn, query, "alice", position, codec)
 
         def deep_page() -> Any:
-            query, position = codec.decode(deep_cursor)
+            query, position = codec.decode(deep_cursor, owner="alice")
             return search.search_page(conn, query, "alice", position, codec)
 
         def unfiltered_page() -> Any:

@@ -417,7 +417,7 @@ def check(engine: sa.Engine, scenario: dict[str, Any]) -> None:
             seen.extend(ids)
             if page.next_cursor is None:
                 break
-            again, position = CODEC.decode(page.next_cursor, resource)
+            again, position = CODEC.decode(page.next_cursor, resource, owner=owner)
             assert again == query
             page = search.search_page(conn, again, owner, position, CODEC)
             pages += 1
@@ -631,7 +631,7 @@ def test_pages_do_not_shift_when_rows_change(engine: sa.Engine) -> None:
     cursor = first.next_cursor
     with engine.connect() as conn:
         while cursor:
-            again, position = CODEC.decode(cursor)
+            again, position = CODEC.decode(cursor, owner="alice")
             page = search.search_page(conn, again, "alice", position, CODEC)
             assert page.total == 50  # counted when the search began
             seen.extend(row["id"] for row in page.rows)

@@ -344,6 +344,7 @@ def test_bad_query_bodies_are_refused(body: Any, fragment: str) -> None:
 
 
 CODEC = CursorCodec(b"unit-test-key")
+OWNER = "user:alice"
 
 
 def sample() -> tuple[Query, PagePosition]:
@@ -359,25 +360,29 @@ def sample() -> tuple[Query, PagePosition]:
 
 def test_cursor_round_trips_and_is_url_safe() -> None:
     query, position = sample()
-    cursor = CODEC.encode(query, position)
+    cursor = CODEC.encode(query, position, owner=OWNER)
     assert set(cursor) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
-    assert CODEC.decode(cursor) == (query, position)
-    assert CODEC.decode(cursor, "jobs") == (query, position)
+    assert CODEC.decode(cursor, owner=OWNER) == (query, position)
+    assert CODEC.decode(cursor, "jobs", owner=OWNER) == (query, position)
 
 
 def test_cursor_carries_a_float_and_a_boolean() -> None:
     query = functions(sort=["cpus", "-enabled"])
     position = PagePosition(after=(0.25, True, "f"), remaining=None, total=3)
-    assert CODEC.decode(CODEC.encode(query, position)) == (query, position)
+    assert CODEC.decode(CODEC.encode(query, position, owner=OWNER), owner=OWNER) == (
+        query,
+        position,
+    )
 
 
 def test_tampered_or_foreign_cursors_are_refused() -> None:
-    cursor = CODEC.encode(*sample())
+    cursor = CODEC.encode(*sample(), owner=OWNER)
     body, _, signature = cursor.partition(".")
     flipped = body[:-3] + ("A" if body[-3] != "A" else "B") + body[-2:]
     candidates = [
         f"{flipped}.{signature}",
-        f"{body}.{signature[:-1]}{'A' if signature[-1] != 'A' else 'B'}",
+        # the first character: the last one of 16 bytes in base64 also carries padding bits
+        f"{body}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}",
         body,
         f"{body}.",
         "",
@@ -386,16 +391,24 @@ def test_tampered_or_foreign_cursors_are_refused() -> None:
         "%%%.%%%",
         "é.é",
         cursor + "x",
-        CursorCodec(b"another-key").encode(*sample()),
+        CursorCodec(b"another-key").encode(*sample(), owner=OWNER),
     ]
     for candidate in candidates:
         with pytest.raises(InvalidInput) as caught:
-            CODEC.decode(candidate)
+            CODEC.decode(candidate, owner=OWNER)
         assert caught.value.detail == CURSOR_INVALID
     with pytest.raises(InvalidInput, match="start the search again"):
-        CODEC.decode(cursor, "functions")
+        CODEC.decode(cursor, "functions", owner=OWNER)
     with pytest.raises(InvalidInput):
-        CODEC.decode(None)  # type: ignore[arg-type]
+        CODEC.decode(None, owner=OWNER)  # type: ignore[arg-type]
+
+
+def test_a_cursor_works_only_for_the_owner_it_was_made_for() -> None:
+    cursor = CODEC.encode(*sample(), owner=OWNER)
+    assert CODEC.decode(cursor, owner=OWNER) == sample()
+    with pytest.raises(InvalidInput) as caught:
+        CODEC.decode(cursor, owner="user:bob")
+    assert caught.value.detail == CURSOR_INVALID  # the same words as a forged cursor
 
 
 def test_empty_cursor_key_is_a_programming_error() -> None:
@@ -441,4 +454,4 @@ def test_any_input_parses_or_is_refused(resource: str, raw: Any, sort: Any, limi
 @given(cursor=st.text(max_size=60) | st.binary(max_size=60).map(lambda b: b.hex()))
 def test_any_cursor_decodes_or_is_refused(cursor: str) -> None:
     with pytest.raises(InvalidInput):
-        CODEC.decode(cursor)
+        CODEC.decode(cursor, owner=OWNER)

@@ -519,8 +519,9 @@ class CursorCodec:
     """Turns (Query, PagePosition) into an opaque, signed, URL-safe ``page_cursor`` and back.
 
     Form: ``base64url(zlib(json)) "." base64url(hmac_sha256(key, payload)[:16])``. The HMAC
-    makes a tampered or invented cursor a clean 400, never a strange query. The owner is not
-    inside: the caller scopes every page to the authenticated owner.
+    makes a tampered or invented cursor a clean 400, never a strange query. The signature also
+    covers the owner the cursor was made for (not written inside): another owner's cursor fails
+    the check like a forged one, so it learns nothing (not even the first owner's total).
     """
 
     VERSION = 1
@@ -530,7 +531,7 @@ class CursorCodec:
             raise ValueError("the cursor key must not be empty")
         self._key = key
 
-    def encode(self, query: Query, position: PagePosition) -> str:
+    def encode(self, query: Query, position: PagePosition, *, owner: str) -> str:
         state = {
             "v": self.VERSION,
             "r": query.resource,
@@ -545,15 +546,17 @@ class CursorCodec:
         }
         text = json.dumps(state, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
         payload = zlib.compress(text.encode("utf-8"), 6)
-        return f"{_b64(payload)}.{_b64(self._sign(payload))}"
+        return f"{_b64(payload)}.{_b64(self._sign(payload, owner))}"
 
-    def decode(self, cursor: str, resource: str | None = None) -> tuple[Query, PagePosition]:
-        """The query and position in ``cursor``; ``InvalidInput`` unless it is one of ours.
+    def decode(
+        self, cursor: str, resource: str | None = None, *, owner: str
+    ) -> tuple[Query, PagePosition]:
+        """The query and position in ``cursor``; ``InvalidInput`` unless we made it for ``owner``.
 
         With ``resource``, a cursor made for the other collection is refused too.
         """
         try:
-            return self._decode(cursor, resource)
+            return self._decode(cursor, resource, owner)
         except (
             InvalidInput,
             ValueError,
@@ -566,10 +569,10 @@ class CursorCodec:
         ):
             raise InvalidInput(CURSOR_INVALID) from None
 
-    def _decode(self, cursor: str, resource: str | None) -> tuple[Query, PagePosition]:
+    def _decode(self, cursor: str, resource: str | None, owner: str) -> tuple[Query, PagePosition]:
         body, _, signature = cursor.strip().partition(".")
         payload = _unb64(body)
-        if not hmac.compare_digest(_unb64(signature), self._sign(payload)):
+        if not hmac.compare_digest(_unb64(signature), self._sign(payload, owner)):
             raise ValueError("bad signature")
         inflater = zlib.decompressobj()
         text = inflater.decompress(payload, 4 * 1024 * 1024)
@@ -601,8 +604,9 @@ class CursorCodec:
             raise ValueError("bad position")
         return query, PagePosition(after=tuple(after), remaining=remaining, total=total)
 
-    def _sign(self, payload: bytes) -> bytes:
-        return hmac.new(self._key, b"page_cursor:" + payload, hashlib.sha256).digest()[:16]
+    def _sign(self, payload: bytes, owner: str) -> bytes:
+        message = b"page_cursor:" + owner.encode("utf-8") + b"\0" + payload
+        return hmac.new(self._key, message, hashlib.sha256).digest()[:16]
 
 
 def _is_scalar(value: Any) -> bool:

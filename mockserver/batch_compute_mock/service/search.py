@@ -27,7 +27,7 @@ class SearchService:
         sends the cursor alone, so it carries the whole query)."""
         cursor = params.get("page_cursor")
         if cursor:
-            query, position = self._codec.decode(cursor, resource)
+            query, position = self._codec.decode(cursor, resource, owner=identity.owner)
         else:
             wanted = {name: params.get(name) for name in _PARAMS}
             if resource == "jobs":

@@ -80,7 +80,9 @@ def search_page(
     next_cursor = None
     if more and (left is None or left > 0):
         after = tuple(rows[-1][key.field] for key in query.sort)
-        next_cursor = codec.encode(query, PagePosition(after=after, remaining=left, total=total))
+        next_cursor = codec.encode(
+            query, PagePosition(after=after, remaining=left, total=total), owner=owner
+        )
     return Page(rows, total, next_cursor)
 
 
