@@ -57,6 +57,13 @@ def _parser() -> argparse.ArgumentParser:
         help="on SIGTERM, how long running jobs may finish before they are "
         "killed and re-queued (default: %(default)s)",
     )
+    serve.add_argument(
+        "--build-timeout",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="wall-clock limit of one function build (default: %(default)s)",
+    )
     serve.add_argument("--log-level", default="warning")
     serve.set_defaults(run=_serve)
 
@@ -84,6 +91,7 @@ def _serve(options: argparse.Namespace) -> int:
         jwt_secret=options.jwt_secret,
         workers=options.workers,
         shutdown_grace_seconds=options.shutdown_grace,
+        build_timeout_seconds=options.build_timeout,
     )
     app = create_app(settings)
     token = make_token(client_claims("local-user", days=30), options.jwt_secret)

@@ -6,7 +6,8 @@ import attrs
 
 from .blobs.files import BlobStore
 from .blobs.layout import DataLayout
-from .builder.build import BundleLimits
+from .builder.bundle import BundleLimits
+from .builder.isolated import BuildLimits
 from .executor.scheduler import Scheduler
 from .identity import Identity, identity_from_token
 from .service.builds import BuildQueue
@@ -46,7 +47,15 @@ class Services:
             settings.presigned_ttl_seconds,
         )
         results = ResultService(db, layout)
-        builds = BuildQueue(db, layout, BundleLimits())
+        builds = BuildQueue(
+            db,
+            layout,
+            BundleLimits(),
+            BuildLimits(
+                memory_mib=settings.build_memory_mib,
+                timeout_seconds=settings.build_timeout_seconds,
+            ),
+        )
         jobs = JobService(db, layout, results)
         scheduler = None
         if settings.execute_jobs:

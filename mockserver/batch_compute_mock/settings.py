@@ -35,6 +35,10 @@ class Settings:
     max_body_bytes: int = 32 * 1024 * 1024
     #: Seconds running jobs get to finish on a graceful stop before they are killed.
     shutdown_grace_seconds: float = 10.0
+    #: Wall-clock limit of one build (checking, unpacking and, later, installing a bundle).
+    build_timeout_seconds: float = 600.0
+    #: Address space of the process that builds a bundle.
+    build_memory_mib: int = 1024
     #: Run jobs at all (off for tests that only look at state).
     execute_jobs: bool = True
 

@@ -86,6 +86,14 @@ BAD_BUNDLES: dict[str, tuple[Callable[[], bytes], str]] = {
         lambda: _zip((ENTRYPOINT, "def helper():\n    return 1\n")),
         "does not define a top-level 'main'",
     ),
+    "expression nested too deeply": (
+        lambda: _zip((ENTRYPOINT, "x = " + "1+" * 200_000 + "1\n" + MAIN)),
+        "nested too deeply for the compiler",
+    ),
+    "nul in an entry name": (
+        lambda: _zip((ENTRYPOINT, MAIN), ("aQQb.py", "x = 1\n")).replace(b"aQQb", b"a\x00Qb"),
+        "contains a NUL character",
+    ),
     "unsatisfied requirement": (
         lambda: make_bundle(MAIN, {"requirements.txt": "surely-not-installed-pkg-q7x==1.0"}),
         "requirements not satisfied",
@@ -151,6 +159,48 @@ def test_bad_bundle_fails_the_build_and_the_server_goes_on(
     good = create_ready_function(client, alice)
     assert good["status"] == "ready"
     assert client.post(JOBS, json={"function_id": good["id"]}, headers=alice).status_code == 201
+
+
+#: 4 MB of one list literal: inside every bundle limit, but compiling it takes seconds and
+#: about 1.4 GB of memory. It must never be compiled inside the server.
+HEAVY_ENTRYPOINT = "x = [" + "1," * 2_000_000 + "]\n" + MAIN
+
+
+def _resident_mib() -> float:
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
+@pytest.mark.parametrize(
+    ("limits", "reason"),
+    [
+        ({"build_memory_mib": 300}, "the build ran out of memory (its limit is 300 MiB)"),
+        (
+            {"build_memory_mib": 4096, "build_timeout_seconds": 1.0},
+            "the build took longer than its limit of 1 s",
+        ),
+    ],
+    ids=["memory", "time"],
+)
+def test_a_bundle_that_is_costly_to_build_is_stopped_outside_the_server(
+    settings: Settings, alice: dict[str, str], limits: dict[str, Any], reason: str
+) -> None:
+    # The in-process server is this very process: its own memory shows where the build ran.
+    from batch_compute_mock.app import create_app
+    from support.inprocess import ORIGIN
+
+    app = create_app(attrs.evolve(settings, max_bundle_bytes=64 * 1024 * 1024, **limits))
+    with TestClient(app, base_url=ORIGIN) as client:
+        before = _resident_mib()
+        stored = zipfile.ZipInfo(ENTRYPOINT)  # uncompressed: 4 MB, a harmless ratio
+        function = _build(client, alice, _zip((stored, HEAVY_ENTRYPOINT)))
+        grown = _resident_mib() - before
+        assert function["status"] == "build_failed"
+        log = _build_log(client, alice, function["id"])
+        assert reason in log, log
+        assert grown < 100, f"the server grew by {grown:.0f} MiB while the bundle built"
+        assert create_ready_function(client, alice)["status"] == "ready"
 
 
 def test_bundle_over_the_upload_cap_is_refused_and_can_be_replaced(

@@ -155,6 +155,17 @@ def test_unsafe_names_rejected(tmp_path: Path, name: str, rule: str) -> None:
     assert not Path("/etc/evil.py").exists()
 
 
+def test_nul_in_a_stored_name_is_refused_not_truncated(tmp_path: Path) -> None:
+    # zipfile cannot write such a name, so the bytes are patched in both headers.
+    clean = make_zip(tmp_path / "clean.zip", dict(GOOD, **{"aQQb.py": "x = 1\n"}))
+    zip_path = tmp_path / "b.zip"
+    zip_path.write_bytes(clean.read_bytes().replace(b"aQQb.py", b"a\x00Qb.py"))
+    assert "a" in zipfile.ZipFile(zip_path).namelist()  # what zipfile alone would unpack
+    log = failed_build(zip_path, tmp_path)
+    assert "contains a NUL character" in log
+    assert not (tmp_path / "out").exists()
+
+
 def test_symlink_entry_rejected(tmp_path: Path) -> None:
     zip_path = tmp_path / "b.zip"
     make_zip(zip_path, GOOD)

@@ -189,8 +189,10 @@ def _check_names(infos: list[zipfile.ZipInfo]) -> None:
     seen: set[str] = set()
     parents: set[str] = set()
     for info in infos:
+        # zipfile cuts a name at its first NUL (``a\x00b`` reads as ``a``); the name as
+        # stored is in ``orig_filename``, and that is what must be judged.
+        _check_name(info.orig_filename)
         name = info.filename
-        _check_name(name)
         mode = info.external_attr >> 16
         if stat.S_ISLNK(mode):
             raise BundleError(f"Bundle entry {name!r} is a symbolic link; links are not allowed")
@@ -307,6 +309,11 @@ def _check_entrypoint(source: bytes) -> str:
         ) from None
     except ValueError as exc:
         raise BundleError(f"{ENTRYPOINT} cannot be compiled: {exc}") from None
+    except RecursionError:
+        raise BundleError(
+            f"{ENTRYPOINT} cannot be compiled: an expression is nested too deeply for the "
+            "compiler; split it into smaller statements"
+        ) from None
     tree = ast.parse(source, ENTRYPOINT)
     found = _find_main(tree.body)
     if found is None:

@@ -1,10 +1,10 @@
 """Builds run in the background: a bundle is validated and unpacked off the request path.
 
 ``POST .../bundle`` only moves the function to ``building`` and submits it here; the build
-itself (builder.build) runs in a worker thread and ends the function in ``ready`` (or
-``stopped`` when ``auto_start`` is false) or ``build_failed``, which also fails the jobs
-submitted while it built. Functions found ``building``
-at start-up (the server died mid-build) are simply built again.
+itself (``builder.build``, in a limited child process: ``builder.isolated``) is awaited by a
+worker thread and ends the function in ``ready`` (or ``stopped`` when ``auto_start`` is
+false) or ``build_failed``, which also fails the jobs submitted while it built. Functions
+found ``building`` at start-up (the server died mid-build) are simply built again.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from ..blobs.layout import DataLayout
-from ..builder.build import BundleLimits, build_function
+from ..builder.bundle import BundleLimits
+from ..builder.isolated import BuildLimits, build_in_child
 from ..store import functions as function_rows
 from ..store.engine import Database
 from ..store.tables import jobs
@@ -32,11 +33,13 @@ class BuildQueue:
         db: Database,
         layout: DataLayout,
         limits: BundleLimits,
+        build_limits: BuildLimits | None = None,
         on_ready: Callable[[str], None] = lambda _function_id: None,
     ) -> None:
         self._db = db
         self._layout = layout
         self._limits = limits
+        self._build_limits = build_limits or BuildLimits()
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="build")
         self.on_ready = on_ready
 
@@ -58,10 +61,11 @@ class BuildQueue:
 
     def _build(self, function_id: str) -> None:
         try:
-            outcome = build_function(
+            outcome = build_in_child(
                 self._layout.bundle_path(function_id),
                 self._layout.built_dir(function_id),
                 self._limits,
+                self._build_limits,
             )
             ok, text = outcome.ok, outcome.log
         except Exception as error:  # a bug in the builder must not leave it "building"

@@ -1,0 +1,139 @@
+"""Builds run in a child process, so an untrusted bundle cannot stall or bloat the server.
+
+Compiling a hostile entrypoint (4 MB of one list literal, say) can take a minute and a GiB
+of memory, and a malformed archive exercises decompressors; neither may happen inside the
+server. ``build_in_child`` runs ``build.build_function`` in a fresh interpreter that first
+limits itself (address space, CPU seconds, file size), and the parent waits with a wall-clock
+deadline, killing the child's whole process group when it passes. Whatever the child does,
+the caller gets a ``BuildResult``: the child's own, or a failure that says what happened.
+
+The protocol is one JSON document each way: the request in ``argv[1]``, the result on stdout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..timestamps import utc_now, z_timestamp
+from .build import BuildResult, build_function
+from .bundle import BundleLimits
+
+__all__ = ["BuildLimits", "build_in_child", "child_main"]
+
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+_BOOT = (
+    f"import sys; sys.path.append({_PACKAGE_ROOT!r}); "
+    "from batch_compute_mock.builder.isolated import child_main; child_main()"
+)
+_MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class BuildLimits:
+    """What one build may use; a build past a limit fails with a message naming it."""
+
+    memory_mib: int = 1024  #: address space of the build process
+    timeout_seconds: float = 600.0  #: wall-clock time, start to finish
+    max_file_bytes: int = 512 * _MIB  #: any one file the build writes
+
+
+def build_in_child(
+    zip_path: Path,
+    dest_dir: Path,
+    bundle_limits: BundleLimits | None = None,
+    limits: BuildLimits | None = None,
+) -> BuildResult:
+    """``build_function(zip_path, dest_dir, bundle_limits)`` in a limited child process."""
+    limits = limits or BuildLimits()
+    request = {
+        "zip_path": str(zip_path),
+        "dest_dir": str(dest_dir),
+        "bundle_limits": asdict(bundle_limits or BundleLimits()),
+        "limits": asdict(limits),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-P", "-c", _BOOT, json.dumps(request)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        cwd="/",
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=limits.timeout_seconds)
+    except subprocess.TimeoutExpired:
+        _kill_group(process.pid)
+        process.communicate()
+        return _failed(
+            f"the build took longer than its limit of {limits.timeout_seconds:g} s and was stopped"
+        )
+    finally:
+        _kill_group(process.pid)  # anything the build left running
+    try:
+        answer = json.loads(stdout)
+        return BuildResult(bool(answer["ok"]), str(answer["log"]), answer.get("reason"))
+    except (ValueError, KeyError, TypeError):
+        return _failed(_died(process.returncode, stderr, limits))
+
+
+def _died(returncode: int, stderr: bytes, limits: BuildLimits) -> str:
+    if returncode < 0:
+        name = signal.Signals(-returncode).name if -returncode in signal.valid_signals() else ""
+        how = f"was killed by signal {-returncode} {name}".rstrip()
+        if -returncode in (signal.SIGKILL, signal.SIGSEGV, signal.SIGABRT):
+            how += f"; it may have run out of memory (the build's limit is {limits.memory_mib} MiB)"
+        if -returncode == signal.SIGXCPU:
+            how = f"used more than {limits.timeout_seconds:g} s of CPU time"
+        return f"the build process {how}"
+    last = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+    return f"the build process exited with code {returncode} ({last[0][:500]})"
+
+
+def _failed(reason: str) -> BuildResult:
+    return BuildResult(False, f"{z_timestamp(utc_now())} Build failed: {reason}\n", reason)
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(OSError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+# The child ------------------------------------------------------------------------------------
+
+
+def child_main() -> None:
+    """Entry point of the build process: limit itself, build, print the result as JSON."""
+    request = json.loads(sys.argv[1])
+    limits = BuildLimits(**request["limits"])
+    _limit(resource.RLIMIT_AS, limits.memory_mib * _MIB)
+    _limit(resource.RLIMIT_CPU, max(1, int(limits.timeout_seconds)))
+    _limit(resource.RLIMIT_FSIZE, limits.max_file_bytes)
+    _limit(resource.RLIMIT_CORE, 0)
+    try:
+        result = build_function(
+            Path(request["zip_path"]),
+            Path(request["dest_dir"]),
+            BundleLimits(**request["bundle_limits"]),
+        )
+    except MemoryError:
+        result = _failed(
+            f"the build ran out of memory (its limit is {limits.memory_mib} MiB); the bundle "
+            "is too large or its entrypoint too complex to compile"
+        )
+    sys.stdout.write(json.dumps(asdict(result)))
+    sys.stdout.flush()
+
+
+def _limit(kind: int, value: int) -> None:
+    _soft, hard = resource.getrlimit(kind)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(kind, (value, value))
