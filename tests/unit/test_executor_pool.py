@@ -6,6 +6,8 @@ import asyncio
 import json
 import os
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 from textwrap import dedent
@@ -669,3 +671,50 @@ def test_cancel_sent_right_behind_the_job_is_not_lost(lab):
     started = time.monotonic()
     outcome = run(scenario)
     assert outcome.status is OutcomeStatus.CANCELED and time.monotonic() - started < 10
+
+
+ORPHAN_SCRIPT = """
+import asyncio, os, signal, sys, time
+from batch_compute_mock.executor import JobSpec, WorkerPool
+
+async def main(root):
+    pool = WorkerPool(max_workers=1)
+    spec = JobSpec(
+        job_id="j", function_id="f", bundle_dir=root + "/bundle", work_dir=root + "/work",
+        log_path=root + "/j.ndjson", result_path=root + "/j.result", args=[root + "/pid"],
+    )
+    task = asyncio.create_task(pool.run(spec))
+    while not os.path.exists(root + "/pid"):
+        await asyncio.sleep(0.01)
+    time.sleep(1.0)  # the job ends and its outcome arrives, unread: the loop is blocked
+    os.kill(os.getpid(), signal.SIGKILL)
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+def test_a_worker_whose_server_died_exits_quietly(lab, tmp_path):
+    lab.bundle(
+        """
+        import os, time
+        def main(pid_file):
+            with open(pid_file + ".tmp", "w") as handle:
+                handle.write(str(os.getppid()))  # the supervisor
+            os.replace(pid_file + ".tmp", pid_file)
+            time.sleep(0.3)  # the server is blocked by now: the outcome stays unread
+            return 1
+        """,
+        "bundle",
+    )
+    stderr = tmp_path / "stderr"
+    with stderr.open("wb") as sink:
+        server = subprocess.run(
+            [sys.executable, "-c", ORPHAN_SCRIPT, str(lab.root / "bundles")],
+            stderr=sink,
+            timeout=60,
+            check=False,
+        )
+    assert server.returncode == -9
+    supervisor = int((lab.root / "bundles" / "pid").read_text())
+    assert wait_until(lambda: not alive(supervisor))
+    assert stderr.read_text() == ""

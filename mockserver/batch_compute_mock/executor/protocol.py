@@ -67,8 +67,16 @@ class FrameDecoder:
 
 
 def recv_frames(sock: socket.socket, decoder: FrameDecoder) -> list[dict[str, Any]] | None:
-    """One ``recv`` worth of messages (possibly none yet); ``None`` at end of stream."""
-    data = sock.recv(1 << 16)
+    """One ``recv`` worth of messages (possibly none yet); ``None`` at end of stream.
+
+    A reset is an end of stream too: a peer that died with our last frame unread (the
+    server killed while a worker's outcome was in flight) resets the connection, and it is
+    just as gone as one that closed it.
+    """
+    try:
+        data = sock.recv(1 << 16)
+    except ConnectionResetError:
+        return None
     if not data:
         return None
     return decoder.feed(data)
