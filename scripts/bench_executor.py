@@ -1,6 +1,6 @@
 """Executor throughput and latency figures (not a test: figures, never assertions).
 
-``bench_pool(n)`` runs ``n`` trivial ``return x + 1`` jobs through ``WorkerPool(max_workers=2)``
+``bench_pool(n)`` runs ``n`` trivial ``return x + 1`` jobs through ``LocalExecutor(slots=2)``
 and the same calls through ``concurrent.futures.ProcessPoolExecutor(2)`` as the floor, then
 measures warm single-job latency (p50/p95) and the first job on a cold pool.
 
@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import io
 import statistics
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
-from batch_compute_mock.executor import JobSpec, WorkerPool
+from batch_compute_mock.blobs import LocalBlobStore
+from batch_compute_mock.blobs.keys import bundle_key, job_log_key, result_key
+from batch_compute_mock.executors import JobSpec
+from batch_compute_mock.executors.local.pool import LocalExecutor
 
 __all__ = ["bench_pool"]
 
@@ -29,40 +34,52 @@ def _add_one(x: int) -> int:
     return x + 1
 
 
-def _spec(root: Path, bundle: Path, index: int) -> JobSpec:
+def _spec(index: int) -> JobSpec:
     job_id = f"job-{index}"
     return JobSpec(
         job_id=job_id,
         function_id="bench",
-        bundle_dir=bundle,
-        work_dir=root / "work" / job_id,
-        log_path=root / "logs" / f"{job_id}.ndjson",
-        result_path=root / "results" / job_id,
+        bundle_key=bundle_key("bench"),
+        log_key=job_log_key(job_id),
+        result_key=result_key(job_id),
         args=[index],
         timeout_s=60,
         memory_mib=512,
     )
 
 
-async def _throughput(root: Path, bundle: Path, n: int) -> tuple[float, float, int]:
-    async with WorkerPool(max_workers=2) as pool:
-        await asyncio.gather(*(pool.run(_spec(root, bundle, -i - 1)) for i in range(2)))  # warm
+def _executor(root: Path, slots: int) -> LocalExecutor:
+    blobs = LocalBlobStore(root / "blobs")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("__dlentrypoint__.py", _ENTRYPOINT)
+    blobs.write_bytes(bundle_key("bench"), buffer.getvalue())
+    return LocalExecutor(
+        slots=slots, blobs=blobs, scratch_dir=root / "scratch", cache_dir=root / "cache"
+    )
+
+
+async def _throughput(root: Path, n: int) -> tuple[float, float, int]:
+    async with _executor(root, 2) as pool:
+        await pool.start()
+        await asyncio.gather(*(pool.run(_spec(-i - 1)) for i in range(2)))  # warm
         start_cpu, start = time.process_time(), time.perf_counter()
-        outcomes = await asyncio.gather(*(pool.run(_spec(root, bundle, i)) for i in range(n)))
+        outcomes = await asyncio.gather(*(pool.run(_spec(i)) for i in range(n)))
         elapsed, parent_cpu = time.perf_counter() - start, time.process_time() - start_cpu
     failures = sum(1 for o in outcomes if not o.succeeded)
     return elapsed, parent_cpu, failures
 
 
-async def _latency(root: Path, bundle: Path, samples: int) -> tuple[float, list[float]]:
-    async with WorkerPool(max_workers=1) as pool:
+async def _latency(root: Path, samples: int) -> tuple[float, list[float]]:
+    async with _executor(root, 1) as pool:
+        await pool.start()
         start = time.perf_counter()
-        await pool.run(_spec(root, bundle, 10**6))
+        await pool.run(_spec(10**6))
         cold = time.perf_counter() - start
         timings = []
         for i in range(samples):
             start = time.perf_counter()
-            await pool.run(_spec(root, bundle, 10**6 + 1 + i))
+            await pool.run(_spec(10**6 + 1 + i))
             timings.append(time.perf_counter() - start)
     return cold, timings
 
@@ -78,12 +95,8 @@ def _floor(n: int) -> float:
 def bench_pool(n: int = 10_000) -> dict[str, Any]:
     """Jobs/s through the pool and the ProcessPoolExecutor floor; warm p50/p95; cold first job."""
     with tempfile.TemporaryDirectory(prefix="bench-executor-") as tmp:
-        root = Path(tmp)
-        bundle = root / "bundle"
-        bundle.mkdir()
-        (bundle / "__dlentrypoint__.py").write_text(_ENTRYPOINT)
-        elapsed, parent_cpu, failures = asyncio.run(_throughput(root, bundle, n))
-        cold, timings = asyncio.run(_latency(root, bundle, 200))
+        elapsed, parent_cpu, failures = asyncio.run(_throughput(Path(tmp) / "a", n))
+        cold, timings = asyncio.run(_latency(Path(tmp) / "b", 200))
     floor = _floor(n)
     timings.sort()
     return {

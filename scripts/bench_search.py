@@ -1,8 +1,8 @@
 """Search speed on 100,000 jobs for one owner (plus 10,000 for another), p50 over 50 runs.
 
-Each figure covers parsing the query and running it (``parse_search_params`` then
-``search_page``), not HTTP or serialisation. Call ``bench_search(tmpdir)`` from scripts/bench,
-or run this file: ``PYTHONPATH=mockserver python scripts/bench_search.py``.
+Each figure covers parsing the query (or decoding its cursor) and running it through the store
+(``Reader.search_page``), not HTTP or serialisation. Call ``bench_search(tmpdir)`` from
+scripts/bench, or run this file: ``PYTHONPATH=mockserver python scripts/bench_search.py``.
 """
 
 from __future__ import annotations
@@ -18,10 +18,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
 from batch_compute_mock.service.queries import CursorCodec, parse_search_params
-from batch_compute_mock.store import search, tables
+from batch_compute_mock.store import SqlStore
 
 __all__ = ["bench_search"]
 
@@ -31,20 +29,19 @@ STATUSES = ("pending", "running", "success", "failure", "timeout", "canceled")
 
 def bench_search(tmpdir: str | Path, jobs: int = 100_000, others: int = 10_000) -> dict[str, float]:
     """Milliseconds (p50) of typical searches over a fresh database in ``tmpdir``."""
-    engine = sa.create_engine(f"sqlite:///{Path(tmpdir) / 'bench-search.sqlite3'}")
+    store = SqlStore(f"sqlite:///{Path(tmpdir) / 'bench-search.sqlite3'}")
     try:
-        tables.metadata.create_all(engine)
-        _fill(engine, {"alice": jobs, "bob": others})
-        return _measure(engine)
+        _fill(store, {"alice": jobs, "bob": others})
+        return _measure(store)
     finally:
-        engine.dispose()
+        store.close()
 
 
-def _fill(engine: sa.Engine, counts: dict[str, int]) -> None:
+def _fill(store: SqlStore, counts: dict[str, int]) -> None:
     rng = random.Random(7)
     start = datetime(2024, 1, 1, tzinfo=UTC)
     rows: list[dict[str, Any]] = []
-    with engine.begin() as conn:
+    with store.write() as writer:
         for owner, count in counts.items():
             for n in range(count):
                 moment = start + timedelta(seconds=n * 3 + rng.random())
@@ -65,52 +62,54 @@ def _fill(engine: sa.Engine, counts: dict[str, int]) -> None:
                     }
                 )
                 if len(rows) == 10_000:
-                    conn.execute(tables.jobs.insert(), rows)
+                    writer.insert_jobs(rows)
                     rows.clear()
         if rows:
-            conn.execute(tables.jobs.insert(), rows)
-    with engine.begin() as conn:
+            writer.insert_jobs(rows)
+    with store.database.writer_engine.begin() as conn:  # what a long-lived database has done
         conn.exec_driver_sql("ANALYZE")
 
 
-def _measure(engine: sa.Engine) -> dict[str, float]:
+def _measure(store: SqlStore) -> dict[str, float]:
     codec = CursorCodec(b"bench")
     status_filter = json.dumps([{"name": "status", "op": "eq", "val": "success"}])
+    sorted_query = parse_search_params(
+        "jobs", filter=status_filter, sort=["-creation_date"], page_size="100"
+    )
     figures: dict[str, float] = {}
-    with engine.connect() as conn:
+    with store.read() as reader:
 
         def first_page() -> Any:
             query = parse_search_params(
                 "jobs", filter=status_filter, sort=["-creation_date"], page_size="100"
             )
-            return search.search_page(conn, query, "alice", None, codec)
+            return reader.search_page(query, "alice", None)
 
         def count() -> Any:
             query = parse_search_params("jobs", filter=status_filter, limit="0")
-            return search.search_page(conn, query, "alice", None, codec)
+            return reader.search_page(query, "alice", None)
 
-        cursor = first_page().next_cursor
+        second = codec.encode(sorted_query, first_page().next_position, owner="alice")
         deep = first_page()
         for _ in range(50):  # 50 pages in
-            query, position = codec.decode(deep.next_cursor, owner="alice")
-            deep = search.search_page(conn, query, "alice", position, codec)
-        deep_cursor = deep.next_cursor
+            deep = reader.search_page(sorted_query, "alice", deep.next_position)
+        deep_cursor = codec.encode(sorted_query, deep.next_position, owner="alice")
 
         def next_page() -> Any:
-            query, position = codec.decode(cursor, owner="alice")
-            return search.search_page(conn, query, "alice", position, codec)
+            query, position = codec.decode(second, owner="alice")
+            return reader.search_page(query, "alice", position)
 
         def deep_page() -> Any:
             query, position = codec.decode(deep_cursor, owner="alice")
-            return search.search_page(conn, query, "alice", position, codec)
+            return reader.search_page(query, "alice", position)
 
         def unfiltered_page() -> Any:
-            return search.search_page(conn, parse_search_params("jobs"), "alice", None, codec)
+            return reader.search_page(parse_search_params("jobs"), "alice", None)
 
         def tags_count() -> Any:
             tags = json.dumps([{"name": "tags", "op": "eq", "val": "a"}])
             query = parse_search_params("jobs", filter=tags, limit="0")
-            return search.search_page(conn, query, "alice", None, codec)
+            return reader.search_page(query, "alice", None)
 
         for name, run in [
             ("first_page_status_sorted_ms", first_page),

@@ -15,8 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .api._context import SERVICES_KEY
-from .blobs.layout import BUNDLE_UPLOAD_PATH
+from .api._context import SERVER_KEY
 from .connexion_ext.bearer_security import security_map
 from .connexion_ext.body_validation import with_request_body_validators
 from .connexion_ext.cached_validation import cached_validator_map
@@ -24,21 +23,22 @@ from .connexion_ext.decorate_once import AsyncApp
 from .connexion_ext.log_validation import validator_map
 from .connexion_ext.path_parameters import fold_path_parameters
 from .contract import connexion_view, load_contract
+from .kernel.errors import DomainError, PayloadTooLarge
 from .problems import handle_domain_error, handle_http_error, handle_problem
-from .service.errors import DomainError, PayloadTooLarge
-from .services import Services
+from .server import Server
+from .service.presigned import BUNDLE_UPLOAD_PATH
 from .settings import Settings
 
 __all__ = ["create_app"]
 
 
-def create_app(settings: Settings, services: Services | None = None) -> AsyncApp:
+def create_app(settings: Settings, server: Server | None = None) -> AsyncApp:
     """A ready app; its lifespan starts and stops the background work (builds, executor)."""
-    services = services or Services.create(settings)
+    server = server or Server.create(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
-        await services.start()
+        await server.start()
         # What start-up built (the contract, validators, SQL metadata) lives as long as the
         # server: keep it out of the cyclic GC's full collections, which otherwise walk all of
         # it during the first large request (a 1,000-job bulk took twice as long).
@@ -48,7 +48,7 @@ def create_app(settings: Settings, services: Services | None = None) -> AsyncApp
             yield
         finally:
             gc.unfreeze()
-            await services.stop()
+            await server.stop()
 
     app = AsyncApp(__name__, lifespan=lifespan, security_map=security_map())
     app.add_api(
@@ -67,9 +67,7 @@ def create_app(settings: Settings, services: Services | None = None) -> AsyncApp
     app.add_error_handler(HTTPException, handle_http_error)
     app.add_url_rule("/healthz", "healthz", _healthz)
     app.add_url_rule("/openapi.json", "openapi_json", _contract)
-    app.add_middleware(
-        _ProvideServices, position=MiddlewarePosition.BEFORE_EXCEPTION, services=services
-    )
+    app.add_middleware(_ProvideServer, position=MiddlewarePosition.BEFORE_EXCEPTION, server=server)
     app.add_middleware(
         _LimitBodySize,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
@@ -87,16 +85,16 @@ async def _healthz(_request: Any) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-class _ProvideServices:
-    """Puts the one ``Services`` instance into each request's scope state (no globals)."""
+class _ProvideServer:
+    """Puts the one ``Server`` into each request's scope state (no globals)."""
 
-    def __init__(self, app: ASGIApp, services: Services) -> None:
+    def __init__(self, app: ASGIApp, server: Server) -> None:
         self.app = app
-        self.services = services
+        self.server = server
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
-            scope.setdefault("state", {})[SERVICES_KEY] = self.services
+            scope.setdefault("state", {})[SERVER_KEY] = self.server
         await self.app(scope, receive, send)
 
 

@@ -3,6 +3,7 @@
 batch-compute serve [--host H] [--port P] [--data-dir D] [--public-url U]
                     [--jwt-secret S] [--workers N]
 batch-compute token --sub NAME [--org ORG] [--userid ID] [--jwt-secret S] [--days N]
+batch-compute db current|upgrade [--data-dir D] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -74,14 +75,42 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--jwt-secret", default=os.environ.get("BATCH_COMPUTE_JWT_SECRET"))
     token.add_argument("--days", type=float, default=30.0, help="lifetime (default: 30)")
     token.set_defaults(run=_token)
+
+    db = commands.add_parser("db", help="the database schema: its revision, or an upgrade")
+    db.add_argument("action", choices=["current", "upgrade"])
+    db.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    db.add_argument(
+        "--database-url",
+        default=os.environ.get("BATCH_COMPUTE_DATABASE_URL"),
+        help="a SQLAlchemy URL (default: the SQLite database in --data-dir)",
+    )
+    db.set_defaults(run=_db)
     return parser
+
+
+def _db(options: argparse.Namespace) -> int:
+    from .store.database import Database, current_revision, head_revision, migrate
+
+    url = options.database_url or f"sqlite:///{options.data_dir / 'batch-compute.sqlite3'}"
+    database = Database(url, upgrade=False)
+    try:
+        if options.action == "upgrade":
+            print(f"upgraded to {migrate(database)} (latest: {head_revision()})")
+        else:
+            with database.read() as connection:
+                current = current_revision(connection)
+            shown = current or "none (an empty or pre-migration database)"
+            print(f"{shown} (latest: {head_revision()})")
+    finally:
+        database.dispose()
+    return 0
 
 
 def _serve(options: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import create_app
-    from .identity import client_claims, make_token
+    from .service.identity import client_claims, make_token
     from .settings import Settings
 
     origin = options.public_url or f"http://{options.host}:{options.port}"
@@ -124,7 +153,7 @@ def _banner(origin: str, token: str, data_dir: Path) -> str:
 
 
 def _token(options: argparse.Namespace) -> int:
-    from .identity import client_claims, make_token
+    from .service.identity import client_claims, make_token
 
     claims = client_claims(options.sub, org=options.org, userid=options.userid, days=options.days)
     print(make_token(claims, options.jwt_secret))

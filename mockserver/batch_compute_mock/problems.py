@@ -16,7 +16,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
 from .contract import allowed_methods, request_media_types
-from .service import errors
+from .kernel import errors
 
 __all__ = ["STATUS_OF", "handle_domain_error", "handle_http_error", "handle_problem"]
 

@@ -23,6 +23,9 @@ class Settings:
     jwt_secret: str | None = None
     #: A SQLAlchemy URL; SQLite under ``data_dir`` by default.
     database_url: str | None = None
+    #: Where bundles, logs and results live: a directory or ``file://`` URL; under
+    #: ``data_dir`` by default.
+    blob_url: str | None = None
     #: Job slots shared by all functions (worker processes running at once).
     workers: int = attrs.field(factory=lambda: os.cpu_count() or 1)
     #: Validate responses against the contract (on in tests; costs time per request).
@@ -56,3 +59,7 @@ class Settings:
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'batch-compute.sqlite3'}"
+
+    @property
+    def resolved_blob_url(self) -> str:
+        return self.blob_url or str(self.data_dir / "blobs")

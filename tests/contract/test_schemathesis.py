@@ -24,7 +24,7 @@ from hypothesis import HealthCheck
 from schemathesis.python.asgi import shutdown_lifespans
 
 from batch_compute_mock.app import create_app
-from batch_compute_mock.identity import client_claims, make_token
+from batch_compute_mock.service.identity import client_claims, make_token
 from batch_compute_mock.settings import Settings
 
 __all__: list[str] = []

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from batch_compute_mock.app import create_app
 from batch_compute_mock.cli import _banner
-from batch_compute_mock.identity import client_claims, identity_from_token, make_token
+from batch_compute_mock.service.identity import client_claims, identity_from_token, make_token
 from batch_compute_mock.settings import Settings
 from support.inprocess import ORIGIN
 

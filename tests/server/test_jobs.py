@@ -6,9 +6,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from batch_compute_mock.settings import Settings
-from batch_compute_mock.store.engine import Database
-from batch_compute_mock.store.tables import jobs
 from support.inprocess import create_ready_function
+from support.store_moves import move_job
 
 JOBS = "/compute/v1/jobs"
 
@@ -16,14 +15,6 @@ JOBS = "/compute/v1/jobs"
 @pytest.fixture
 def function(client: TestClient, alice: dict) -> dict:
     return create_ready_function(client, alice)
-
-
-def force_status(settings: Settings, job_id: str, status: str) -> None:
-    """Put a job into a state only the executor reaches (the executor is off here)."""
-    db = Database(settings.resolved_database_url)
-    with db.write() as conn:
-        conn.execute(jobs.update().where(jobs.c.id == job_id).values(status=status))
-    db.dispose()
 
 
 def submit(client: TestClient, headers: dict, function_id: str, **fields: object) -> dict:
@@ -123,10 +114,10 @@ def test_cancel_pending_and_terminal(
     canceled = client.post(f"{JOBS}/{job['id']}/cancel", headers=alice).json()
     assert canceled["status"] == "canceled"
     done = submit(client, alice, function["id"])
-    force_status(settings, done["id"], "success")
+    move_job(settings, done["id"], "success")
     assert client.post(f"{JOBS}/{done['id']}/cancel", headers=alice).json()["status"] == "success"
     running = submit(client, alice, function["id"])
-    force_status(settings, running["id"], "running")
+    move_job(settings, running["id"], "running")
     assert client.post(f"{JOBS}/{running['id']}/cancel", headers=alice).json()["status"] == "cancel"
 
 
@@ -146,7 +137,7 @@ def test_running_job_cannot_be_deleted(
     client: TestClient, alice: dict, function: dict, settings: Settings
 ) -> None:
     job = submit(client, alice, function["id"])
-    force_status(settings, job["id"], "running")
+    move_job(settings, job["id"], "running")
     response = client.delete(
         f"{JOBS}/{job['id']}", params={"delete_results": "False"}, headers=alice
     )
@@ -172,7 +163,7 @@ def test_cancel_rerun_delete_by_query(
     canceled = client.post(f"{JOBS}/cancel", json={"filter": flt}, headers=alice).json()
     assert sorted(job["id"] for job in canceled) == sorted(ids[0::2])
     assert all(job["status"] == "canceled" for job in canceled)
-    force_status(settings, ids[1], "failure")
+    move_job(settings, ids[1], "failure")
     rerun = client.post(
         f"{JOBS}/rerun",
         json={"filter": [{"name": "function_id", "op": "eq", "val": function["id"]}]},
@@ -180,7 +171,7 @@ def test_cancel_rerun_delete_by_query(
     ).json()
     assert sorted(job["id"] for job in rerun) == sorted([ids[0], ids[1], ids[2]])
     assert all(job["status"] == "pending" for job in rerun)
-    force_status(settings, ids[3], "running")
+    move_job(settings, ids[3], "running")
     deleted = client.post(
         f"{JOBS}/delete",
         json={
@@ -204,7 +195,7 @@ def test_job_statistics_counts(
     client: TestClient, alice: dict, function: dict, settings: Settings
 ) -> None:
     ids = [submit(client, alice, function["id"])["id"] for _ in range(3)]
-    force_status(settings, ids[0], "success")
+    move_job(settings, ids[0], "success")
     stats = client.get(
         f"/compute/v1/functions/{function['id']}",
         params={"include": "job.statistics"},
@@ -226,7 +217,7 @@ def test_inputs_of_a_finished_job_are_frozen(
     client: TestClient, alice: dict, function: dict, settings: Settings
 ) -> None:
     job = submit(client, alice, function["id"])
-    force_status(settings, job["id"], "success")
+    move_job(settings, job["id"], "success")
     refused = client.patch(f"{JOBS}/{job['id']}", json={"args": [9]}, headers=alice)
     assert refused.status_code == 409 and "pending" in refused.json()["detail"]
     tagged = client.patch(f"{JOBS}/{job['id']}", json={"tags": ["late"]}, headers=alice)

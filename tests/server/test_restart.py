@@ -6,14 +6,18 @@ system: a job records its pid (and its supervisor's) in a file and sleeps only w
 file does not exist yet, which makes the first attempt long and any later one short.
 
 - ``kill -9`` (``LiveServer.kill``: SIGKILL to the server's process group, as a crash would do)
-  while jobs run: a job with a retry left runs again and succeeds; one without ends ``failure``
-  with an error_reason saying the server stopped; a job being canceled ends ``canceled``; what
-  finished before the crash (result, log) is intact; no job is left running/cancel/canceling;
-  and the killed server's job processes do not keep running (worker processes live in their
-  own sessions, so they must notice the loss of the server by themselves).
+  while jobs run: a crash is not the jobs' fault, so every running job runs again without using
+  a retry (with or without retries left), and counts both attempts; a job being canceled ends
+  ``canceled``; what finished before the crash (result, log) is intact; no job is left
+  running/cancel/canceling; and the killed server's job processes do not keep running (worker
+  processes live in their own sessions, so they must notice the loss of the server by
+  themselves). A job the server dies under again and again fails once the bound is reached.
+- ``kill -9`` in the middle of a stream of short jobs: every job's ``execution_count`` is
+  exactly the number of times it ran.
 - ``kill -9`` right after a bundle upload is completed: the function does not stay
   ``building``; it is built again on restart.
-- SIGTERM while a job runs: the server re-queues it without counting the interrupted attempt.
+- SIGTERM while a job runs: the server re-queues it; the interrupted attempt counts, but uses
+  no retry.
 """
 
 from __future__ import annotations
@@ -30,14 +34,17 @@ from typing import Any
 import httpx
 import pytest
 
+from batch_compute_mock.scheduler.rounds import MAX_INTERRUPTIONS
 from support.inprocess import make_bundle
 from support.live_server import LiveServer
 
 __all__ = [
-    "test_graceful_stop_requeues_a_running_job_without_counting_the_attempt",
+    "test_a_job_the_server_keeps_dying_under_fails_at_the_bound",
+    "test_graceful_stop_requeues_a_running_job_without_using_a_retry",
     "test_kill_during_build_builds_again_on_restart",
     "test_kill_never_counts_claimed_jobs_that_did_not_start",
-    "test_kill_while_jobs_run_retries_fails_and_keeps_what_was_done",
+    "test_kill_while_jobs_run_requeues_them_and_keeps_what_was_done",
+    "test_kills_during_a_stream_of_jobs_count_every_attempt_exactly_once",
 ]
 
 TERMINAL = {"success", "failure", "timeout", "canceled"}
@@ -53,8 +60,9 @@ def main(marker, pidfile, seconds=120):
         handle.write(f"{os.getpid()} {os.getppid()}\\n")
     print("attempt started", flush=True)
     if not os.path.exists(marker):
-        open(marker, "w").close()
-        time.sleep(seconds)
+        if os.path.isdir(os.path.dirname(marker)):
+            open(marker, "w").close()
+        time.sleep(seconds)  # a marker that cannot be made: every attempt is long
     return "finished"
 """
 
@@ -210,7 +218,9 @@ def _stored_jobs(server: LiveServer) -> dict[str, dict[str, Any]]:
     path = server.data_dir / "batch-compute.sqlite3"
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
         conn.row_factory = sqlite3.Row
-        rows = conn.execute("SELECT id, status, execution_count, error_reason FROM jobs").fetchall()
+        rows = conn.execute(
+            "SELECT id, status, execution_count, interruptions, error_reason FROM jobs"
+        ).fetchall()
     return {row["id"]: dict(row) for row in rows}
 
 
@@ -231,7 +241,7 @@ def api(server: LiveServer) -> Iterator[Api]:
 # -- tests -----------------------------------------------------------------------------------
 
 
-def test_kill_while_jobs_run_retries_fails_and_keeps_what_was_done(
+def test_kill_while_jobs_run_requeues_them_and_keeps_what_was_done(
     server: LiveServer, api: Api, tmp_path: Path
 ) -> None:
     # Done before the crash: a finished job with a result and a log.
@@ -267,23 +277,16 @@ def test_kill_while_jobs_run_retries_fails_and_keeps_what_was_done(
     server.kill()
     server.start()
 
-    # The job with a retry left runs again (second attempt is short) and succeeds.
-    retried = api.wait_job(jobs["retried"]["id"])
-    assert retried["status"] == "success", retried
-    assert retried["execution_count"] == 2, retried
-    assert (retried["exit_code"], retried["error_reason"]) == (0, None), retried
-    assert api.result(retried_fn, retried["id"]) == b'"finished"'
-    assert len(_pids(files["retried"][1])) == 2
-
-    # The one without a retry failed, saying why; it never ran again.
-    failed = api.wait_job(jobs["failed"]["id"])
-    assert failed["status"] == "failure", failed
-    assert failed["execution_count"] == 1, failed
-    assert "server stopped" in (failed["error_reason"] or ""), failed
-    assert failed["last_completion_date"], failed
-    assert len(_pids(files["failed"][1])) == 1
-    assert api.result(failed_fn, failed["id"]) is None
-    assert api.log_lines(failed["id"]) == ["attempt started"]  # the crashed attempt's log
+    # Both run again (the second attempt is short) and succeed: the crash used no retry, and
+    # each counts the two attempts that began.
+    for name, function in (("retried", retried_fn), ("failed", failed_fn)):
+        rerun = api.wait_job(jobs[name]["id"])
+        assert rerun["status"] == "success", rerun
+        assert rerun["execution_count"] == 2, rerun
+        assert (rerun["exit_code"], rerun["error_reason"]) == (0, None), rerun
+        assert api.result(function, rerun["id"]) == b'"finished"'
+        assert len(_pids(files[name][1])) == 2
+        assert api.log_lines(rerun["id"]) == ["attempt started"]  # the last attempt's log
 
     canceled = api.wait_job(jobs["canceled"]["id"])
     assert canceled["status"] == "canceled", canceled
@@ -334,7 +337,7 @@ def test_kill_during_build_builds_again_on_restart(server: LiveServer, api: Api)
         )
 
 
-def test_graceful_stop_requeues_a_running_job_without_counting_the_attempt(
+def test_graceful_stop_requeues_a_running_job_without_using_a_retry(
     server: LiveServer, api: Api, tmp_path: Path
 ) -> None:
     function = api.wait_built(api.create_function(SLEEPER, retry_count=0)["id"])
@@ -349,12 +352,13 @@ def test_graceful_stop_requeues_a_running_job_without_counting_the_attempt(
     assert not job_process.alive
     _wait(supervisor.exited, f"supervisor {supervisor} exited", 15)
     stored = _stored_jobs(server)[job["id"]]
-    assert (stored["status"], stored["execution_count"]) == ("pending", 0), stored
+    assert (stored["status"], stored["execution_count"]) == ("pending", 1), stored
+    assert stored["interruptions"] == 1, stored
 
     server.start()
     finished = api.wait_job(job["id"])
     assert finished["status"] == "success", finished
-    assert finished["execution_count"] == 1, finished
+    assert finished["execution_count"] == 2, finished
     assert finished["error_reason"] is None, finished
     assert api.result(function, job["id"]) == b'"finished"'
     assert len(_pids(pidfile)) == 2
@@ -385,11 +389,57 @@ def test_kill_never_counts_claimed_jobs_that_did_not_start(tmp_path: Path) -> No
         server.start()
         try:
             crashed = api.wait_job(first["id"])
-            assert crashed["status"] == "failure"
-            assert "server stopped" in crashed["error_reason"]
+            assert crashed["status"] == "success", crashed  # ran again: no retry used
+            assert crashed["execution_count"] == 2, crashed  # both attempts began
             for job_id in jobs[1:]:
                 finished = api.wait_job(job_id)
                 assert finished["status"] == "success", finished
                 assert finished["execution_count"] == 1, (stored[job_id], finished)
         finally:
             api.close()
+
+
+def test_a_job_the_server_keeps_dying_under_fails_at_the_bound(
+    server: LiveServer, api: Api, tmp_path: Path
+) -> None:
+    function = api.wait_built(api.create_function(SLEEPER, retry_count=3)["id"])
+    pidfile = tmp_path / "doomed.pids"
+    job = api.submit(function["id"], "/dev/null/never", str(pidfile), seconds=120)
+    for attempt in range(1, MAX_INTERRUPTIONS + 2):
+        _wait(lambda a=attempt: len(_pids(pidfile)) >= a, f"attempt {attempt} began")
+        server.kill()
+        server.start()
+    failed = api.wait_job(job["id"])
+    assert failed["status"] == "failure", failed
+    assert failed["execution_count"] == MAX_INTERRUPTIONS + 1, failed
+    assert f"the server stopped {MAX_INTERRUPTIONS + 1} times" in failed["error_reason"], failed
+    assert len(_pids(pidfile)) == MAX_INTERRUPTIONS + 1  # never run again after that
+
+
+COUNTED = """\
+def main(path):
+    import time
+
+    with open(path, "a") as handle:
+        handle.write("ran\\n")
+    time.sleep(0.05)
+    return "ok"
+"""
+
+
+def test_kills_during_a_stream_of_jobs_count_every_attempt_exactly_once(
+    server: LiveServer, api: Api, tmp_path: Path
+) -> None:
+    function = api.wait_built(api.create_function(COUNTED, maximum_concurrency=8)["id"])
+    runs = [tmp_path / f"runs-{index}" for index in range(240)]
+    bulk = {"function_id": function["id"], "bulk_args": [[str(path)] for path in runs]}
+    job_ids = [job["id"] for job in api.ok(api.http.post("/jobs/bulk", json=bulk), 201)]
+    for share in (60, 150):  # kill twice, mid-stream
+        _wait(lambda s=share: sum(path.exists() for path in runs) >= s, f"{share} jobs began")
+        server.kill()
+        server.start()
+    for job_id, path in zip(job_ids, runs, strict=True):
+        job = api.wait_job(job_id, timeout=60)
+        assert job["status"] == "success", job
+        ran = len(path.read_text().splitlines())
+        assert job["execution_count"] == ran, (job, ran)

@@ -11,18 +11,20 @@ import functools
 import json
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from batch_compute_mock.service.errors import InvalidInput
+from batch_compute_mock.kernel.errors import InvalidInput
+from batch_compute_mock.kernel.query import Query
 from batch_compute_mock.service.queries import CursorCodec, parse_query_body, parse_search_params
-from batch_compute_mock.store import search, tables
+from batch_compute_mock.store import Page, Store, open_store
 
 OWNERS = ("alice", "bob")
 WORDS = ("", "a", "A", "ab", "aB", "a%", "b_", "\\", "*", "?a", "[a]", "é", "É", "aé")
@@ -344,11 +346,33 @@ def reference(
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> sa.Engine:
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'search.sqlite3'}")
-    tables.metadata.create_all(engine)
-    yield engine
-    engine.dispose()
+def store(tmp_path: Path) -> Iterator[Store]:
+    store = open_store(f"sqlite:///{tmp_path / 'search.sqlite3'}")
+    yield store
+    store.close()
+
+
+@contextmanager
+def stored_rows(store: Store, resource: str, rows: list[dict[str, Any]]) -> Iterator[None]:
+    """``rows`` in the store (through its own interface) for the duration of the block."""
+    with store.write() as writer:
+        if resource == "jobs":
+            writer.insert_jobs(rows)
+        for row in rows if resource == "functions" else ():
+            writer.insert_function(row)
+    try:
+        yield
+    finally:
+        with store.write() as writer:
+            if resource == "jobs":
+                writer.delete_jobs([row["id"] for row in rows])
+            for row in rows if resource == "functions" else ():
+                writer.delete_function(row["id"])
+
+
+def first_page(store: Store, query: Query, owner: str) -> Page:
+    with store.read() as reader:
+        return reader.search_page(query, owner, None)
 
 
 @st.composite
@@ -373,14 +397,13 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
 CODEC = CursorCodec(b"property-test-key")
 
 
-def check(engine: sa.Engine, scenario: dict[str, Any]) -> None:
-    resource, rows, owner = scenario["resource"], scenario["rows"], scenario["owner"]
-    table = tables.functions if resource == "functions" else tables.jobs
-    with engine.begin() as conn:
-        conn.execute(table.delete())
-        if rows:
-            conn.execute(table.insert(), rows)
+def check(store: Store, scenario: dict[str, Any]) -> None:
+    with stored_rows(store, scenario["resource"], scenario["rows"]):
+        check_stored(store, scenario)
 
+
+def check_stored(store: Store, scenario: dict[str, Any]) -> None:
+    resource, rows, owner = scenario["resource"], scenario["rows"], scenario["owner"]
     nodes = list(scenario["filter"])
     if scenario["status"]:
         nodes.append({"or": [{"name": "status", "op": "eq", "val": s} for s in scenario["status"]]})
@@ -400,26 +423,27 @@ def check(engine: sa.Engine, scenario: dict[str, Any]) -> None:
         function_id=scenario["function_id"],
     )
     page_size = scenario["page_size"] or 100
-    with engine.connect() as conn:
-        assert search.count(conn, query, owner) == len(expected)
+    with store.read() as reader:
+        assert reader.count(query, owner) == len(expected)
 
         seen: list[str] = []
         pages = 1
-        page = search.search_page(conn, query, owner, None, CODEC)
+        page = reader.search_page(query, owner, None)
         while True:
             assert page.total == len(expected)
             ids = [row["id"] for row in page.rows]
-            if page.next_cursor is not None:
+            if page.next_position is not None:
                 # every page but the last is full, and the last is never empty for nothing
                 assert len(ids) == min(page_size, len(wanted) - len(seen))
                 assert len(seen) + len(ids) < len(wanted)
             assert len(ids) <= page_size
             seen.extend(ids)
-            if page.next_cursor is None:
+            if page.next_position is None:
                 break
-            again, position = CODEC.decode(page.next_cursor, resource, owner=owner)
-            assert again == query
-            page = search.search_page(conn, again, owner, position, CODEC)
+            cursor = CODEC.encode(query, page.next_position, owner=owner)
+            again, position = CODEC.decode(cursor, resource, owner=owner)
+            assert (again, position) == (query, page.next_position)
+            page = reader.search_page(again, owner, position)
             pages += 1
         assert seen == wanted
         event(f"matches: {min(len(wanted), 3)}{'+' if len(wanted) >= 3 else ''}")
@@ -427,8 +451,7 @@ def check(engine: sa.Engine, scenario: dict[str, Any]) -> None:
 
         body = {"filter": nodes, "sort": scenario["sort"], "limit": limit, "page_size": 3}
         bulk = parse_query_body(resource, {k: v for k, v in body.items() if v is not None})
-        assert search.matching_ids(conn, bulk, owner) == wanted
-        assert [row["id"] for row in search.matching_rows(conn, bulk, owner)] == wanted
+        assert [row["id"] for row in reader.matching_rows(bulk, owner)] == wanted
 
 
 def like_example(pattern: str) -> str:
@@ -491,8 +514,8 @@ HEALTH = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck
 
 @settings(deadline=None, suppress_health_check=HEALTH)
 @given(scenario=scenarios())
-def test_search_matches_reference(engine: sa.Engine, scenario: dict[str, Any]) -> None:
-    check(engine, scenario)
+def test_search_matches_reference(store: Store, scenario: dict[str, Any]) -> None:
+    check(store, scenario)
 
 
 @pytest.mark.slow
@@ -502,19 +525,19 @@ def test_search_matches_reference(engine: sa.Engine, scenario: dict[str, Any]) -
     suppress_health_check=HEALTH,
 )
 @given(scenario=scenarios())
-def test_search_matches_reference_long(engine: sa.Engine, scenario: dict[str, Any]) -> None:
-    check(engine, scenario)
+def test_search_matches_reference_long(store: Store, scenario: dict[str, Any]) -> None:
+    check(store, scenario)
 
 
 @settings(deadline=None, suppress_health_check=HEALTH)
 @given(scenario=pattern_scenarios())
-def test_patterns_match_reference(engine: sa.Engine, scenario: dict[str, Any]) -> None:
+def test_patterns_match_reference(store: Store, scenario: dict[str, Any]) -> None:
     (node,) = scenario["filter"]
     for op in ("prefix", "like", "ilike", "eq", "ne"):
-        check(engine, {**scenario, "filter": [{**node, "op": op}]})
+        check(store, {**scenario, "filter": [{**node, "op": op}]})
 
 
-def test_large_and_deep_filters_run(engine: sa.Engine) -> None:
+def test_large_and_deep_filters_run(store: Store) -> None:
     """SQLite caps expression depth at 1000: long OR/AND lists and deep nesting still run."""
     rows = [
         {
@@ -528,8 +551,8 @@ def test_large_and_deep_filters_run(engine: sa.Engine) -> None:
         }
         for n in range(3000)
     ]
-    with engine.begin() as conn:
-        conn.execute(tables.jobs.insert(), rows)
+    with store.write() as writer:
+        writer.insert_jobs(rows)
     wanted = [f"j{n:05d}" for n in range(0, 3000, 2)]
     by_id = [{"name": "id", "op": "eq", "val": job_id} for job_id in wanted]
     mixed = [{"or": [*by_id, {"name": "tags", "op": "eq", "val": "nope"}]}]
@@ -537,7 +560,7 @@ def test_large_and_deep_filters_run(engine: sa.Engine) -> None:
     deep: dict[str, Any] = {"name": "status", "op": "eq", "val": "pending"}
     for depth in range(15):
         deep = {("and", "or")[depth % 2]: [deep, {"name": "runtime", "op": "gt", "val": 1}]}
-    with engine.connect() as conn:
+    with store.read() as reader:
         for nodes, expected in [
             (mixed, wanted),
             ([{"or": [*by_id, *by_id]}], wanted),
@@ -545,23 +568,23 @@ def test_large_and_deep_filters_run(engine: sa.Engine) -> None:
             ([deep], [row["id"] for row in rows if False] or None),
         ]:
             query = parse_search_params("jobs", filter=json.dumps(nodes), limit=None)
-            ids = search.matching_ids(conn, query, "alice")
+            ids = [row["id"] for row in reader.matching_rows(query, "alice")]
             if expected is not None:
                 assert ids == expected
-            page = search.search_page(conn, query, "alice", None, CODEC)
+            page = reader.search_page(query, "alice", None)
             assert page.total == len(ids)
 
 
-def test_a_filter_at_every_limit_runs_or_is_refused_cleanly(engine: sa.Engine) -> None:
+def test_a_filter_at_every_limit_runs_or_is_refused_cleanly(store: Store) -> None:
     """16 levels, 10,000 nodes, each level a long chain: never a 500."""
     level: dict[str, Any] = {"name": "runtime", "op": "gt", "val": 1}
     for depth in range(15):
         siblings = [{"name": "exit_code", "op": "ne", "val": n} for n in range(600)]
         level = {("and", "or")[depth % 2]: [level, *siblings]}
     query = parse_search_params("jobs", filter=json.dumps([level]))
-    with engine.connect() as conn:
+    with store.read() as reader:
         try:
-            search.count(conn, query, "alice")
+            reader.count(query, "alice")
         except InvalidInput as error:
             assert "too complex" in error.detail
 
@@ -589,7 +612,7 @@ def loose_leaves(draw: st.DrawFn, resource: str) -> dict[str, Any]:
 
 @settings(max_examples=200, deadline=None, suppress_health_check=HEALTH)
 @given(data=st.data())
-def test_every_accepted_filter_runs(engine: sa.Engine, data: st.DataObject) -> None:
+def test_every_accepted_filter_runs(store: Store, data: st.DataObject) -> None:
     """Whatever the parser accepts, SQLite can bind and run: a 400 or rows, never a 500."""
     resource = data.draw(st.sampled_from(["functions", "jobs"]))
     nodes = data.draw(st.lists(loose_leaves(resource), max_size=3))
@@ -599,12 +622,12 @@ def test_every_accepted_filter_runs(engine: sa.Engine, data: st.DataObject) -> N
         )
     except InvalidInput:
         return
-    with engine.connect() as conn:
-        search.count(conn, query, "alice")
-        search.search_page(conn, query, "alice", None, CODEC)
+    with store.read() as reader:
+        reader.count(query, "alice")
+        reader.search_page(query, "alice", None)
 
 
-def test_pages_do_not_shift_when_rows_change(engine: sa.Engine) -> None:
+def test_pages_do_not_shift_when_rows_change(store: Store) -> None:
     """Keyset paging: rows added before the position never appear, none repeats or is skipped."""
 
     def job(n: int, status: str = "pending") -> dict[str, Any]:
@@ -618,23 +641,21 @@ def test_pages_do_not_shift_when_rows_change(engine: sa.Engine) -> None:
             "creation_date": stored(BASE + timedelta(seconds=n)),
         }
 
-    with engine.begin() as conn:
-        conn.execute(tables.jobs.insert(), [job(n) for n in range(0, 100, 2)])
+    with store.write() as writer:
+        writer.insert_jobs([job(n) for n in range(0, 100, 2)])
     query = parse_search_params("jobs", page_size="10", sort=["-creation_date"])
-    with engine.connect() as conn:
-        first = search.search_page(conn, query, "alice", None, CODEC)
+    first = first_page(store, query, "alice")
     assert [row["id"] for row in first.rows] == [f"j{n:03d}" for n in range(98, 78, -2)]
-    with engine.begin() as conn:  # new rows on both sides of the position; one row deleted
-        conn.execute(tables.jobs.insert(), [job(n) for n in (99, 81, 77, 75)])
-        conn.execute(tables.jobs.delete().where(tables.jobs.c.id == "j076"))
+    with store.write() as writer:  # new rows on both sides of the position; one row deleted
+        writer.insert_jobs([job(n) for n in (99, 81, 77, 75)])
+        writer.delete_jobs(["j076"])
     seen = [row["id"] for row in first.rows]
-    cursor = first.next_cursor
-    with engine.connect() as conn:
-        while cursor:
-            again, position = CODEC.decode(cursor, owner="alice")
-            page = search.search_page(conn, again, "alice", position, CODEC)
+    position = first.next_position
+    with store.read() as reader:
+        while position:
+            page = reader.search_page(query, "alice", position)
             assert page.total == 50  # counted when the search began
             seen.extend(row["id"] for row in page.rows)
-            cursor = page.next_cursor
+            position = page.next_position
     older = sorted({*range(0, 80, 2), 77, 75} - {76}, reverse=True)
     assert seen[10:] == [f"j{n:03d}" for n in older]

@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from batch_compute_mock.identity import client_claims, make_token
+from batch_compute_mock.service.identity import client_claims, make_token
 
 ORIGIN = "http://testserver"
 

@@ -24,7 +24,7 @@ from types import TracebackType
 from typing import IO, Any
 
 import batch_compute_mock
-from batch_compute_mock.identity import make_token
+from batch_compute_mock.service.identity import make_token
 
 __all__ = ["LiveServer", "ServerStartError"]
 

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from batch_compute_mock.blobs.files import (
-    BlobStore,
-    build_log_key,
-    bundle_key,
-    job_log_key,
-    result_key,
-)
-from batch_compute_mock.service.errors import PayloadTooLarge
+from batch_compute_mock.blobs import LocalBlobStore as BlobStore
+from batch_compute_mock.blobs.keys import build_log_key, bundle_key, job_log_key, result_key
+from batch_compute_mock.kernel.errors import PayloadTooLarge
 
 
 @pytest.fixture
@@ -79,7 +72,7 @@ def test_key_helpers_are_safe_keys(store: BlobStore) -> None:
     key = result_key(blob_id)
     assert key.startswith("results/") and ":" not in key
     assert key == result_key(blob_id) != result_key(blob_id + "x")
-    for k in (key, bundle_key("F"), build_log_key("F"), job_log_key(42)):
+    for k in (key, bundle_key("F"), build_log_key("F"), job_log_key("42")):
         store.write_bytes(k, b"1")
         assert store.exists(k)
 
@@ -128,24 +121,40 @@ def test_write_stream_async(store: BlobStore) -> None:
     assert _leftovers(store.root) == []
 
 
-def test_append_text_concurrent_lines_do_not_interleave(store: BlobStore) -> None:
+def test_an_appender_is_readable_while_it_grows(store: BlobStore) -> None:
     key = job_log_key("J1")
-    lines_per_thread = 200
+    store.write_bytes(key, b"an older attempt's log\n")
+    log = store.open_appender(key)
+    assert store.read_bytes(key) == b""  # a new log starts empty
+    log.write(b"one\n")
+    assert store.read_bytes(key) == b"one\n"  # visible at once
+    log.write(b"two\n")
+    log.close()
+    again = store.open_appender(key, truncate=False)
+    again.write(b"three\n")
+    again.close()
+    assert store.read_bytes(key) == b"one\ntwo\nthree\n"
 
-    def writer(tag: str) -> None:
-        for i in range(lines_per_thread):
-            store.append_text(key, json.dumps({"tag": tag, "i": i, "pad": tag * 300}) + "\n")
 
-    threads = [threading.Thread(target=writer, args=(t,)) for t in "abcd"]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    records = [json.loads(line) for line in store.read_bytes(key).decode().splitlines()]
-    assert len(records) == 4 * lines_per_thread
-    assert all(r["pad"] == r["tag"] * 300 for r in records)
-    for tag in "abcd":
-        assert [r["i"] for r in records if r["tag"] == tag] == list(range(lines_per_thread))
+def test_put_file_moves_a_finished_file_in_and_fetch_file_copies_out(
+    store: BlobStore, tmp_path: Path
+) -> None:
+    finished = tmp_path / "result.bin"
+    finished.write_bytes(b"result")
+    assert store.put_file("results/r1", finished) == 6
+    assert not finished.exists() and store.read_bytes("results/r1") == b"result"
+    copy = tmp_path / "copy.bin"
+    store.fetch_file("results/r1", copy)
+    assert copy.read_bytes() == b"result" and store.exists("results/r1")
+    with pytest.raises(FileNotFoundError):
+        store.fetch_file("results/none", tmp_path / "none")
+
+
+def test_keys_lists_a_directory(store: BlobStore) -> None:
+    for key in ("results/a", "results/b", "job-logs/c.ndjson"):
+        store.write_bytes(key, b"x")
+    assert sorted(store.keys("results/")) == ["results/a", "results/b"]
+    assert list(store.keys("missing/")) == []
 
 
 def test_missing_blob_reads(store: BlobStore) -> None:

@@ -1,4 +1,4 @@
-"""WorkerPool with real worker processes: results, logs, environment, stops, warm reuse."""
+"""LocalExecutor with real worker processes: results, logs, environment, stops, warm reuse."""
 
 from __future__ import annotations
 
@@ -10,74 +10,19 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from textwrap import dedent
 
 import pytest
 
-from batch_compute_mock.executor import JobOutcome, JobSpec, OutcomeStatus, StopReason, WorkerPool
+from batch_compute_mock.executors import JobOutcome, OutcomeStatus, StopReason
+from support.executor_lab import ExecutorLab
 
 STORED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$")
 LOG_DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
 
-class Lab:
-    """Bundles and job specs under one tmp dir."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.count = 0
-
-    def bundle(self, source: str, name: str = "fn") -> Path:
-        path = self.root / "bundles" / name
-        path.mkdir(parents=True, exist_ok=True)
-        (path / "__dlentrypoint__.py").write_text(dedent(source))
-        return path
-
-    def spec(self, bundle: Path, *args, timeout_s: float = 30, **overrides) -> JobSpec:
-        self.count += 1
-        job_id = overrides.pop("job_id", f"job-{self.count}")
-        fields = {
-            "job_id": job_id,
-            "function_id": bundle.name,
-            "bundle_dir": bundle,
-            "work_dir": self.root / "work" / job_id,
-            "log_path": self.root / "logs" / f"{job_id}.ndjson",
-            "result_path": self.root / "results" / job_id,
-            "args": list(args),
-            "timeout_s": timeout_s,
-            "memory_mib": 512,
-        }
-        fields.update(overrides)
-        return JobSpec(**fields)
-
-    def log(self, spec: JobSpec) -> list[str]:
-        text = spec.log_path.read_text()
-        assert "\n\n" not in text
-        entries = [json.loads(line) for line in text.splitlines()]
-        assert all(LOG_DATE.match(e["date"]) for e in entries)
-        return [e["log"] for e in entries]
-
-    def flag(self, name: str) -> Path:
-        return self.root / name
-
-
 @pytest.fixture
-def lab(tmp_path: Path) -> Lab:
-    return Lab(tmp_path)
-
-
-def run(scenario, **pool_options):
-    """Run ``scenario(pool)`` on a fresh pool that is shut down afterwards."""
-    pool_options.setdefault("max_workers", 1)
-
-    async def main():
-        pool = WorkerPool(**pool_options)
-        try:
-            return await asyncio.wait_for(scenario(pool), 120)
-        finally:
-            await pool.shutdown(grace_s=2)
-
-    return asyncio.run(main())
+def lab(tmp_path: Path) -> ExecutorLab:
+    return ExecutorLab(tmp_path)
 
 
 def alive(pid: int) -> bool:
@@ -122,10 +67,10 @@ WAIT_FOR_FLAG = """
 def test_json_result_and_outcome_fields(lab):
     bundle = lab.bundle("def add(a, b=1):\n    return {'sum': a + b}\n\n\nmain = add\n")
     spec = lab.spec(bundle, 2, kwargs={"b": 5})
-    outcome: JobOutcome = run(lambda pool: pool.run(spec))
+    outcome: JobOutcome = lab.run(lambda pool: pool.run(spec))
     assert outcome.status is OutcomeStatus.SUCCESS and outcome.succeeded
     assert outcome.exit_code == 0 and outcome.error_reason is None
-    assert outcome.result_written and json.loads(spec.result_path.read_bytes()) == {"sum": 7}
+    assert outcome.result_written and json.loads(lab.result(spec)) == {"sum": 7}
     assert outcome.result_attributes == {
         "description": None,
         "expires": None,
@@ -140,7 +85,7 @@ def test_json_result_and_outcome_fields(lab):
     assert outcome.statistics["memory"]["peak_bytes"] > 1 << 20
     assert isinstance(outcome.statistics["cpu"]["time"], int)
     assert outcome.stop_reason is None and not outcome.log_truncated
-    assert not spec.work_dir.exists()  # scratch is removed
+    assert not lab.work_dir(spec).exists()  # scratch is removed
 
 
 def test_bytes_serialize_and_none_results(lab):
@@ -161,12 +106,12 @@ def test_bytes_serialize_and_none_results(lab):
     async def scenario(pool):
         return [await pool.run(spec) for spec in specs]
 
-    raw_out, custom_out, none_out = run(scenario)
-    assert specs[0].result_path.read_bytes() == b"\x00\xffraw"
-    assert specs[1].result_path.read_bytes() == b"serialized!"
+    raw_out, custom_out, none_out = lab.run(scenario)
+    assert lab.result(specs[0]) == b"\x00\xffraw"
+    assert lab.result(specs[1]) == b"serialized!"
     assert raw_out.succeeded and custom_out.succeeded and none_out.succeeded
     assert not none_out.result_written and none_out.result_attributes is None
-    assert not specs[2].result_path.exists()
+    assert not lab.has_result(specs[2])
 
 
 def test_compute_result_shaped_class_with_attributes(lab):
@@ -206,9 +151,9 @@ def test_compute_result_shaped_class_with_attributes(lab):
     async def scenario(pool):
         return {kind: await pool.run(spec) for kind, spec in specs.items()}
 
-    outcomes = run(scenario)
+    outcomes = lab.run(scenario)
     full = outcomes["full"]
-    assert full.succeeded and json.loads(specs["full"].result_path.read_bytes()) == [1, 2, 3]
+    assert full.succeeded and json.loads(lab.result(specs["full"])) == [1, 2, 3]
     assert full.result_attributes == {
         "description": "three numbers",
         "expires": "2031-05-01T12:00:00.000000+00:00",
@@ -219,23 +164,23 @@ def test_compute_result_shaped_class_with_attributes(lab):
         },
         "tags": ["numbers", "demo"],
     }
-    assert specs["null-with-tags"].result_path.read_bytes() == b"null"
+    assert lab.result(specs["null-with-tags"]) == b"null"
     assert outcomes["null-with-tags"].result_attributes["tags"] == ["empty"]
     bad = outcomes["bad"]
     assert bad.status is OutcomeStatus.FAILURE and bad.exit_code == 1
     assert bad.error_reason == "Invalid result extra_properties: 51 keys, at most 50 allowed"
-    assert not specs["bad"].result_path.exists()
+    assert not lab.has_result(specs["bad"])
     assert outcomes["none"].succeeded and not outcomes["none"].result_written
 
 
 def test_unserialisable_result_fails_with_message(lab):
     bundle = lab.bundle("def main():\n    return {'a': {1, 2}}\n")
     spec = lab.spec(bundle)
-    outcome = run(lambda pool: pool.run(spec))
+    outcome = lab.run(lambda pool: pool.run(spec))
     assert outcome.status is OutcomeStatus.FAILURE and outcome.exit_code == 1
     assert outcome.error_reason.startswith("Result is not JSON serializable: TypeError: ")
     assert "set" in outcome.error_reason
-    assert not spec.result_path.exists()
+    assert not lab.has_result(spec)
     assert any("Result is not JSON serializable" in line for line in lab.log(spec))
 
 
@@ -250,14 +195,14 @@ def test_exception_fails_with_summary_and_traceback_in_log(lab):
         """
     )
     spec = lab.spec(bundle, 7)
-    outcome = run(lambda pool: pool.run(spec))
+    outcome = lab.run(lambda pool: pool.run(spec))
     assert outcome.status is OutcomeStatus.FAILURE
     assert outcome.exit_code == 1
     assert outcome.error_reason == "ValueError: bad input: 7"
     lines = lab.log(spec)
     assert lines[0] == "Traceback (most recent call last):"
     assert lines[-1] == "ValueError: bad input: 7"
-    assert not any("child.py" in line for line in lines)  # our frame is hidden
+    assert not any("batch_compute_runtime" in line for line in lines)  # our frame is hidden
 
 
 def test_import_errors_and_sys_exit(lab):
@@ -275,7 +220,7 @@ def test_import_errors_and_sys_exit(lab):
     async def scenario(pool):
         return [await pool.run(spec) for spec in specs]
 
-    broken_out, no_main_out, four, zero, text = run(scenario)
+    broken_out, no_main_out, four, zero, text = lab.run(scenario)
     assert broken_out.status is OutcomeStatus.FAILURE
     assert broken_out.error_reason.startswith("SyntaxError: ")
     assert no_main_out.error_reason == (
@@ -308,7 +253,7 @@ def test_logs_capture_every_kind_of_output(lab):
         """
     )
     spec = lab.spec(bundle)
-    outcome = run(lambda pool: pool.run(spec))
+    outcome = lab.run(lambda pool: pool.run(spec))
     assert outcome.succeeded
     assert lab.log(spec) == [
         "from print",
@@ -329,12 +274,14 @@ def test_log_is_written_while_the_job_runs(lab):
 
     async def scenario(pool):
         task = asyncio.create_task(pool.run(spec))
-        await until(lambda: spec.log_path.exists() and "waiting" in spec.log_path.read_text())
+        await until(
+            lambda: lab.log_path(spec).exists() and "waiting" in lab.log_path(spec).read_text()
+        )
         assert not task.done()
         flag.touch()
         return await task
 
-    outcome = run(scenario)
+    outcome = lab.run(scenario)
     assert outcome.succeeded and lab.log(spec) == ["waiting"]
 
 
@@ -348,9 +295,9 @@ def test_log_cap_truncates_with_a_marker(lab):
         """
     )
     spec = lab.spec(bundle)
-    outcome = run(lambda pool: pool.run(spec), log_cap_bytes=64 * 1024)
+    outcome = lab.run(lambda pool: pool.run(spec), log_cap_bytes=64 * 1024)
     assert outcome.succeeded and outcome.log_truncated
-    assert spec.log_path.stat().st_size <= 64 * 1024
+    assert lab.log_path(spec).stat().st_size <= 64 * 1024
     lines = lab.log(spec)
     assert lines[0].startswith("line 000000 ")
     assert lines[-1] == (
@@ -390,9 +337,9 @@ def test_environment_merge_secrets_cwd_and_restore(lab):
     async def scenario(pool):
         return await pool.run(first), await pool.run(second)
 
-    one, two = run(scenario, base_env=base, drop_env={"DROP_ME"})
-    seen = json.loads(first.result_path.read_bytes())
-    work_dir = str(first.work_dir)
+    one, two = lab.run(scenario, base_env=base, drop_env={"DROP_ME"})
+    seen = json.loads(lab.result(first))
+    work_dir = str(lab.work_dir(first))
     assert seen == {
         "SHARED": "job",
         "JOB_ONLY": "1",
@@ -406,10 +353,10 @@ def test_environment_merge_secrets_cwd_and_restore(lab):
         "cwd": work_dir,
         "tempdir": work_dir,
     }
-    again = json.loads(second.result_path.read_bytes())
+    again = json.loads(lab.result(second))
     assert one.worker_pid == two.worker_pid  # the same warm process ran both
     assert again["SHARED"] == "base" and again["JOB_ONLY"] is None
-    assert again["TMPDIR"] == str(second.work_dir)
+    assert again["TMPDIR"] == str(lab.work_dir(second))
     assert again["LEAKED"] is None  # what a job sets in os.environ does not persist
 
 
@@ -429,7 +376,7 @@ def test_timeout_kills_the_job_and_its_subprocesses(lab):
     pid_file = lab.flag("grandchild.pid")
     spec = lab.spec(bundle, str(pid_file), timeout_s=1)
     started = time.monotonic()
-    outcome = run(lambda pool: pool.run(spec))
+    outcome = lab.run(lambda pool: pool.run(spec))
     assert time.monotonic() - started < 10
     assert outcome.status is OutcomeStatus.TIMEOUT
     assert outcome.error_reason == "Timed out after 1 s"
@@ -456,7 +403,7 @@ def test_cancel_running_job_then_pool_keeps_working(lab):
         assert pool.cancel(spec.job_id) is False  # not here any more
         return canceled, await pool.run(lab.spec(quick))
 
-    canceled, after = run(scenario)
+    canceled, after = lab.run(scenario)
     assert canceled.status is OutcomeStatus.CANCELED and canceled.error_reason == "Canceled"
     assert canceled.stop_reason is StopReason.CANCEL and canceled.exit_code == 137
     assert not alive(int(pid_file.read_text()))
@@ -476,9 +423,9 @@ def test_cancel_after_completion_keeps_the_real_outcome(lab):
         assert pool.cancel(spec.job_id) is True  # the pool still thinks it is running
         return await task
 
-    outcome = run(scenario)
+    outcome = lab.run(scenario)
     assert outcome.succeeded and outcome.stop_reason is None
-    assert spec.result_path.read_bytes() == b'"finished first"'
+    assert lab.result(spec) == b'"finished first"'
 
 
 def test_cancel_queued_job_never_starts(lab):
@@ -497,10 +444,10 @@ def test_cancel_queued_job_never_starts(lab):
         flag.touch()
         return never, await running
 
-    never, done = run(scenario)
+    never, done = lab.run(scenario)
     assert never.status is OutcomeStatus.CANCELED and never.started_at is None
     assert never.exit_code is None and never.statistics is None
-    assert not queued.log_path.exists()
+    assert not lab.log_path(queued).exists()
     assert done.succeeded
 
 
@@ -517,7 +464,7 @@ def test_cancelling_the_awaiting_task_kills_the_job(lab):
             await task
         await until(lambda: pool.stats().busy == 0)
 
-    run(scenario)
+    lab.run(scenario)
     assert wait_until(lambda: not alive(int(pid_file.read_text())))
 
 
@@ -534,7 +481,7 @@ def test_shutdown_kills_running_jobs(lab):
         late = await pool.run(lab.spec(bundle, "x"))
         return await asyncio.gather(*tasks), late
 
-    outcomes, late = run(scenario, max_workers=2)
+    outcomes, late = lab.run(scenario, slots=2)
     for outcome in outcomes:
         assert outcome.status is OutcomeStatus.CANCELED
         assert outcome.stop_reason is StopReason.SHUTDOWN
@@ -567,7 +514,7 @@ def test_warm_worker_is_reused_until_stopped(lab):
         different = await pool.run(lab.spec(other))
         return one, two, timed_out, three, different
 
-    one, two, timed_out, three, different = run(scenario)
+    one, two, timed_out, three, different = lab.run(scenario)
     assert one.worker_pid == two.worker_pid == timed_out.worker_pid
     assert timed_out.status is OutcomeStatus.TIMEOUT
     assert three.worker_pid != one.worker_pid  # a timed-out process is never reused
@@ -593,7 +540,7 @@ def test_job_leaving_a_process_behind_gets_it_killed(lab):
             lab.spec(bundle, str(escaped), True)  # even one in a session of its own
         )
 
-    first, second = run(scenario)
+    first, second = lab.run(scenario)
     assert first.succeeded and second.succeeded
     assert wait_until(lambda: not alive(int(pid_file.read_text())))
     assert wait_until(lambda: not alive(int(escaped.read_text())))
@@ -609,9 +556,9 @@ def test_parallel_jobs_use_several_workers(lab):
         outcomes = await asyncio.gather(*(pool.run(spec) for spec in specs))
         return outcomes, time.monotonic() - started, pool.stats()
 
-    outcomes, _elapsed, stats = run(scenario, max_workers=2)
+    outcomes, _elapsed, stats = lab.run(scenario, slots=2)
     assert all(o.succeeded for o in outcomes)
-    assert [json.loads(s.result_path.read_bytes()) for s in specs] == [0, 1, 2, 3]
+    assert [json.loads(lab.result(s)) for s in specs] == [0, 1, 2, 3]
     assert len({o.supervisor_pid for o in outcomes}) == 2
     assert stats.workers == 2 and stats.spawned == 2 and stats.idle == 2
 
@@ -621,6 +568,7 @@ def test_worker_death_fails_the_job_and_a_new_worker_takes_over(lab):
         """
         import os, time
         def main():
+            print("last words")
             os.kill(os.getppid(), 9)  # the supervisor: the job's process dies with it
             time.sleep(30)
         """,
@@ -628,10 +576,13 @@ def test_worker_death_fails_the_job_and_a_new_worker_takes_over(lab):
     )
     quick = lab.bundle("def main():\n    return 1\n", "quick")
 
-    async def scenario(pool):
-        return await pool.run(lab.spec(killer)), await pool.run(lab.spec(quick)), pool.stats()
+    killed = lab.spec(killer)
 
-    lost, after, stats = run(scenario)
+    async def scenario(pool):
+        return await pool.run(killed), await pool.run(lab.spec(quick)), pool.stats()
+
+    lost, after, stats = lab.run(scenario)
+    assert lab.log(killed) == ["last words"]  # printed before the supervisor died: kept
     assert lost.status is OutcomeStatus.FAILURE and lost.stop_reason is StopReason.WORKER_LOST
     assert lost.error_reason == "The worker process running the job died unexpectedly"
     assert after.succeeded and after.supervisor_pid != lost.supervisor_pid
@@ -650,7 +601,7 @@ def test_unresponsive_worker_is_killed_by_the_backstop(lab):
     )
     spec = lab.spec(freezer, timeout_s=0.5)
     started = time.monotonic()
-    outcome = run(lambda pool: pool.run(spec), backstop_s=0.5)
+    outcome = lab.run(lambda pool: pool.run(spec), backstop_s=0.5)
     assert time.monotonic() - started < 10
     assert outcome.status is OutcomeStatus.TIMEOUT and outcome.stop_reason is StopReason.TIMEOUT
     assert outcome.error_reason == "Timed out after 0.5 s (the worker stopped responding)"
@@ -669,22 +620,29 @@ def test_cancel_sent_right_behind_the_job_is_not_lost(lab):
         return await task
 
     started = time.monotonic()
-    outcome = run(scenario)
+    outcome = lab.run(scenario)
     assert outcome.status is OutcomeStatus.CANCELED and time.monotonic() - started < 10
 
 
 ORPHAN_SCRIPT = """
-import asyncio, os, signal, sys, time
-from batch_compute_mock.executor import JobSpec, WorkerPool
+import asyncio, os, pathlib, signal, sys, time
+from batch_compute_mock.blobs import LocalBlobStore
+from batch_compute_mock.blobs.keys import bundle_key, job_log_key, result_key
+from batch_compute_mock.executors import JobSpec
+from batch_compute_mock.executors.local.pool import LocalExecutor
 
 async def main(root):
-    pool = WorkerPool(max_workers=1)
+    root = pathlib.Path(root)
+    pool = LocalExecutor(
+        slots=1, blobs=LocalBlobStore(root / "blobs"), scratch_dir=root / "scratch",
+        cache_dir=root / "cache",
+    )
     spec = JobSpec(
-        job_id="j", function_id="f", bundle_dir=root + "/bundle", work_dir=root + "/work",
-        log_path=root + "/j.ndjson", result_path=root + "/j.result", args=[root + "/pid"],
+        job_id="j", function_id="bundle", bundle_key=bundle_key("bundle"),
+        log_key=job_log_key("j"), result_key=result_key("j"), args=[str(root / "pid")],
     )
     task = asyncio.create_task(pool.run(spec))
-    while not os.path.exists(root + "/pid"):
+    while not (root / "pid").exists():
         await asyncio.sleep(0.01)
     time.sleep(1.0)  # the job ends and its outcome arrives, unread: the loop is blocked
     os.kill(os.getpid(), signal.SIGKILL)
@@ -709,12 +667,12 @@ def test_a_worker_whose_server_died_exits_quietly(lab, tmp_path):
     stderr = tmp_path / "stderr"
     with stderr.open("wb") as sink:
         server = subprocess.run(
-            [sys.executable, "-c", ORPHAN_SCRIPT, str(lab.root / "bundles")],
+            [sys.executable, "-c", ORPHAN_SCRIPT, str(lab.root)],
             stderr=sink,
             timeout=60,
             check=False,
         )
     assert server.returncode == -9
-    supervisor = int((lab.root / "bundles" / "pid").read_text())
+    supervisor = int((lab.root / "pid").read_text())
     assert wait_until(lambda: not alive(supervisor))
     assert stderr.read_text() == ""

@@ -3,57 +3,37 @@ keeps serving. Real processes; the fork bomb is bounded (2**7 processes) and cap
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from pathlib import Path
-from textwrap import dedent
 
 import pytest
 
-from batch_compute_mock.executor import JobSpec, OutcomeStatus, StopReason, WorkerPool
-
-
-def bundle(root: Path, name: str, source: str) -> Path:
-    path = root / "bundles" / name
-    path.mkdir(parents=True, exist_ok=True)
-    (path / "__dlentrypoint__.py").write_text(dedent(source))
-    return path
-
-
-def spec(root: Path, bundle_dir: Path, job_id: str, **overrides) -> JobSpec:
-    fields = {
-        "job_id": job_id,
-        "function_id": bundle_dir.name,
-        "bundle_dir": bundle_dir,
-        "work_dir": root / "work" / job_id,
-        "log_path": root / "logs" / f"{job_id}.ndjson",
-        "result_path": root / "results" / job_id,
-        "timeout_s": 20,
-        "memory_mib": 512,
-    }
-    fields.update(overrides)
-    return JobSpec(**fields)
+from batch_compute_mock.executors import OutcomeStatus, StopReason
+from support.executor_lab import ExecutorLab
 
 
 def survive(tmp_path: Path, source: str, *, pool_options=None, **spec_overrides):
     """Run the runaway job, then a healthy job on the same one-worker pool."""
-    runaway = spec(tmp_path, bundle(tmp_path, "runaway", source), "runaway", **spec_overrides)
-    healthy = spec(tmp_path, bundle(tmp_path, "healthy", "def main():\n    return 42\n"), "ok")
+    lab = ExecutorLab(tmp_path)
+    spec_overrides.setdefault("timeout_s", 20)
+    runaway = lab.spec(lab.bundle(source, "runaway"), job_id="runaway", **spec_overrides)
+    healthy = lab.spec(lab.bundle("def main():\n    return 42\n", "healthy"), job_id="ok")
 
-    async def scenario():
-        pool = WorkerPool(max_workers=1, **(pool_options or {}))
-        try:
-            first = await pool.run(runaway)
-            second = await pool.run(healthy)
-            return first, second, pool.stats()
-        finally:
-            await pool.shutdown(grace_s=2)
+    async def scenario(pool):
+        first = await pool.run(runaway)
+        second = await pool.run(healthy)
+        return first, second, pool.stats()
 
-    outcome, after, stats = asyncio.run(asyncio.wait_for(scenario(), 120))
-    assert after.succeeded and healthy.result_path.read_bytes() == b"42"
+    outcome, after, stats = lab.run(scenario, **(pool_options or {}))
+    assert after.succeeded and lab.result(healthy) == b"42"
     assert stats.spawned == 1  # the same worker process kept serving
-    return outcome, runaway
+    return outcome, (lab, runaway)
+
+
+def job_log(job):
+    lab, spec = job
+    return lab.log_path(spec)
 
 
 def test_segfault(tmp_path):
@@ -61,7 +41,7 @@ def test_segfault(tmp_path):
     assert outcome.status is OutcomeStatus.FAILURE and outcome.stop_reason is None
     assert outcome.exit_code == 139
     assert outcome.error_reason == "Killed by signal SIGSEGV (segmentation fault)"
-    log = job.log_path.read_text()
+    log = job_log(job).read_text()
     assert "Segmentation fault" in log and "__dlentrypoint__.py" in log  # faulthandler's stack
 
 
@@ -99,7 +79,7 @@ def test_memory_hog(tmp_path):
         "MemoryError: the job exceeded the function's memory limit of 512 MiB"
     )
     assert outcome.statistics["memory"]["peak_bytes"] > 400 * 1024 * 1024
-    assert "MemoryError" in job.log_path.read_text()
+    assert "MemoryError" in job_log(job).read_text()
 
 
 def test_fork_bomb(tmp_path):
@@ -135,10 +115,10 @@ def test_hundred_megabytes_of_printing(tmp_path):
         """,
     )
     assert outcome.succeeded and outcome.log_truncated  # printing is not a reason to kill
-    assert job.result_path.read_bytes() == b'"survived"'
-    size = job.log_path.stat().st_size
+    assert job[0].result(job[1]) == b'"survived"'
+    size = job_log(job).stat().st_size
     assert size <= 10 * 1024 * 1024
-    last = json.loads(job.log_path.read_text().splitlines()[-1])
+    last = json.loads(job_log(job).read_text().splitlines()[-1])
     assert last["log"].startswith(
         "[log truncated: the job's output exceeded the log limit of 10 MiB"
     )
@@ -160,5 +140,5 @@ def test_sigterm_grace_then_sigkill(tmp_path, grace):
         timeout_s=1,
     )
     assert outcome.status is OutcomeStatus.TIMEOUT and outcome.exit_code == 137
-    lines = [json.loads(line)["log"] for line in job.log_path.read_text().splitlines()]
+    lines = [json.loads(line)["log"] for line in job_log(job).read_text().splitlines()]
     assert lines == (["started", "got SIGTERM, ignoring"] if grace else ["started"])

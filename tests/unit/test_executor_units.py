@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from batch_compute_mock.executor.env import server_environment
-from batch_compute_mock.executor.logs import LogWriter
-from batch_compute_mock.executor.outcome import describe_signal, job_statistics
-from batch_compute_mock.executor.protocol import FrameDecoder, encode_frame
-from batch_compute_mock.executor.results import (
+from batch_compute_mock.blobs import LocalBlobStore
+from batch_compute_mock.executors.local.env import server_environment
+from batch_compute_mock.executors.local.logs import LogWriter
+from batch_compute_mock.executors.outcome import describe_signal, job_statistics
+from batch_compute_runtime.frames import FrameDecoder, encode_frame
+from batch_compute_runtime.serialize import (
     ResultError,
     geometry_to_geojson,
     is_compute_result,
@@ -227,9 +228,16 @@ def _entries(path: Path) -> list[dict]:
     return [json.loads(line) for line in text.splitlines()]
 
 
+def _log_writer(tmp_path, **options):
+    """A LogWriter into a fresh job log blob, and the file that holds it."""
+    blobs = LocalBlobStore(tmp_path / "blobs")
+    return LogWriter(blobs.open_appender("job-logs/job.ndjson"), **options), blobs.path(
+        "job-logs/job.ndjson"
+    )
+
+
 def test_log_lines_are_stamped_split_and_flushed(tmp_path):
-    path = tmp_path / "sub" / "job.ndjson"
-    writer = LogWriter(path, clock=lambda: 1714564801.0)
+    writer, path = _log_writer(tmp_path, clock=lambda: 1714564801.0)
     writer.feed(b"hello\nwor")
     writer.feed(b"ld\r\n\n\xff\xfebad utf8\n")
     assert [e["log"] for e in _entries(path)] == ["hello", "world", "", "\ufffd\ufffdbad utf8"]
@@ -240,8 +248,7 @@ def test_log_lines_are_stamped_split_and_flushed(tmp_path):
 
 
 def test_long_lines_are_split_on_character_boundaries(tmp_path):
-    path = tmp_path / "job.ndjson"
-    writer = LogWriter(path, max_line_bytes=10)
+    writer, path = _log_writer(tmp_path, max_line_bytes=10)
     writer.feed(("é" * 12).encode() + b"\n")
     writer.close()
     texts = [e["log"] for e in _entries(path)]
@@ -250,8 +257,7 @@ def test_long_lines_are_split_on_character_boundaries(tmp_path):
 
 
 def test_log_cap_writes_a_marker_and_discards_the_rest(tmp_path):
-    path = tmp_path / "job.ndjson"
-    writer = LogWriter(path, cap_bytes=4096)
+    writer, path = _log_writer(tmp_path, cap_bytes=4096)
     for _ in range(1000):
         writer.feed(b"x" * 99 + b"\n")
     writer.feed(b"partial")

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from batch_compute_mock.identity import client_claims, identity_from_token, make_token
-from batch_compute_mock.service.errors import Unauthenticated
+from batch_compute_mock.kernel.errors import Unauthenticated
+from batch_compute_mock.service.identity import client_claims, identity_from_token, make_token
 
 SHA1_ALICE = hashlib.sha1(b"alice").hexdigest()
 LATER = int(time.time()) + 3600

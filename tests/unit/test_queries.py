@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from batch_compute_mock.service.errors import InvalidInput
+from batch_compute_mock.kernel.errors import InvalidInput
 from batch_compute_mock.service.queries import (
     CURSOR_INVALID,
     Condition,

@@ -6,8 +6,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from batch_compute_mock.service.errors import Forbidden
-from batch_compute_mock.signing import UrlSigner
+from batch_compute_mock.kernel.errors import Forbidden
+from batch_compute_mock.service.signing import UrlSigner
 
 NOW = 1_700_000_000.0
 PUBLIC = "http://127.0.0.1:8000"

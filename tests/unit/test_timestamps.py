@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from batch_compute_mock.timestamps import format_timestamp, parse_timestamp, z_timestamp
+from batch_compute_mock.kernel.timestamps import format_timestamp, parse_timestamp, z_timestamp
 
 moments = st.datetimes(timezones=st.just(UTC))
 

@@ -1,6 +1,6 @@
 """How a handler reaches the server's services and the caller's identity.
 
-``create_app`` puts the one ``Services`` instance into every request's ASGI scope state, and
+``create_app`` puts the one ``Server`` into every request's ASGI scope state, and
 the security scheme's ``bearer_info`` puts the caller's ``Identity`` into ``token_info``;
 handlers take them from here instead of from module globals.
 """
@@ -11,16 +11,16 @@ from typing import Any
 
 from connexion import request
 
-from ..identity import Identity
-from ..services import Services
+from ..server import Server
+from ..service.identity import Identity
 
-__all__ = ["SERVICES_KEY", "bearer_info", "caller", "services"]
+__all__ = ["SERVER_KEY", "bearer_info", "caller", "server"]
 
-SERVICES_KEY = "batch_compute_services"
+SERVER_KEY = "batch_compute_server"
 
 
-def services() -> Services:
-    return request.scope["state"][SERVICES_KEY]  # type: ignore[no-any-return]
+def server() -> Server:
+    return request.scope["state"][SERVER_KEY]  # type: ignore[no-any-return]
 
 
 def caller(token_info: dict[str, Any]) -> Identity:
@@ -31,5 +31,5 @@ def caller(token_info: dict[str, Any]) -> Identity:
 
 def bearer_info(token: str, request: Any) -> dict[str, Any]:
     """The security scheme's token check (``x-bearerInfoFunc``): raises 401 when unusable."""
-    identity = request.scope["state"][SERVICES_KEY].identify(token)
+    identity = request.scope["state"][SERVER_KEY].identify(token)
     return {"sub": identity.owner, "identity": identity}

@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from ._context import caller, services
+from ._context import caller, server
 from ._params import JsonBody, json_body, truthy
 
 __all__ = [
@@ -21,35 +21,35 @@ __all__ = [
 
 
 def search_functions(token_info: dict[str, Any], **params: Any) -> JsonBody:
-    return json_body(services().search.page(caller(token_info), "functions", params))
+    return json_body(server().search.page(caller(token_info), "functions", params))
 
 
 def create_function(token_info: dict[str, Any], body: dict[str, Any]) -> JsonBody:
-    return json_body(services().functions.create(caller(token_info), body), 201)
+    return json_body(server().functions.create(caller(token_info), body), 201)
 
 
 def get_function(
     token_info: dict[str, Any], function_id: str, include: list[str] | None = None
 ) -> JsonBody:
-    return json_body(services().functions.get(caller(token_info), function_id, include))
+    return json_body(server().functions.get(caller(token_info), function_id, include))
 
 
 def update_function(token_info: dict[str, Any], function_id: str, body: dict[str, Any]) -> JsonBody:
-    return json_body(services().functions.update(caller(token_info), function_id, body))
+    return json_body(server().functions.update(caller(token_info), function_id, body))
 
 
 def delete_function(
     token_info: dict[str, Any], function_id: str, delete_results: str | None = None
 ) -> tuple[None, int]:
-    services().functions.delete(caller(token_info), function_id, truthy(delete_results))
+    server().functions.delete(caller(token_info), function_id, truthy(delete_results))
     return None, 204
 
 
 def complete_function_bundle(token_info: dict[str, Any], function_id: str) -> JsonBody:
-    return json_body(services().functions.complete_bundle(caller(token_info), function_id))
+    return json_body(server().functions.complete_bundle(caller(token_info), function_id))
 
 
 def get_function_build_log(token_info: dict[str, Any], function_id: str) -> Response:
     # Gzip bytes without Content-Encoding: the genuine client gunzips the body itself.
-    log = services().functions.build_log(caller(token_info), function_id)
+    log = server().functions.build_log(caller(token_info), function_id)
     return Response(log, media_type="application/gzip")

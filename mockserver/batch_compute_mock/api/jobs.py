@@ -7,8 +7,8 @@ from typing import Any
 
 from starlette.responses import Response
 
-from ..service.errors import InvalidInput
-from ._context import caller, services
+from ..kernel.errors import InvalidInput
+from ._context import caller, server
 from ._params import JsonBody, json_body, truthy
 
 __all__ = [
@@ -27,64 +27,64 @@ __all__ = [
 
 
 def search_jobs(token_info: dict[str, Any], **params: Any) -> JsonBody:
-    return json_body(services().search.page(caller(token_info), "jobs", params))
+    return json_body(server().search.page(caller(token_info), "jobs", params))
 
 
 def create_job(token_info: dict[str, Any], body: dict[str, Any]) -> JsonBody:
-    return json_body(services().jobs.create(caller(token_info), body), 201)
+    return json_body(server().jobs.create(caller(token_info), body), 201)
 
 
 def create_jobs_bulk(token_info: dict[str, Any], body: dict[str, Any]) -> JsonBody:
-    return json_body(services().jobs.create_bulk(caller(token_info), body), 201)
+    return json_body(server().jobs.create_bulk(caller(token_info), body), 201)
 
 
 async def get_job(
     token_info: dict[str, Any], job_id: str, include: list[str] | None = None
 ) -> JsonBody:
     # On the event loop: one primary-key read costs less than the hop to a worker thread.
-    return json_body(services().jobs.get(caller(token_info), job_id, include))
+    return json_body(server().jobs.get(caller(token_info), job_id, include))
 
 
 def update_job(token_info: dict[str, Any], job_id: str, body: dict[str, Any]) -> JsonBody:
-    return json_body(services().jobs.update(caller(token_info), job_id, body))
+    return json_body(server().jobs.update(caller(token_info), job_id, body))
 
 
 def delete_job(
     token_info: dict[str, Any], job_id: str, delete_results: str | None = None
 ) -> tuple[None, int]:
-    services().jobs.delete(caller(token_info), job_id, truthy(delete_results))
+    server().jobs.delete(caller(token_info), job_id, truthy(delete_results))
     return None, 204
 
 
 def cancel_job(token_info: dict[str, Any], job_id: str) -> JsonBody:
-    return json_body(services().jobs.cancel(caller(token_info), job_id))
+    return json_body(server().jobs.cancel(caller(token_info), job_id))
 
 
 def get_job_log(token_info: dict[str, Any], job_id: str) -> Response:
-    log = services().jobs.log(caller(token_info), job_id)
+    log = server().jobs.log(caller(token_info), job_id)
     return Response(log, media_type="application/x-ndjson")
 
 
 def cancel_jobs(token_info: dict[str, Any], body: Any = None) -> JsonBody:
     identity = caller(token_info)
     body = _query_body(body)
-    matches = services().search.matching_jobs(identity, body)
-    return json_body(services().jobs.cancel_matching(identity, matches))
+    matches = server().search.matching_jobs(identity, body)
+    return json_body(server().jobs.cancel_matching(identity, matches))
 
 
 def rerun_jobs(token_info: dict[str, Any], body: Any = None) -> JsonBody:
     identity = caller(token_info)
     body = _query_body(body)
-    matches = services().search.matching_jobs(identity, body)
-    return json_body(services().jobs.rerun_matching(identity, matches))
+    matches = server().search.matching_jobs(identity, body)
+    return json_body(server().jobs.rerun_matching(identity, matches))
 
 
 def delete_jobs(token_info: dict[str, Any], body: Any = None) -> JsonBody:
     identity = caller(token_info)
     body = _query_body(body)
-    matches = services().search.matching_jobs(identity, body)
+    matches = server().search.matching_jobs(identity, body)
     return json_body(
-        services().jobs.delete_matching(identity, matches, bool(body.get("delete_results")))
+        server().jobs.delete_matching(identity, matches, bool(body.get("delete_results")))
     )
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from ..blobs.layout import BUNDLE_UPLOAD_PATH, RESULT_DATA_PATH
-from ..service.errors import PayloadTooLarge
-from ._context import services
+from ..kernel.errors import PayloadTooLarge
+from ..service.presigned import BUNDLE_UPLOAD_PATH, RESULT_DATA_PATH
+from ._context import server
 
 __all__ = ["download_result_data", "upload_function_bundle"]
 
@@ -18,8 +18,8 @@ __all__ = ["download_result_data", "upload_function_bundle"]
 def upload_function_bundle(
     function_id: str, expires: int, signature: str, body: bytes | None = None
 ) -> Response:
-    svc = services()
-    svc.layout.verify("PUT", BUNDLE_UPLOAD_PATH + function_id, expires, signature)
+    svc = server()
+    svc.urls.verify("PUT", BUNDLE_UPLOAD_PATH + function_id, expires, signature)
     data = body or b""
     limit = svc.settings.max_bundle_bytes
     if len(data) > limit:
@@ -32,6 +32,6 @@ def upload_function_bundle(
 
 def download_result_data(blob_id: str, expires: int, signature: str) -> Response:
     # Raw bytes, never Content-Encoding: the genuine client reads the socket undecoded.
-    svc = services()
-    svc.layout.verify("GET", RESULT_DATA_PATH + blob_id, expires, signature)
+    svc = server()
+    svc.urls.verify("GET", RESULT_DATA_PATH + blob_id, expires, signature)
     return Response(svc.results.data(blob_id), media_type="application/octet-stream")

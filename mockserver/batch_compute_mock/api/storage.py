@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from ._context import caller, services
+from ._context import caller, server
 
 __all__ = ["get_storage_blob", "get_storage_download"]
 
@@ -14,10 +14,10 @@ _JSON_API = "application/vnd.api+json"
 
 
 def get_storage_blob(token_info: dict[str, Any], blob_id: str) -> JSONResponse:
-    document = services().results.storage_document(caller(token_info), blob_id)
+    document = server().results.storage_document(caller(token_info), blob_id)
     return JSONResponse(document, media_type=_JSON_API)
 
 
 def get_storage_download(token_info: dict[str, Any], blob_id: str) -> JSONResponse:
-    document = services().results.download_document(caller(token_info), blob_id)
+    document = server().results.download_document(caller(token_info), blob_id)
     return JSONResponse(document, media_type=_JSON_API)

@@ -20,7 +20,7 @@ from batch_compute_mock.builder.bundle import (
     inspect_bundle,
 )
 from batch_compute_mock.builder.requirements import check_requirements
-from batch_compute_mock.timestamps import utc_now, z_timestamp
+from batch_compute_mock.kernel.timestamps import utc_now, z_timestamp
 
 __all__ = ["BuildResult", "build_function", "gzip_log"]
 

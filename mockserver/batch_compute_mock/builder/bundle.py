@@ -92,17 +92,25 @@ def inspect_bundle(zip_path: Path, limits: BundleLimits | None = None) -> Bundle
     return _scan(Path(zip_path), limits or BundleLimits(), None)
 
 
-def extract_bundle(zip_path: Path, dest: Path, limits: BundleLimits | None = None) -> BundleReport:
+def extract_bundle(
+    zip_path: Path,
+    dest: Path,
+    limits: BundleLimits | None = None,
+    *,
+    check_code: bool = True,
+) -> BundleReport:
     """Check every rule while unpacking into ``dest``, which appears only when all passed.
 
     Files are written to a temp dir beside ``dest`` and renamed into place; an existing
-    ``dest`` is replaced.
+    ``dest`` is replaced. ``check_code=False`` skips compiling the entrypoint: for a bundle
+    that already passed its build and is only being unpacked again (the archive rules, which
+    keep the disk safe, still apply).
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
     try:
-        report = _scan(Path(zip_path), limits or BundleLimits(), staging)
+        report = _scan(Path(zip_path), limits or BundleLimits(), staging, check_code)
         _replace_dir(staging, dest)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -120,7 +128,9 @@ def _replace_dir(staging: Path, dest: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _scan(zip_path: Path, limits: BundleLimits, dest: Path | None) -> BundleReport:
+def _scan(
+    zip_path: Path, limits: BundleLimits, dest: Path | None, check_code: bool = True
+) -> BundleReport:
     try:
         handle = zip_path.open("rb")
     except OSError as exc:
@@ -131,11 +141,11 @@ def _scan(zip_path: Path, limits: BundleLimits, dest: Path | None) -> BundleRepo
         except _DAMAGE as exc:
             raise BundleError(f"The bundle is not a valid zip archive ({exc})") from None
         with archive:
-            return _scan_archive(archive, limits, dest)
+            return _scan_archive(archive, limits, dest, check_code)
 
 
 def _scan_archive(
-    archive: zipfile.ZipFile, limits: BundleLimits, dest: Path | None
+    archive: zipfile.ZipFile, limits: BundleLimits, dest: Path | None, check_code: bool
 ) -> BundleReport:
     infos = archive.infolist()
     if len(infos) > limits.max_files:
@@ -171,7 +181,7 @@ def _scan_archive(
             requirements = content
     if entrypoint is None:
         raise BundleError(f"The bundle has no {ENTRYPOINT} at its root")
-    main_definition = _check_entrypoint(entrypoint)
+    main_definition = _check_entrypoint(entrypoint) if check_code else "not checked"
     requirements_text = _decode_requirements(requirements)
     checks = (
         f"Archive is a valid zip with {len(infos)} entries ({len(files)} files)",

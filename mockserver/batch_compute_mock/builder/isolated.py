@@ -22,7 +22,7 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..timestamps import utc_now, z_timestamp
+from ..kernel.timestamps import utc_now, z_timestamp
 from .build import BuildResult, build_function
 from .bundle import BundleLimits
 

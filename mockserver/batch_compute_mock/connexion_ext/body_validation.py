@@ -35,7 +35,7 @@ from jsonschema.validators import extend
 from starlette.datastructures import Headers
 from starlette.types import Receive, Scope
 
-from ..service.errors import InvalidInput
+from ..kernel.errors import InvalidInput
 from ..service.text import load_json
 
 __all__ = [

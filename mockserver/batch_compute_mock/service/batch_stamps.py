@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime, timedelta
 
-from ..timestamps import format_timestamp
+from ..kernel.timestamps import format_timestamp
 
 __all__ = ["batch_stamps"]
 

@@ -10,17 +10,20 @@ found ``building`` at start-up (the server died mid-build) are simply built agai
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
-from ..blobs.layout import DataLayout
+from ..blobs import BlobStore
+from ..blobs.keys import build_log_key, bundle_key
+from ..builder.build import BuildResult, gzip_log
 from ..builder.bundle import BundleLimits
+from ..builder.cache import BundleCache
 from ..builder.isolated import BuildLimits, build_in_child
-from ..store import functions as function_rows
-from ..store.engine import Database
-from ..store.tables import jobs
-from ..timestamps import utc_now
-from .states import FunctionStatus, JobStatus
+from ..kernel.states import FunctionEdge, FunctionStatus, JobEdge, JobStatus
+from ..kernel.timestamps import utc_now
+from ..store import Store
 
 __all__ = ["BuildQueue"]
 
@@ -30,14 +33,16 @@ log = logging.getLogger(__name__)
 class BuildQueue:
     def __init__(
         self,
-        db: Database,
-        layout: DataLayout,
+        store: Store,
+        blobs: BlobStore,
+        cache: BundleCache,
         limits: BundleLimits,
         build_limits: BuildLimits | None = None,
         on_ready: Callable[[str], None] = lambda _function_id: None,
     ) -> None:
-        self._db = db
-        self._layout = layout
+        self._store = store
+        self._blobs = blobs
+        self._cache = cache
         self._limits = limits
         self._build_limits = build_limits or BuildLimits()
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="build")
@@ -52,47 +57,55 @@ class BuildQueue:
 
     def resume(self) -> None:
         """Build again whatever was building when the server last stopped."""
-        with self._db.read() as conn:
-            for function_id in function_rows.functions_in_status(conn, FunctionStatus.BUILDING):
+        with self._store.read() as store:
+            for function_id in store.function_ids_in_status(FunctionStatus.BUILDING):
                 self.submit(function_id)
+
+    def forget(self, function_id: str) -> None:
+        """The function is deleted: drop its unpacked bundle."""
+        self._cache.forget(function_id)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _build(self, function_id: str) -> None:
         try:
-            outcome = build_in_child(
-                self._layout.bundle_path(function_id),
-                self._layout.built_dir(function_id),
-                self._limits,
-                self._build_limits,
-            )
-            ok, text = outcome.ok, outcome.log
+            outcome = self._run_build(function_id)
         except Exception as error:  # a bug in the builder must not leave it "building"
             log.exception("build of function %s crashed", function_id)
-            ok, text = False, f"Build failed: internal error in the builder: {error!r}\n"
-        self._layout.write_build_log(function_id, text)
-        with self._db.write() as conn:
-            row = function_rows.get_function(conn, function_id)
+            reason = f"internal error in the builder: {error!r}"
+            outcome = BuildResult(False, f"Build failed: {reason}\n", reason)
+        self._blobs.write_bytes(build_log_key(function_id), gzip_log(outcome.log))
+        with self._store.write() as store:
+            row = store.function(function_id)
             if row is None:
                 return
-            target = FunctionStatus.BUILD_FAILED
-            if ok:
-                target = FunctionStatus.READY if row["auto_start"] else FunctionStatus.STOPPED
             now = utc_now()
-            built = function_rows.set_function_status(
-                conn, function_id, [FunctionStatus.BUILDING], target, now
-            )
+            if outcome.ok:
+                target = FunctionStatus.READY if row["auto_start"] else FunctionStatus.STOPPED
+                edge = FunctionEdge.BUILT
+            else:
+                target, edge = FunctionStatus.BUILD_FAILED, FunctionEdge.BUILD_FAILED
+            built = store.transition_function(edge, function_id, target, {"modified_date": now})
             if built and target == FunctionStatus.BUILD_FAILED:
                 # Jobs submitted while it built can never run: end them now, not never.
-                conn.execute(
-                    jobs.update()
-                    .where(jobs.c.function_id == function_id, jobs.c.status == JobStatus.PENDING)
-                    .values(
-                        status=JobStatus.FAILURE.value,
-                        error_reason="The function failed to build; see its build log.",
-                        last_completion_date=now,
-                    )
+                store.transition_jobs(
+                    JobEdge.ABANDON,
+                    store.job_ids_of_function(function_id),
+                    JobStatus.FAILURE,
+                    {
+                        "error_reason": "The function failed to build; see its build log.",
+                        "last_completion_date": now,
+                    },
                 )
         if target == FunctionStatus.READY:
             self.notify_ready(function_id)
+
+    def _run_build(self, function_id: str) -> BuildResult:
+        """The build, in its child process, of the bundle fetched to a local file."""
+        with tempfile.TemporaryDirectory(prefix="build-") as workspace:
+            zip_path = Path(workspace) / f"{function_id}.zip"
+            self._blobs.fetch_file(bundle_key(function_id), zip_path)
+            return build_in_child(
+                zip_path, self._cache.path(function_id), self._limits, self._build_limits
+            )

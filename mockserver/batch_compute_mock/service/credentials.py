@@ -9,49 +9,34 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-
-from ..identity import Identity
-from ..store.engine import Database
-from ..store.tables import credentials
-from ..timestamps import utc_now
+from ..kernel.timestamps import utc_now
+from ..store import Row, Store
+from .identity import Identity
 
 __all__ = ["CredentialService"]
 
 
 class CredentialService:
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    def __init__(self, store: Store) -> None:
+        self._store = store
 
     def get(self, identity: Identity) -> dict[str, Any]:
-        with self._db.read() as conn:
-            row = (
-                conn.execute(sa.select(credentials).where(credentials.c.owner == identity.owner))
-                .mappings()
-                .first()
-            )
-        return _describe(row)
+        with self._store.read() as store:
+            return _describe(store.credentials(identity.owner))
 
     def set(self, identity: Identity, client_id: str, client_secret: str) -> dict[str, Any]:
-        with self._db.write() as conn:
-            conn.execute(credentials.delete().where(credentials.c.owner == identity.owner))
-            conn.execute(
-                credentials.insert().values(
-                    owner=identity.owner,
-                    client_id=client_id,
-                    client_secret=client_secret,
-                    modified_date=utc_now(),
-                )
-            )
-            row = (
-                conn.execute(sa.select(credentials).where(credentials.c.owner == identity.owner))
-                .mappings()
-                .first()
-            )
+        row = {
+            "owner": identity.owner,
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "modified_date": utc_now(),
+        }
+        with self._store.write() as store:
+            store.put_credentials(row)
         return _describe(row)
 
 
-def _describe(row: sa.RowMapping | None) -> dict[str, Any]:
+def _describe(row: Row | None) -> dict[str, Any]:
     """Never echo the secret: say whether one is stored, and since when."""
     if row is None:
         return {"client_id": None, "stored": False, "modified_date": None}

@@ -11,8 +11,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from ..kernel.errors import ValidationFailed
 from .environment import environment_errors
-from .errors import ValidationFailed
 
 __all__ = ["DEFAULTS", "MEMORY_OPTIONS_MIB", "check_function_settings", "with_defaults"]
 

@@ -5,32 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
-import sqlalchemy as sa
-
-from ..blobs.layout import DataLayout
-from ..identity import Identity
-from ..store import functions as function_rows
-from ..store import jobs as job_rows
-from ..store.engine import Database
-from ..timestamps import utc_now
+from ..blobs import BlobStore
+from ..blobs.keys import job_log_key
+from ..kernel.errors import Conflict, InvalidInput, NotFound, ValidationFailed
+from ..kernel.states import ACTIVE_JOB_STATUSES, FunctionStatus, JobEdge, JobStatus
+from ..kernel.timestamps import utc_now
+from ..store import Reader, Row, Store, Writer
 from .batch_stamps import batch_stamps
 from .environment import environment_errors
-from .errors import Conflict, InvalidInput, NotFound, ValidationFailed
-from .results import ResultService
-from .states import (
-    ACTIVE_JOB_STATUSES,
-    JOB_TRANSITIONS,
-    FunctionStatus,
-    JobStatus,
-    sources_of,
-)
+from .identity import Identity
+from .storage import ResultStorage
 from .wire import job_to_wire
 
 __all__ = ["ExecutorSignals", "JobService", "parse_job_include"]
 
 _TIMINGS = "timings"
 _EDITABLE = ("args", "kwargs", "environment", "tags")
-_RERUNNABLE = sources_of(JOB_TRANSITIONS, JobStatus.PENDING)
 
 
 class ExecutorSignals(Protocol):
@@ -81,25 +71,25 @@ def parse_job_include(include: Iterable[str] | None) -> bool:
 class JobService:
     def __init__(
         self,
-        db: Database,
-        layout: DataLayout,
-        results: ResultService,
+        store: Store,
+        blobs: BlobStore,
+        results: ResultStorage,
         executor: ExecutorSignals | None = None,
     ) -> None:
-        self._db = db
-        self._layout = layout
+        self._store = store
+        self._blobs = blobs
         self._results = results
         self.executor: ExecutorSignals = executor or _NoExecutor()
 
     # Submission ----------------------------------------------------------------------------
     def create(self, identity: Identity, body: Mapping[str, Any]) -> dict[str, Any]:
         _check_environment(body.get("environment"))
-        with self._db.write() as conn:
-            function = self._accepting_function(conn, identity, body["function_id"])
+        with self._store.write() as store:
+            function = self._accepting_function(store, identity, body["function_id"])
             (job_id,), (created,) = batch_stamps(1)
             row = self._new_job(identity, function["id"], body, job_id, created)
-            job_rows.insert_jobs(conn, [row])
-            function_rows.update_function(conn, function["id"], {"modified_date": utc_now()})
+            store.insert_jobs([row])
+            store.update_function(function["id"], {"modified_date": utc_now()})
         self.executor.wake(function["id"])
         return job_to_wire(row)
 
@@ -122,12 +112,12 @@ class JobService:
             raise ValidationFailed(errors)
         _check_bulk_environments(bulk_environments or [])
         reference_id = body.get("reference_id")
-        with self._db.write() as conn:
+        with self._store.write() as store:
             if reference_id:
-                earlier = job_rows.jobs_for_reference(conn, identity.owner, reference_id)
+                earlier = store.jobs_for_reference(identity.owner, reference_id)
                 if earlier:
                     return [job_to_wire(row) for row in earlier]
-            function = self._accepting_function(conn, identity, body["function_id"])
+            function = self._accepting_function(store, identity, body["function_id"])
             # One clock reading and one template per batch; the shared defaults are one object
             # each, so the store encodes them once.
             ids, dates = batch_stamps(len(bulk_args))
@@ -151,20 +141,20 @@ class JobService:
                 row["environment"] = bulk_environments[index] if bulk_environments else None
                 row["batch_index"] = index
                 rows.append(row)
-            job_rows.insert_jobs(conn, rows)
-            function_rows.update_function(conn, function["id"], {"modified_date": utc_now()})
+            store.insert_jobs(rows)
+            store.update_function(function["id"], {"modified_date": utc_now()})
         self.executor.wake(function["id"])
         return [job_to_wire(row) for row in rows]
 
     # One job -------------------------------------------------------------------------------
     def get(self, identity: Identity, job_id: str, include: Iterable[str] | None) -> dict:
         timings = parse_job_include(include)
-        with self._db.read() as conn:
-            return job_to_wire(self._owned(conn, identity, job_id), timings)
+        with self._store.read() as store:
+            return job_to_wire(self._owned(store, identity, job_id), timings)
 
     def update(self, identity: Identity, job_id: str, changes: Mapping[str, Any]) -> dict:
-        with self._db.write() as conn:
-            row = self._owned(conn, identity, job_id)
+        with self._store.write() as store:
+            row = self._owned(store, identity, job_id)
             edits = {key: changes[key] for key in _EDITABLE if key in changes}
             _check_environment(edits.get("environment"))
             inputs = sorted(set(edits) - {"tags"})
@@ -176,29 +166,29 @@ class JobService:
             if "tags" in edits and edits["tags"] is None:
                 edits["tags"] = []
             if edits:
-                job_rows.update_job(conn, job_id, edits)
-            updated = job_rows.get_job(conn, job_id)
+                store.update_job(job_id, edits)
+            updated = store.job(job_id)
         assert updated is not None
         if inputs:
             self.executor.forget(job_id)
         return job_to_wire(updated)
 
     def delete(self, identity: Identity, job_id: str, delete_results: bool) -> None:
-        with self._db.write() as conn:
-            row = self._owned(conn, identity, job_id)
+        with self._store.write() as store:
+            row = self._owned(store, identity, job_id)
             if row["status"] in ACTIVE_JOB_STATUSES:
                 raise Conflict(f"Job {job_id} is {row['status']}; cancel it before deleting it.")
-            job_rows.delete_jobs(conn, [job_id])
+            store.delete_jobs([job_id])
         self.executor.forget(job_id)
-        self._layout.remove_job_logs([job_id])
+        self._blobs.delete(job_log_key(job_id))
         if delete_results:
             self._results.delete_for_jobs([job_id])
 
     def cancel(self, identity: Identity, job_id: str) -> dict:
-        with self._db.write() as conn:
-            self._owned(conn, identity, job_id)
-            signaled = self._cancel_rows(conn, [job_id])
-            row = job_rows.get_job(conn, job_id)
+        with self._store.write() as store:
+            self._owned(store, identity, job_id)
+            signaled = self._cancel_rows(store, [job_id])
+            row = store.job(job_id)
         for signaled_id in signaled:
             self.executor.cancel(signaled_id)
         assert row is not None
@@ -206,22 +196,21 @@ class JobService:
 
     def log(self, identity: Identity, job_id: str) -> bytes:
         """The job's log as JSON lines (empty until the job has printed something)."""
-        with self._db.read() as conn:
-            self._owned(conn, identity, job_id)
-        path = self._layout.job_log_path(job_id)
+        with self._store.read() as store:
+            self._owned(store, identity, job_id)
         try:
-            return path.read_bytes()
+            return self._blobs.read_bytes(job_log_key(job_id))
         except FileNotFoundError:
             return b""
 
     # By query ------------------------------------------------------------------------------
     def cancel_matching(self, identity: Identity, rows: Sequence[Mapping[str, Any]]) -> list[dict]:
         ids = [row["id"] for row in rows]
-        with self._db.write() as conn:
-            signaled = self._cancel_rows(conn, ids)
+        with self._store.write() as store:
+            signaled = self._cancel_rows(store, ids)
             affected = [
                 row
-                for row in job_rows.get_jobs(conn, ids)
+                for row in store.jobs(ids)
                 if row["status"] in (JobStatus.CANCELED, JobStatus.CANCEL)
             ]
         for signaled_id in signaled:
@@ -229,29 +218,31 @@ class JobService:
         return [job_to_wire(row) for row in affected]
 
     def rerun_matching(self, identity: Identity, rows: Sequence[Mapping[str, Any]]) -> list[dict]:
-        candidates = [row for row in rows if row["status"] in _RERUNNABLE]
-        with self._db.write() as conn:
+        """Rerun what matched and ended without success (``JobEdge.RERUN``); other jobs,
+        running ones included, are left as they are."""
+        candidates = [row for row in rows if JobEdge.RERUN.allows(row["status"])]
+        with self._store.write() as store:
             for function_id in sorted({row["function_id"] for row in candidates}):
-                function = function_rows.get_function(conn, function_id, identity.owner)
+                function = store.function(function_id, identity.owner)
                 if function is not None and not function["enabled"]:
                     raise Conflict(
                         f"Function {function_id} is disabled; enable it before rerunning its jobs."
                     )
             ids = [row["id"] for row in candidates]
-            job_rows.transition_jobs(
-                conn,
+            store.transition_jobs(
+                JobEdge.RERUN,
                 ids,
-                _RERUNNABLE,
+                JobStatus.PENDING,
                 {
-                    "status": JobStatus.PENDING.value,
                     "error_reason": None,
                     "exit_code": None,
                     "execution_count": 0,
+                    "interruptions": 0,
                     "runtime": None,
                     "statistics": None,
                 },
             )
-            rerun = [row for row in job_rows.get_jobs(conn, ids) if row["status"] == "pending"]
+            rerun = [row for row in store.jobs(ids) if row["status"] == JobStatus.PENDING]
         for function_id in {row["function_id"] for row in rerun}:
             self.executor.wake(function_id)
         return [job_to_wire(row) for row in rerun]
@@ -259,43 +250,40 @@ class JobService:
     def delete_matching(
         self, identity: Identity, rows: Sequence[Mapping[str, Any]], delete_results: bool
     ) -> list[str]:
-        with self._db.write() as conn:
-            current = job_rows.get_jobs(conn, [row["id"] for row in rows])
+        with self._store.write() as store:
+            current = store.jobs([row["id"] for row in rows])
             ids = [row["id"] for row in current if row["status"] not in ACTIVE_JOB_STATUSES]
-            job_rows.delete_jobs(conn, ids)
+            store.delete_jobs(ids)
         for row in current:
             if row["status"] == JobStatus.PENDING:
                 self.executor.forget(row["id"])
-        self._layout.remove_job_logs(ids)
+        for job_id in ids:
+            self._blobs.delete(job_log_key(job_id))
         if delete_results:
             self._results.delete_for_jobs(ids)
         return ids
 
     # Helpers -------------------------------------------------------------------------------
-    def _cancel_rows(self, conn: sa.Connection, job_ids: Sequence[str]) -> list[str]:
+    def _cancel_rows(self, store: Writer, job_ids: Sequence[str]) -> list[str]:
         """Cancel pending jobs at once and flag running ones; returns the ids of both, which
         the executor must hear of: it may hold a pending job it claimed, or have started it
         a moment ago (the next round would mark it running)."""
         by_status: dict[str, list[str]] = {JobStatus.PENDING: [], JobStatus.RUNNING: []}
-        for row in job_rows.get_jobs(conn, job_ids):
+        for row in store.jobs(job_ids):
             if row["status"] in by_status:
                 by_status[row["status"]].append(row["id"])
         pending, running = by_status[JobStatus.PENDING], by_status[JobStatus.RUNNING]
-        job_rows.transition_jobs(
-            conn,
+        store.transition_jobs(
+            JobEdge.CANCEL_PENDING,
             pending,
-            [JobStatus.PENDING],
-            {"status": JobStatus.CANCELED.value, "last_completion_date": utc_now()},
+            JobStatus.CANCELED,
+            {"last_completion_date": utc_now()},
         )
-        job_rows.transition_jobs(
-            conn, running, [JobStatus.RUNNING], {"status": JobStatus.CANCEL.value}
-        )
+        store.transition_jobs(JobEdge.ASK_CANCEL, running, JobStatus.CANCEL)
         return pending + running
 
-    def _accepting_function(
-        self, conn: sa.Connection, identity: Identity, function_id: str
-    ) -> sa.RowMapping:
-        function = function_rows.get_function(conn, function_id, identity.owner)
+    def _accepting_function(self, store: Reader, identity: Identity, function_id: str) -> Row:
+        function = store.function(function_id, identity.owner)
         if function is None:
             raise NotFound(f"Function {function_id} not found.")
         if not function["enabled"]:
@@ -328,6 +316,7 @@ class JobService:
             "status": JobStatus.PENDING.value,
             "error_reason": None,
             "execution_count": 0,
+            "interruptions": 0,
             "exit_code": None,
             "runtime": None,
             "last_execution_date": None,
@@ -340,8 +329,8 @@ class JobService:
         }
 
     @staticmethod
-    def _owned(conn: sa.Connection, identity: Identity, job_id: str) -> sa.RowMapping:
-        row = job_rows.get_job(conn, job_id, identity.owner)
+    def _owned(store: Reader, identity: Identity, job_id: str) -> Row:
+        row = store.job(job_id, identity.owner)
         if row is None:
             raise NotFound(f"Job {job_id} not found.")
         return row

@@ -52,11 +52,22 @@ import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import attrs
-
-from ..store.fields import Field, Kind, fields_of, filterable_names, sortable_names
-from ..timestamps import format_timestamp, parse_timestamp
-from .errors import InvalidInput
+from ..kernel.errors import InvalidInput
+from ..kernel.query import (
+    DEFAULT_PAGE_SIZE,
+    Condition,
+    Field,
+    Group,
+    Kind,
+    Node,
+    PagePosition,
+    Query,
+    SortKey,
+    fields_of,
+    filterable_names,
+    sortable_names,
+)
+from ..kernel.timestamps import format_timestamp, parse_timestamp
 
 __all__ = [
     "CURSOR_INVALID",
@@ -75,7 +86,6 @@ __all__ = [
     "parse_search_params",
 ]
 
-DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 MAX_FILTER_NODES = 10_000
 MAX_FILTER_DEPTH = 16
@@ -92,61 +102,6 @@ _INCLUDES: Mapping[str, Mapping[str, str]] = {
     "jobs": {"timings": "timings"},
 }
 _INT64 = (-(2**63), 2**63 - 1)
-
-
-@attrs.frozen
-class Condition:
-    """``field op value``: ``value`` normalised (datetimes in stored form); None for null tests."""
-
-    field: str
-    op: str
-    value: str | int | float | bool | None = None
-
-
-@attrs.frozen
-class Group:
-    """``{"and": [...]}`` or ``{"or": [...]}``."""
-
-    junction: str  # "and" | "or"
-    nodes: tuple[Node, ...]
-
-
-Node = Condition | Group
-
-
-@attrs.frozen
-class SortKey:
-    field: str
-    descending: bool = False
-
-    def __str__(self) -> str:
-        return f"-{self.field}" if self.descending else self.field
-
-
-@attrs.frozen
-class Query:
-    """A validated search. ``sort`` is the effective order: it always ends with ``id``."""
-
-    resource: str
-    filter: tuple[Node, ...] = ()
-    sort: tuple[SortKey, ...] = (SortKey("creation_date"), SortKey("id"))
-    limit: int | None = None
-    page_size: int = DEFAULT_PAGE_SIZE
-    include: frozenset[str] = frozenset()
-
-
-@attrs.frozen
-class PagePosition:
-    """Where the next page starts.
-
-    ``after`` holds the last delivered row's values of the ``Query.sort`` keys (one each, id
-    last). ``remaining`` is what is left of the limit (None: no limit). ``total`` is the number
-    of matches counted when the search began.
-    """
-
-    after: tuple[Any, ...]
-    remaining: int | None
-    total: int
 
 
 # ---------------------------------------------------------------------------------------------

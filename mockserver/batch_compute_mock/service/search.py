@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..identity import Identity
-from ..store import search as store_search
-from ..store.engine import Database
+from ..store import Row, Store
 from .functions import job_statistics
+from .identity import Identity
 from .queries import CursorCodec, parse_query_body, parse_search_params
 from .wire import function_to_wire, job_to_wire
 
@@ -18,8 +17,8 @@ _PARAMS = ("filter", "sort", "limit", "page_size", "include", "status")
 
 
 class SearchService:
-    def __init__(self, db: Database, cursor_key: bytes) -> None:
-        self._db = db
+    def __init__(self, store: Store, cursor_key: bytes) -> None:
+        self._store = store
         self._codec = CursorCodec(cursor_key)
 
     def page(self, identity: Identity, resource: str, params: Mapping[str, Any]) -> dict:
@@ -33,30 +32,33 @@ class SearchService:
             if resource == "jobs":
                 wanted["function_id"] = params.get("function_id")
             query, position = parse_search_params(resource, **wanted), None
-        with self._db.read() as conn:
-            page = store_search.search_page(conn, query, identity.owner, position, self._codec)
+        with self._store.read() as store:
+            page = store.search_page(query, identity.owner, position)
             if resource == "functions":
                 with_statistics = bool(query.include)
                 data = [
                     function_to_wire(
-                        row, job_statistics(conn, row["id"]) if with_statistics else None
+                        row, job_statistics(store, row["id"]) if with_statistics else None
                     )
                     for row in page.rows
                 ]
             else:
                 timings = "timings" in query.include
                 data = [job_to_wire(row, timings) for row in page.rows]
+        next_cursor = None
+        if page.next_position is not None:
+            next_cursor = self._codec.encode(query, page.next_position, owner=identity.owner)
         return {
             "meta": {
-                "page_cursor": page.next_cursor,
+                "page_cursor": next_cursor,
                 "total": page.total,
                 "page_size": query.page_size,
             },
             "data": data,
         }
 
-    def matching_jobs(self, identity: Identity, body: Mapping[str, Any]) -> list[Any]:
+    def matching_jobs(self, identity: Identity, body: Mapping[str, Any]) -> list[Row]:
         """The caller's jobs that a bulk-by-query body selects (sort and limit honoured)."""
         query = parse_query_body("jobs", dict(body))
-        with self._db.read() as conn:
-            return store_search.matching_rows(conn, query, identity.owner)
+        with self._store.read() as store:
+            return store.matching_rows(query, identity.owner)

@@ -15,7 +15,7 @@ import math
 import re
 from typing import Any
 
-from .errors import InvalidInput
+from ..kernel.errors import InvalidInput
 
 __all__ = ["invalid_text_path", "load_json", "require_valid_text"]
 

@@ -1,4 +1,4 @@
-"""SQL for the ``functions`` table. Every query is scoped by owner where a caller is known."""
+"""SQL for the ``functions`` table (status changes are in ``transitions``)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,20 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .tables import functions, jobs
+from .schema import functions, jobs
 
 __all__ = [
     "delete_function",
-    "functions_in_status",
+    "function_ids_in_status",
     "get_function",
+    "get_functions",
     "insert_function",
     "job_status_counts",
-    "set_function_status",
     "update_function",
 ]
+
+_CHUNK = 500
+_FUNCTIONS = sa.select(functions).where(functions.c.id.in_(sa.bindparam("ids", expanding=True)))
 
 
 def insert_function(conn: sa.Connection, values: Mapping[str, Any]) -> None:
@@ -33,24 +36,20 @@ def get_function(
     return conn.execute(query).mappings().first()
 
 
+def get_functions(conn: sa.Connection, function_ids: Iterable[str]) -> dict[str, sa.RowMapping]:
+    """The function rows with these ids (missing ones are absent), by id."""
+    ids = list(function_ids)
+    found: dict[str, sa.RowMapping] = {}
+    for start in range(0, len(ids), _CHUNK):
+        for row in conn.execute(_FUNCTIONS, {"ids": ids[start : start + _CHUNK]}).mappings():
+            found[row["id"]] = row
+    return found
+
+
 def update_function(conn: sa.Connection, function_id: str, values: Mapping[str, Any]) -> None:
+    if "status" in values:
+        raise ValueError("a function's status changes only through store.transitions")
     conn.execute(functions.update().where(functions.c.id == function_id).values(**values))
-
-
-def set_function_status(
-    conn: sa.Connection,
-    function_id: str,
-    sources: Iterable[str],
-    target: str,
-    modified_date: str,
-) -> bool:
-    """Compare-and-set the status; False when the function was not in one of ``sources``."""
-    result = conn.execute(
-        functions.update()
-        .where(functions.c.id == function_id, functions.c.status.in_(list(sources)))
-        .values(status=target, modified_date=modified_date)
-    )
-    return result.rowcount == 1
 
 
 def delete_function(conn: sa.Connection, function_id: str) -> None:
@@ -66,6 +65,6 @@ def job_status_counts(conn: sa.Connection, function_id: str) -> dict[str, int]:
     return {status: count for status, count in rows}
 
 
-def functions_in_status(conn: sa.Connection, status: str) -> list[str]:
+def function_ids_in_status(conn: sa.Connection, status: str) -> list[str]:
     rows = conn.execute(sa.select(functions.c.id).where(functions.c.status == status))
     return [row.id for row in rows]

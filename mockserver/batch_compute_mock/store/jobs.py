@@ -1,26 +1,30 @@
-"""SQL for the ``jobs`` table: inserts in batches, compare-and-set transitions, lookups."""
+"""SQL for the ``jobs`` table: inserts in batches, lookups, claims (status changes are in
+``transitions``)."""
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
-from .tables import jobs
+from ..kernel.states import ACTIVE_JOB_STATUSES, JobStatus
+from .schema import functions, jobs
 
 __all__ = [
+    "active_jobs",
     "count_jobs_in",
     "delete_jobs",
+    "existing_job_ids",
+    "functions_with_pending_jobs",
     "get_job",
     "get_jobs",
     "insert_jobs",
     "job_ids_of_function",
     "jobs_for_reference",
-    "transition_job",
-    "transition_jobs",
+    "pending_to_claim",
     "update_job",
 ]
 
@@ -110,28 +114,9 @@ def jobs_for_reference(conn: sa.Connection, owner: str, reference_id: str) -> li
 
 
 def update_job(conn: sa.Connection, job_id: str, values: Mapping[str, Any]) -> None:
+    if "status" in values:
+        raise ValueError("a job's status changes only through store.transitions")
     conn.execute(jobs.update().where(jobs.c.id == job_id).values(**values))
-
-
-def transition_job(
-    conn: sa.Connection, job_id: str, sources: Iterable[str], values: Mapping[str, Any]
-) -> bool:
-    """Compare-and-set: apply ``values`` only if the job is in one of ``sources``."""
-    result = conn.execute(
-        jobs.update().where(jobs.c.id == job_id, jobs.c.status.in_(list(sources))).values(**values)
-    )
-    return result.rowcount == 1
-
-
-def transition_jobs(
-    conn: sa.Connection, job_ids: Sequence[str], sources: Iterable[str], values: Mapping[str, Any]
-) -> None:
-    sources = list(sources)
-    for start in range(0, len(job_ids), 500):
-        chunk = list(job_ids[start : start + 500])
-        conn.execute(
-            jobs.update().where(jobs.c.id.in_(chunk), jobs.c.status.in_(sources)).values(**values)
-        )
 
 
 def count_jobs_in(conn: sa.Connection, function_id: str, statuses: Iterable[str]) -> int:
@@ -149,3 +134,65 @@ def delete_jobs(conn: sa.Connection, job_ids: Sequence[str]) -> None:
 def job_ids_of_function(conn: sa.Connection, function_id: str) -> list[str]:
     rows = conn.execute(sa.select(jobs.c.id).where(jobs.c.function_id == function_id))
     return [row.id for row in rows]
+
+
+_CHUNK = 500
+_JOB_IDS = sa.select(jobs.c.id).where(jobs.c.id.in_(sa.bindparam("ids", expanding=True)))
+_WITH_PENDING_JOBS = (
+    sa.select(jobs.c.function_id).where(jobs.c.status == JobStatus.PENDING.value).distinct()
+)
+
+#: The job columns a claim reads: what running it needs, what tells whether it changed before
+#: it started, and what handing its attempt back restores.
+CLAIM_COLUMNS = (
+    "id",
+    "args",
+    "kwargs",
+    "environment",
+    "execution_count",
+    "interruptions",
+    "last_execution_date",
+    "last_completion_date",
+)
+_PENDING_OF_FUNCTION = (
+    sa.select(*(jobs.c[name] for name in CLAIM_COLUMNS))
+    .where(
+        jobs.c.function_id == sa.bindparam("function_id"),
+        jobs.c.status == JobStatus.PENDING.value,
+        jobs.c.id.not_in(sa.bindparam("held", expanding=True)),
+    )
+    .order_by(jobs.c.creation_date, jobs.c.id)
+    .limit(sa.bindparam("limit"))
+)
+
+
+def pending_to_claim(
+    conn: sa.Connection, function_id: str, limit: int, held: Collection[str]
+) -> list[dict[str, Any]]:
+    """The function's oldest ``limit`` pending jobs (``CLAIM_COLUMNS``) but those in ``held``
+    (claimed already: a claim writes nothing, so they are pending too)."""
+    params = {"function_id": function_id, "limit": limit, "held": list(held)}
+    return [dict(row) for row in conn.execute(_PENDING_OF_FUNCTION, params).mappings()]
+
+
+def existing_job_ids(conn: sa.Connection, job_ids: Iterable[str]) -> set[str]:
+    """Which of these jobs exist."""
+    wanted = list(job_ids)
+    found: set[str] = set()
+    for start in range(0, len(wanted), _CHUNK):
+        found.update(conn.execute(_JOB_IDS, {"ids": wanted[start : start + _CHUNK]}).scalars())
+    return found
+
+
+def functions_with_pending_jobs(conn: sa.Connection) -> set[str]:
+    return set(conn.execute(_WITH_PENDING_JOBS).scalars())
+
+
+def active_jobs(conn: sa.Connection) -> list[sa.RowMapping]:
+    """Jobs a worker held (running, or being canceled), with their function's retry_count."""
+    query = (
+        sa.select(jobs, functions.c.retry_count)
+        .join(functions, functions.c.id == jobs.c.function_id)
+        .where(jobs.c.status.in_(sorted(ACTIVE_JOB_STATUSES)))
+    )
+    return list(conn.execute(query).mappings())

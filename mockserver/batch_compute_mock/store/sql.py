@@ -1,0 +1,188 @@
+"""The ``Store`` on SQLAlchemy: SQLite by default, any SQLAlchemy database URL otherwise.
+
+``SqlStore.read()``/``write()`` open a connection (a write: a transaction holding the write
+lock) and wrap it in a ``SqlReader``/``SqlWriter``, whose methods delegate to one module per
+table (``functions``, ``jobs``, ``results``, ``credentials``), to ``transitions`` for every
+status change, and to ``search`` for searches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..kernel.query import PagePosition, Query
+from ..kernel.states import Edge, FunctionStatus, JobStatus
+from . import credentials, functions, jobs, results, transitions
+from .database import Database
+from .dialects import search_dialect
+from .protocol import Page, Row, Start
+from .search import Searcher
+
+__all__ = ["SqlReader", "SqlStore", "SqlWriter"]
+
+
+class SqlReader:
+    """The ``Reader`` of one connection."""
+
+    def __init__(self, conn: sa.Connection, searcher: Searcher) -> None:
+        self._conn = conn
+        self._searcher = searcher
+
+    # Functions
+    def function(self, function_id: str, owner: str | None = None) -> Row | None:
+        return functions.get_function(self._conn, function_id, owner)
+
+    def functions(self, function_ids: Iterable[str]) -> dict[str, Row]:
+        return dict(functions.get_functions(self._conn, function_ids))
+
+    def function_ids_in_status(self, status: FunctionStatus) -> list[str]:
+        return functions.function_ids_in_status(self._conn, status.value)
+
+    def job_status_counts(self, function_id: str) -> dict[str, int]:
+        return functions.job_status_counts(self._conn, function_id)
+
+    # Jobs
+    def job(self, job_id: str, owner: str | None = None) -> Row | None:
+        return jobs.get_job(self._conn, job_id, owner)
+
+    def jobs(self, job_ids: Sequence[str]) -> list[Row]:
+        return list(jobs.get_jobs(self._conn, job_ids))
+
+    def jobs_for_reference(self, owner: str, reference_id: str) -> list[Row]:
+        return list(jobs.jobs_for_reference(self._conn, owner, reference_id))
+
+    def count_jobs_in(self, function_id: str, statuses: Iterable[JobStatus]) -> int:
+        return jobs.count_jobs_in(self._conn, function_id, [s.value for s in statuses])
+
+    def job_ids_of_function(self, function_id: str) -> list[str]:
+        return jobs.job_ids_of_function(self._conn, function_id)
+
+    def existing_job_ids(self, job_ids: Iterable[str]) -> set[str]:
+        return jobs.existing_job_ids(self._conn, job_ids)
+
+    def functions_with_pending_jobs(self) -> set[str]:
+        return jobs.functions_with_pending_jobs(self._conn)
+
+    def active_jobs(self) -> list[Row]:
+        return list(jobs.active_jobs(self._conn))
+
+    # Searches
+    def search_page(self, query: Query, owner: str, position: PagePosition | None) -> Page:
+        return self._searcher.page(self._conn, query, owner, position)
+
+    def count(self, query: Query, owner: str) -> int:
+        return self._searcher.count(self._conn, query, owner)
+
+    def matching_rows(self, query: Query, owner: str) -> list[Row]:
+        return list(self._searcher.matching_rows(self._conn, query, owner))
+
+    # Results and credentials
+    def result(self, blob_id: str, owner: str | None = None) -> Row | None:
+        return results.get_result(self._conn, blob_id, owner)
+
+    def existing_result_ids(self, blob_ids: Iterable[str]) -> set[str]:
+        return results.existing_result_ids(self._conn, blob_ids)
+
+    def credentials(self, owner: str) -> Row | None:
+        return credentials.get_credentials(self._conn, owner)
+
+
+class SqlWriter(SqlReader):
+    """The ``Writer`` of one write transaction."""
+
+    # Functions
+    def insert_function(self, row: Row) -> None:
+        functions.insert_function(self._conn, row)
+
+    def update_function(self, function_id: str, values: Row) -> None:
+        functions.update_function(self._conn, function_id, values)
+
+    def transition_function(
+        self,
+        edge: Edge[FunctionStatus],
+        function_id: str,
+        target: FunctionStatus,
+        values: Row | None = None,
+    ) -> bool:
+        return transitions.transition_function(self._conn, edge, function_id, target, values)
+
+    def delete_function(self, function_id: str) -> list[str]:
+        """Delete the function and its jobs; returns the ids of the jobs deleted."""
+        job_ids = jobs.job_ids_of_function(self._conn, function_id)
+        jobs.delete_jobs(self._conn, job_ids)
+        functions.delete_function(self._conn, function_id)
+        return job_ids
+
+    # Jobs
+    def insert_jobs(self, rows: Sequence[Row]) -> None:
+        jobs.insert_jobs(self._conn, rows)
+
+    def update_job(self, job_id: str, values: Row) -> None:
+        jobs.update_job(self._conn, job_id, values)
+
+    def transition_jobs(
+        self,
+        edge: Edge[JobStatus],
+        job_ids: Sequence[str],
+        target: JobStatus,
+        values: Row | None = None,
+    ) -> None:
+        transitions.transition_jobs(self._conn, edge, job_ids, target, values)
+
+    def transition_each(self, edge: Edge[JobStatus], rows: Sequence[Row]) -> None:
+        transitions.transition_each(self._conn, edge, rows)
+
+    def record_starts(self, starts: Sequence[Start]) -> set[str]:
+        return transitions.record_starts(self._conn, starts)
+
+    def delete_jobs(self, job_ids: Sequence[str]) -> None:
+        jobs.delete_jobs(self._conn, job_ids)
+
+    def pending_to_claim(
+        self, function_id: str, limit: int, held: Collection[str]
+    ) -> list[dict[str, Any]]:
+        return jobs.pending_to_claim(self._conn, function_id, limit, held)
+
+    # Results and credentials
+    def put_results(self, rows: Sequence[Row]) -> None:
+        results.put_results(self._conn, rows)
+
+    def delete_results(self, blob_ids: Sequence[str]) -> None:
+        results.delete_results(self._conn, blob_ids)
+
+    def delete_results_of_jobs(self, job_ids: Sequence[str]) -> list[str]:
+        return results.delete_results_of_jobs(self._conn, job_ids)
+
+    def delete_results_of_function(self, function_id: str) -> list[str]:
+        return results.delete_results_of_function(self._conn, function_id)
+
+    def delete_results_expiring_before(self, moment: str) -> list[str]:
+        return results.delete_results_expiring_before(self._conn, moment)
+
+    def put_credentials(self, row: Row) -> None:
+        credentials.put_credentials(self._conn, row)
+
+
+class SqlStore:
+    """The ``Store`` over a ``Database``; its schema is migrated when it opens."""
+
+    def __init__(self, url: str) -> None:
+        self.database = Database(url)
+        self._searcher = Searcher(search_dialect(self.database.dialect))
+
+    @contextmanager
+    def read(self) -> Iterator[SqlReader]:
+        with self.database.read() as conn:
+            yield SqlReader(conn, self._searcher)
+
+    @contextmanager
+    def write(self) -> Iterator[SqlWriter]:
+        with self.database.write() as conn:
+            yield SqlWriter(conn, self._searcher)
+
+    def close(self) -> None:
+        self.database.dispose()
