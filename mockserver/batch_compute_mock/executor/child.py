@@ -5,8 +5,9 @@ memory). At start it leads its own process group, dies with the supervisor
 (``PR_SET_PDEATHSIG``), becomes a child subreaper (so orphaned descendants of a job stay its
 children and are noticed), points fds 1 and 2 at the log pipe the supervisor reads (so
 ``print``, ``os.write(1, ...)``, C extensions and subprocesses are all captured), applies the
-rlimits (``limits``; ``RLIMIT_AS`` from the key's memory) and puts the bundle root first on
-``sys.path``.
+rlimits (``limits``; ``RLIMIT_AS`` from the key's memory), puts the bundle root first on
+``sys.path`` and ``CLIENT_SHIMS_DIR`` last (stand-ins for ``descarteslabs.compute`` /
+``earthdaily.earthone.compute`` that only count when the real client is not installed).
 
 Then, per job frame read from the job pipe: reset the peak-RSS counter, lay the job's
 environment over the base one and ``chdir`` into the scratch dir, import ``__dlentrypoint__``
@@ -46,9 +47,14 @@ from .procs import reap_orphans
 from .protocol import FrameDecoder, encode_frame
 from .results import ResultError, serialize_return
 
-__all__ = ["ENTRYPOINT_MODULE", "Executor", "executor_main"]
+__all__ = ["CLIENT_SHIMS_DIR", "ENTRYPOINT_MODULE", "Executor", "executor_main"]
 
 ENTRYPOINT_MODULE = "__dlentrypoint__"
+#: ``ComputeResult`` / ``Serializable`` under the genuine clients' module names (standard library
+#: only); appended to the END of a job's ``sys.path``, so an installed client always wins.
+CLIENT_SHIMS_DIR = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "client_shims"
+)
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
 _SETUP_FAILED = 70  # EX_SOFTWARE
@@ -105,6 +111,7 @@ def _enter(
         nproc_limit=limits["nproc_limit"],
     )
     sys.path.insert(0, bundle_dir)
+    sys.path.append(CLIENT_SHIMS_DIR)
     sys.argv = [os.path.join(bundle_dir, ENTRYPOINT_MODULE + ".py")]
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(line_buffering=True)  # lines reach the log while the job runs
