@@ -1,4 +1,8 @@
-"""Helpers for in-process server tests: tokens, bundles, and the function set-up dance."""
+"""Helpers for server tests: tokens, bundles, the function set-up dance, jobs and results.
+
+The HTTP helpers take any ``httpx.Client``: Starlette's in-process ``TestClient`` is one, and
+so is a client of a live server (``httpx.Client(base_url=server.origin)``).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import zipfile
 from collections.abc import Callable
 from typing import Any
 
-from starlette.testclient import TestClient
+import httpx
 
 from batch_compute_mock.identity import client_claims, make_token
 
@@ -36,7 +40,7 @@ def make_bundle(
 FUNCTION = {"name": "add", "image": "python3.11:latest", "cpus": 1, "memory": 2048}
 
 
-def upload(client: TestClient, url: str, data: bytes) -> Any:
+def upload(client: httpx.Client, url: str, data: bytes) -> Any:
     return client.put(
         url.removeprefix(ORIGIN), content=data, headers={"Content-Type": "application/octet-stream"}
     )
@@ -54,7 +58,7 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
 
 
 def create_ready_function(
-    client: TestClient, headers: dict[str, str], bundle: bytes | None = None, **fields: Any
+    client: httpx.Client, headers: dict[str, str], bundle: bytes | None = None, **fields: Any
 ) -> dict[str, Any]:
     """Create, upload, complete, and wait until the build has ended."""
     created = client.post("/compute/v1/functions", json={**FUNCTION, **fields}, headers=headers)
@@ -78,7 +82,7 @@ FINISHED = ("success", "failure", "timeout", "canceled")
 
 
 def run_job(
-    client: TestClient, headers: dict[str, str], function_id: str, *args: Any, **kwargs: Any
+    client: httpx.Client, headers: dict[str, str], function_id: str, *args: Any, **kwargs: Any
 ) -> dict[str, Any]:
     """Submit one job and wait until it has finished; returns the final job."""
     created = client.post(
@@ -103,12 +107,10 @@ def result_blob_path(function: dict[str, Any], job: dict[str, Any]) -> str:
 
 
 def result_document(
-    client: TestClient, headers: dict[str, str], function: dict[str, Any], job: dict[str, Any]
+    client: httpx.Client, headers: dict[str, str], function: dict[str, Any], job: dict[str, Any]
 ) -> dict[str, Any] | None:
     """The catalog attributes of a job's result blob, or None when there is none."""
-    response = client.get(
-        f"/catalog/v2/storage/{result_blob_path(function, job)}", headers=headers
-    )
+    response = client.get(f"/catalog/v2/storage/{result_blob_path(function, job)}", headers=headers)
     if response.status_code == 404:
         return None
     assert response.status_code == 200, response.text
@@ -116,7 +118,7 @@ def result_document(
 
 
 def result_bytes(
-    client: TestClient, headers: dict[str, str], function: dict[str, Any], job: dict[str, Any]
+    client: httpx.Client, headers: dict[str, str], function: dict[str, Any], job: dict[str, Any]
 ) -> bytes | None:
     """A job's stored result, downloaded the way the genuine clients do, or None."""
     download = client.get(
