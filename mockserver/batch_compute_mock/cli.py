@@ -72,7 +72,13 @@ def _parser() -> argparse.ArgumentParser:
         help="on SIGTERM, how long running jobs may finish before they are "
         "killed and re-queued (default: %(default)s)",
     )
-    serve.add_argument("--log-level", default="warning")
+    serve.add_argument(
+        "--log-level",
+        default="warning",
+        type=str.lower,
+        choices=["critical", "error", "warning", "info", "debug", "trace"],
+        help="default: %(default)s (a clean run logs nothing)",
+    )
     serve.set_defaults(run=_serve)
 
     token = commands.add_parser("token", help="print a bearer token for this server")

@@ -51,7 +51,7 @@ def run(
     on_stopped: Callable[[], None],
 ) -> None:
     """Serve until SIGINT/SIGTERM; the app's lifespan stops jobs gracefully."""
-    level = str(options.log_level).upper()
+    level = "DEBUG" if options.log_level == "trace" else str(options.log_level).upper()
     # Everything but uvicorn's own loggers (ours, Connexion's) goes to stderr with its level
     # named, so a real problem is both visible and recognisable in a log.
     logging.basicConfig(level=level, format=_LOG_FORMAT)
@@ -63,9 +63,7 @@ def run(
         shutdown_grace_seconds=options.shutdown_grace,
     )
     host, port = listener.getsockname()[:2]
-    config = uvicorn.Config(
-        create_app(settings), host=host, port=port, log_level=options.log_level.lower()
-    )
+    config = uvicorn.Config(create_app(settings), host=host, port=port, log_level=options.log_level)
     _Server(config, on_ready, on_stopped).run(sockets=[listener])
 
 
