@@ -2,10 +2,12 @@
 
 The harness every page test uses (the API docs now, the dashboard later):
 
-- ``live_server``: one real server process for the session (``support.live_server``);
+- ``live_server``: one real server process per test module (``support.live_server``);
 - ``browser``: headless Chromium at ``/usr/bin/chromium``, launched by Playwright's driver from
-  its Python wheel. Playwright never downloads a browser here (``playwright install`` is never
-  run); ``scripts/test`` installs Debian's ``chromium`` package when it is missing;
+  its Python wheel, one per test module. Playwright never downloads a browser here
+  (``playwright install`` is never run); ``scripts/test`` installs Debian's ``chromium``
+  package when it is missing. Module scope, not session: while Playwright's sync API is open
+  it holds an event loop on this thread, and ``asyncio.run`` in later tests would fail;
 - ``browser_page``: a fresh browser context and page for one test, bound to the live server's
   origin, recording every request and console error, with a screenshot of the final state
   saved under ``--browser-artifacts DIR`` (when given) or the test's ``tmp_path``.
@@ -25,13 +27,13 @@ from support.browser import CHROMIUM, CHROMIUM_ARGS, BrowserPage
 from support.live_server import LiveServer
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     with LiveServer(tmp_path_factory.mktemp("browser-server")) as server:
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(
