@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import connexion
@@ -28,6 +28,7 @@ from .problems import handle_domain_error, handle_http_error, handle_problem
 from .server import Server
 from .service.presigned import BUNDLE_UPLOAD_PATH
 from .settings import Settings
+from .swagger_ui import DIRECTORY as SWAGGER_UI_DIRECTORY
 
 __all__ = ["create_app"]
 
@@ -57,16 +58,20 @@ def create_app(settings: Settings, server: Server | None = None) -> AsyncApp:
         strict_validation=False,
         validator_map=with_request_body_validators(cached_validator_map(validator_map())),
         # Connexion would serve its $ref-resolved 3.0 view, which the recursive filter
-        # grammar makes circular; /openapi.json serves the contract itself instead.
+        # grammar makes circular; /openapi.json serves the contract itself instead, and the
+        # page is our vendored Swagger UI 5 (Connexion's 4.x cannot read OpenAPI 3.1).
         swagger_ui_options=connexion.options.SwaggerUIOptions(
-            swagger_ui_path="/ui", serve_spec=False, spec_path="/openapi.json"
+            swagger_ui_path="/ui",
+            serve_spec=False,
+            spec_path="/openapi.json",
+            swagger_ui_template_dir=str(SWAGGER_UI_DIRECTORY),
         ),
     )
     app.add_error_handler(DomainError, handle_domain_error)
     app.add_error_handler(ProblemException, handle_problem)
     app.add_error_handler(HTTPException, handle_http_error)
     app.add_url_rule("/healthz", "healthz", _healthz)
-    app.add_url_rule("/openapi.json", "openapi_json", _contract)
+    app.add_url_rule("/openapi.json", "openapi_json", _served_contract(settings.public_url))
     app.add_middleware(_ProvideServer, position=MiddlewarePosition.BEFORE_EXCEPTION, server=server)
     app.add_middleware(
         _LimitBodySize,
@@ -77,8 +82,15 @@ def create_app(settings: Settings, server: Server | None = None) -> AsyncApp:
     return app
 
 
-async def _contract(_request: Any) -> JSONResponse:
-    return JSONResponse(load_contract())
+def _served_contract(origin: str) -> Callable[[Any], Awaitable[JSONResponse]]:
+    """``/openapi.json``: the contract with this server as its only server, so that clients
+    generated from it, and the docs page's "Try it out", reach this server."""
+    served = {**load_contract(), "servers": [{"url": origin, "description": "This server."}]}
+
+    async def contract(_request: Any) -> JSONResponse:
+        return JSONResponse(served)
+
+    return contract
 
 
 async def _healthz(_request: Any) -> JSONResponse:

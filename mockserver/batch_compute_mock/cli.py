@@ -1,20 +1,31 @@
 """``batch-compute``: run the server, or mint a token for it.
 
-batch-compute serve [--host H] [--port P] [--data-dir D] [--public-url U]
+batch-compute serve [--host H] [--port P] [--port-file F] [--data-dir D] [--public-url U]
                     [--jwt-secret S] [--workers N]
 batch-compute token --sub NAME [--org ORG] [--userid ID] [--jwt-secret S] [--days N]
 batch-compute db current|upgrade [--data-dir D] [--database-url URL]
+
+Only the standard library is imported up front: ``token`` works with the SDK-only install, and
+``serve`` says which extra to install when the server's dependencies are missing.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 __all__ = ["main"]
+
+SERVER_EXTRA = "batch-compute[server]"
 
 DEFAULT_DATA_DIR = Path(os.environ.get("BATCH_COMPUTE_DATA_DIR", ".batch-compute"))
 
@@ -31,7 +42,15 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the server")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--port", type=int, default=8000, help="0 picks a free port (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--port-file",
+        type=Path,
+        metavar="PATH",
+        help="write the bound port here once the server answers (removed when it stops)",
+    )
     serve.add_argument(
         "--data-dir",
         type=Path,
@@ -65,7 +84,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="wall-clock limit of one function build (default: %(default)s)",
     )
-    serve.add_argument("--log-level", default="warning")
+    serve.add_argument(
+        "--log-level",
+        default="warning",
+        type=str.lower,
+        choices=["critical", "error", "warning", "info", "debug", "trace"],
+        help="default: %(default)s (a clean run logs nothing)",
+    )
     serve.set_defaults(run=_serve)
 
     token = commands.add_parser("token", help="print a bearer token for this server")
@@ -107,33 +132,91 @@ def _db(options: argparse.Namespace) -> int:
 
 
 def _serve(options: argparse.Namespace) -> int:
-    import uvicorn
-
-    from .app import create_app
+    _hide_dependency_warnings()
+    try:
+        from .serving import bind, run
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] == __package__:
+            raise
+        print(
+            f"error: batch-compute serve needs the server's dependencies ({exc.name} is not "
+            f"installed): pip install '{SERVER_EXTRA}'",
+            file=sys.stderr,
+        )
+        return 2
     from .service.identity import client_claims, make_token
+
+    port_file: Path | None = options.port_file
+    _remove(port_file)  # a file left by an earlier run must not pass for this one's port
+    try:
+        listener = bind(options.host, options.port)
+    except OSError as exc:
+        print(f"error: cannot listen on {options.host} port {options.port}: {exc}", file=sys.stderr)
+        return 1
+    port = int(listener.getsockname()[1])
+    origin = (options.public_url or _origin(options.host, port)).rstrip("/")
+    data_dir = options.data_dir.resolve()
+    token = make_token(client_claims("local-user", days=30), options.jwt_secret)
+
+    def ready() -> None:
+        print(_banner(origin, token, data_dir, options.shutdown_grace), flush=True)
+        if port_file is not None:
+            partial = port_file.with_name(port_file.name + ".partial")
+            partial.write_text(f"{port}\n")
+            partial.replace(port_file)  # readers never see a half-written file
+
+    try:
+        run(
+            listener,
+            _settings(options, origin, data_dir),
+            log_level=options.log_level,
+            on_ready=ready,
+            on_stopped=lambda: _remove(port_file),
+        )
+    finally:
+        _remove(port_file)
+    return 0
+
+
+def _settings(options: argparse.Namespace, origin: str, data_dir: Path) -> Settings:
+    """The server's settings from ``serve``'s options: the one place they are mapped."""
     from .settings import Settings
 
-    origin = options.public_url or f"http://{options.host}:{options.port}"
-    settings = Settings(
-        data_dir=options.data_dir.resolve(),
-        public_url=origin.rstrip("/"),
+    return Settings(
+        data_dir=data_dir,
+        public_url=origin,
         jwt_secret=options.jwt_secret,
         workers=options.workers,
         shutdown_grace_seconds=options.shutdown_grace,
         build_timeout_seconds=options.build_timeout,
     )
-    app = create_app(settings)
-    token = make_token(client_claims("local-user", days=30), options.jwt_secret)
-    print(_banner(settings.public_url, token, settings.data_dir), flush=True)
-    uvicorn.run(app, host=options.host, port=options.port, log_level=options.log_level)
-    return 0
 
 
-def _banner(origin: str, token: str, data_dir: Path) -> str:
+def _hide_dependency_warnings() -> None:
+    """Connexion imports Starlette's test client, which warns about httpx on import: noise in
+    a server log, and nothing a user of this server can act on."""
+    warnings.filterwarnings(
+        "ignore", message="Using `httpx` with `starlette.testclient`", module="connexion"
+    )
+
+
+def _origin(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _remove(path: Path | None) -> None:
+    if path is not None:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def _banner(origin: str, token: str, data_dir: Path, grace: float = 10.0) -> str:
     return "\n".join(
         [
             f"Batch Compute listening on {origin}  (data: {data_dir})",
             f"  API docs: {origin}/ui/",
+            f"  Stop it with Ctrl+C (or SIGTERM): running jobs get {grace:g} s to finish, "
+            "the rest are re-queued for the next start.",
             "",
             "Point the descarteslabs client at it:",
             f"  export DESCARTESLABS_COMPUTE_URL={origin}/compute/v1",

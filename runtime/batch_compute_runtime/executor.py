@@ -8,8 +8,9 @@ uses the standard library only and runs on Python 3.8 and newer.
 
 At start it dies with the supervisor (``PR_SET_PDEATHSIG``), becomes a child subreaper (so
 orphaned descendants of a job stay its children and are noticed), applies the rlimits
-(``limits``; ``RLIMIT_AS`` from the key's memory) and puts the bundle root first on
-``sys.path``.
+(``limits``; ``RLIMIT_AS`` from the key's memory), puts the bundle root first on ``sys.path``
+and ``CLIENT_SHIMS_DIR`` last (stand-ins for ``descarteslabs.compute`` /
+``earthdaily.earthone.compute`` that only count when the real client is not installed).
 
 Then, per ``JobFrame`` read from the job pipe: reset the peak-RSS counter, lay the job's
 environment over the base one and ``chdir`` into the scratch dir, import ``__dlentrypoint__``
@@ -45,9 +46,12 @@ from .limits import apply_job_limits
 from .procs import reap_orphans
 from .serialize import ResultError, serialize_return
 
-__all__ = ["ENTRYPOINT_MODULE", "Executor", "main"]
+__all__ = ["CLIENT_SHIMS_DIR", "ENTRYPOINT_MODULE", "Executor", "main"]
 
 ENTRYPOINT_MODULE = "__dlentrypoint__"
+#: ``ComputeResult`` / ``Serializable`` under the genuine clients' module names (standard library
+#: only); appended to the END of a job's ``sys.path``, so an installed client always wins.
+CLIENT_SHIMS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "client_shims")
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
 _SETUP_FAILED = 70  # EX_SOFTWARE
@@ -89,7 +93,8 @@ def _enter(config: ExecutorConfig) -> None:
         nproc_limit=config["nproc_limit"],
     )
     bundle_dir = config["bundle_dir"]
-    sys.path.insert(0, bundle_dir)
+    sys.path[0:0] = [bundle_dir, *config["python_path"]]
+    sys.path.append(CLIENT_SHIMS_DIR)
     sys.argv = [os.path.join(bundle_dir, ENTRYPOINT_MODULE + ".py")]
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(line_buffering=True)  # lines reach the log while the job runs

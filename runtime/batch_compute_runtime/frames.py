@@ -41,6 +41,7 @@ class ExecutorConfig(TypedDict):
     report_fd: int  #: frames out (ReportFrame)
     supervisor_pid: int  #: the process must die with it
     bundle_dir: str  #: the unpacked bundle, first on sys.path
+    python_path: list[str]  #: directories next on sys.path (the interpreter runs with -I)
     memory_mib: int  #: the function's memory (RLIMIT_AS adds the headroom)
     memory_headroom_mib: int
     fsize_cap_bytes: int  #: RLIMIT_FSIZE

@@ -5,7 +5,9 @@ Runs inside the job's process: standard library only, Python 3.8 and newer.
 A ComputeResult is recognised by its shape, not its class: any object with the attributes
 ``value``, ``description``, ``expires``, ``extra_properties``, ``geometry`` and ``tags`` (the
 classes of descarteslabs, earthone and our SDK all qualify; none is imported). Anything else is
-treated as ``ComputeResult(value)``.
+treated as ``ComputeResult(value)``. The genuine classes (and our job-side stand-ins) serialise the
+value when constructed and say ``isnull`` when neither value nor attribute was given: such a
+result stores nothing, as a bare ``None`` does.
 
 The value becomes bytes: ``bytes``-like values as they are; an object with a callable
 ``serialize()`` as the bytes it returns; anything else as ``json.dumps(value)`` in UTF-8. A value
@@ -67,6 +69,8 @@ def _unset(value: Any) -> bool:
 def serialize_return(obj: Any) -> SerializedResult:
     """Bytes and attributes for what ``main`` returned."""
     if is_compute_result(obj):
+        if getattr(obj, "isnull", False) is True:
+            return SerializedResult(None, None)
         fields = {name: getattr(obj, name) for name in COMPUTE_RESULT_FIELDS}
     else:
         fields = dict.fromkeys(COMPUTE_RESULT_FIELDS)

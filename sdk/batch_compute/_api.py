@@ -57,16 +57,35 @@ from batch_compute_client.types import UNSET, Response
 from ._errors import ApiError, NotFoundError, TransportError, error_for_status
 from ._retry import Retry
 
-__all__ = ["COMPUTE_PREFIX", "Api", "JsonDict"]
+__all__ = ["CATALOG_PREFIX", "COMPUTE_PREFIX", "Api", "JsonDict", "transport_error"]
 
 #: Where the compute API lives below the server origin.
 COMPUTE_PREFIX = "/compute/v1"
+#: Where the catalog storage slice lives below the server origin.
+CATALOG_PREFIX = "/catalog/v2"
 
 JsonDict = dict[str, Any]
 T = TypeVar("T")
 
 # Query parameters the generated search operations know; anything else goes out verbatim.
 _SEARCH_KEYS = {"filter", "sort", "limit", "page_size", "include", "page_cursor", "status"}
+
+
+def transport_error(describe: str, exc: httpx.HTTPError) -> TransportError:
+    """A TransportError that names the URL tried (its query left out: a pre-signed URL's
+    signature has no place in a message) and, when nothing answered there, says so."""
+    detail = str(exc) or type(exc).__name__
+    try:
+        request = exc.request
+    except RuntimeError:  # raised before a request existed
+        return TransportError(f"{describe}: {detail}")
+    url = request.url
+    origin = f"{url.scheme}://{url.netloc.decode('ascii')}"
+    where = origin + url.path
+    message = f"{request.method} {where}: {detail}"
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        message += f" (is the Batch Compute server running at {origin}?)"
+    return TransportError(message, url=where)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -166,9 +185,9 @@ class Api:
             except (httpx.ReadError, httpx.ReadTimeout, httpx.RemoteProtocolError) as exc:
                 kind, error, safe = "read", exc, idempotent
             except httpx.HTTPError as exc:
-                raise TransportError(f"{describe}: {exc}") from exc
+                raise transport_error(describe, exc) from exc
             if not safe or budget[kind] <= 0 or budget["total"] <= 0:
-                raise TransportError(f"{describe}: {error}") from error
+                raise transport_error(describe, error) from error
             budget[kind] -= 1
             budget["total"] -= 1
             retry.sleep(retry.backoff(attempt))
@@ -216,8 +235,11 @@ class Api:
     def stream_lines(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[str]:
         """The body of a GET, line by line as it arrives (for logs that may be large)."""
         query = _query(params or {})
-        with self.session.stream("GET", path, params=query) as response:  # errors: the hook
-            yield from response.iter_lines()
+        try:
+            with self.session.stream("GET", path, params=query) as response:  # errors: the hook
+                yield from response.iter_lines()
+        except httpx.TransportError as exc:
+            raise transport_error(f"GET {path}", exc) from exc
 
     # -- credentials -----------------------------------------------------------------------------
 

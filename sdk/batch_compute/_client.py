@@ -16,16 +16,31 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import httpx
 
-from ._api import COMPUTE_PREFIX, Api, JsonDict
+from ._api import CATALOG_PREFIX, COMPUTE_PREFIX, Api, JsonDict
 from ._errors import ConfigurationError
 from ._retry import Retry
 
-__all__ = ["TOKEN_VARIABLE", "URL_VARIABLE", "ComputeClient", "TokenProvider"]
+__all__ = ["TOKEN_VARIABLE", "URL_VARIABLE", "ComputeClient", "TokenProvider", "server_origin"]
 
 #: The server origin, e.g. ``http://127.0.0.1:8000`` (the API paths are added by the SDK).
 URL_VARIABLE = "BATCH_COMPUTE_URL"
 #: The bearer token sent with every request.
 TOKEN_VARIABLE = "BATCH_COMPUTE_TOKEN"
+
+
+def server_origin(url: str) -> str:
+    """The server origin from what a user may paste: ``http://host:port``, with a trailing
+    slash, or the genuine clients' ``.../compute/v1`` / ``.../catalog/v2`` URLs."""
+    origin = url.strip().rstrip("/")
+    if not origin.startswith(("http://", "https://")):
+        raise ConfigurationError(
+            f"the server URL must start with http:// or https://, got {url!r} "
+            f"(for example http://{origin or '127.0.0.1:8000'})"
+        )
+    for prefix in (COMPUTE_PREFIX, CATALOG_PREFIX):
+        if origin.endswith(prefix):
+            return origin.removesuffix(prefix)
+    return origin
 
 
 @runtime_checkable
@@ -39,8 +54,9 @@ class TokenProvider(Protocol):
 class ComputeClient:
     """A connection to one Batch Compute server for one user.
 
-    ``url`` is the server origin (``BATCH_COMPUTE_URL`` when omitted); ``auth`` is a token string
-    or an object with a ``token`` attribute (``BATCH_COMPUTE_TOKEN`` when omitted);
+    ``url`` is the server origin (``BATCH_COMPUTE_URL`` when omitted; a URL ending in the API
+    prefix, as ``DESCARTESLABS_COMPUTE_URL`` does, is accepted and reduced to it); ``auth`` is
+    a token string or an object with a ``token`` attribute (``BATCH_COMPUTE_TOKEN`` when omitted);
     ``catalog_client`` is the client used for result blobs (this one when omitted); ``retries``
     replaces ``RETRY_CONFIG``.
 
@@ -79,7 +95,7 @@ class ComputeClient:
             raise ConfigurationError(
                 f"no token: pass auth= (a bearer token) or set {TOKEN_VARIABLE}"
             )
-        self.url = url.rstrip("/")
+        self.url = server_origin(url)
         self._auth = auth
         self.catalog_client = catalog_client
         self.retries = retries if retries is not None else self.RETRY_CONFIG

@@ -7,7 +7,7 @@ it resembles, so ``except LookupError`` catches a 404 too::
 
     ComputeError
     ├── ConfigurationError (ValueError)       no URL or token could be found
-    ├── TransportError                         the request never got an answer (wraps httpx)
+    ├── TransportError                         no answer from the URL it names (wraps httpx)
     ├── ApiError                               the server answered with an error status
     │   ├── ClientError                        4xx
     │   │   ├── BadRequestError (ValueError)   400
@@ -62,7 +62,12 @@ class ConfigurationError(ComputeError, ValueError):
 
 
 class TransportError(ComputeError):
-    """No HTTP answer: connection refused, timed out, or dropped."""
+    """No HTTP answer: connection refused, timed out, or dropped. ``url`` is the URL tried
+    (without its query string, which for pre-signed URLs holds a signature), when known."""
+
+    def __init__(self, message: str, *, url: str | None = None) -> None:
+        super().__init__(message)
+        self.url = url
 
 
 class ApiError(ComputeError):

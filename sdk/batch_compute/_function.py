@@ -17,7 +17,7 @@ from ._document import Document
 from ._errors import BuildFailedError, ComputeError, NotFoundError, WaitTimeoutError
 from ._filters import Attribute, Expression
 from ._job import Job, JobStatus
-from ._progress import ProgressOption, make_progress, set_total
+from ._progress import ProgressOption, make_progress, poll_interval, set_total
 from ._search import JobSearch, Search
 from ._units import Cpus, Memory, parse_cpus, parse_memory
 
@@ -386,11 +386,13 @@ class Function(Document):
         """Wait until the build is done and no job is pending or running.
 
         Raises BuildFailedError if the build fails, WaitTimeoutError after ``timeout`` seconds.
-        ``progress`` counts finished jobs (see ``map``).
+        ``progress`` counts finished jobs (see ``map``); while the bar is drawn, the function is
+        polled at least once a second (not every ``interval``), so the bar moves as jobs finish.
         """
         self._check_saved()
         deadline = None if timeout is None else time.monotonic() + timeout
         bar = make_progress(progress, None, f"waiting for {self.name}")
+        interval = poll_interval(bar, interval)
         done_seen = 0
         try:
             while True:
@@ -426,15 +428,19 @@ class Function(Document):
     ) -> Iterator[Job]:
         """Yield each job once it has finished (success, failure, timeout or canceled).
 
-        ``progress`` counts the finished jobs (see ``map``).
+        ``progress`` counts the finished jobs (see ``map``); while the bar is drawn, polls are
+        at most a second apart (see ``wait_for_completion``).
         """
         outstanding = {job.id: job for job in jobs}
         for job in outstanding.values():
             if job.function_id != self.id:
                 raise ValueError(f"job {job.id} does not belong to function {self.id}")
         deadline = None if timeout is None else time.monotonic() + timeout
-        wait = interval
         bar = make_progress(progress, len(outstanding), f"waiting for {self.name}")
+        # An idle wait backs off up to a minute, or up to a second while a bar is drawn.
+        ceiling = poll_interval(bar, max(interval, 60))
+        interval = poll_interval(bar, interval)
+        wait = interval
         try:
             while outstanding:
                 self.refresh()
@@ -459,7 +465,7 @@ class Function(Document):
                     raise WaitTimeoutError(
                         f"{len(outstanding)} jobs still running after {timeout} s"
                     )
-                wait = interval if finished else min(wait * 2, max(interval, 60))
+                wait = interval if finished else min(wait * 2, ceiling)
                 time.sleep(wait)
         finally:
             bar.close()

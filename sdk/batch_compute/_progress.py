@@ -13,7 +13,19 @@ import importlib
 import sys
 from typing import Any, Protocol
 
-__all__ = ["NullProgress", "Progress", "ProgressOption", "make_progress", "set_total"]
+__all__ = [
+    "PROGRESS_POLL_SECONDS",
+    "NullProgress",
+    "Progress",
+    "ProgressOption",
+    "make_progress",
+    "poll_interval",
+    "set_total",
+]
+
+#: While a bar is drawn, a wait polls at least this often, so the bar moves as jobs finish
+#: (at the default 10 s it sat at 0, then jumped to 100% with a made-up rate).
+PROGRESS_POLL_SECONDS = 1.0
 
 
 class Progress(Protocol):
@@ -85,6 +97,12 @@ def make_progress(progress: ProgressOption, total: int | None, description: str)
         ) from None
     bar: Progress = tqdm(total=total, desc=description, unit="job", file=sys.stderr)
     return bar
+
+
+def poll_interval(bar: Progress, interval: float) -> float:
+    """The caller's polling interval, shortened to ``PROGRESS_POLL_SECONDS`` while a bar is
+    drawn (a silent wait keeps the interval it was given)."""
+    return interval if isinstance(bar, NullProgress) else min(interval, PROGRESS_POLL_SECONDS)
 
 
 def set_total(bar: Progress, total: int) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["add", "echo", "fail", "with_attributes"]
+__all__ = ["add", "echo", "fail", "nap", "with_attributes"]
 
 
 def add(a, b=0):  # type: ignore[no-untyped-def]
@@ -12,6 +12,13 @@ def add(a, b=0):  # type: ignore[no-untyped-def]
 
 def echo(*args, **kwargs):  # type: ignore[no-untyped-def]
     return {"args": list(args), "kwargs": kwargs}
+
+
+def nap(seconds):  # type: ignore[no-untyped-def]
+    import time
+
+    time.sleep(seconds)
+    return seconds
 
 
 def fail(message):  # type: ignore[no-untyped-def]

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import io
 import sys
+from collections.abc import Callable
 
 import pytest
-from e2e_functions import add
+from e2e_functions import add, nap
 from tqdm import tqdm
 
-from batch_compute import ComputeClient, Function
+from batch_compute import ComputeClient, Function, Job, JobStatus
 
 IMAGE = "python3.11:latest"
 WAIT = 60
@@ -93,3 +94,49 @@ def test_missing_tqdm_is_a_clear_error_before_any_request(
     # Without tqdm, the default quietly draws nothing, even on a terminal.
     monkeypatch.setattr(sys, "stderr", _Terminal())
     assert len(function.map([[1]])) == 1
+
+
+class _RecordingBar(tqdm):  # type: ignore[type-arg]
+    """A bar that remembers each step it was advanced by, and what ``probe`` said then."""
+
+    def __init__(self, probe: Callable[[], bool]) -> None:
+        super().__init__(file=io.StringIO(), mininterval=0)
+        self.probe = probe
+        self.steps: list[tuple[float, bool]] = []
+
+    def update(self, n: float | None = 1) -> bool | None:
+        if n:
+            self.steps.append((n, self.probe()))
+        return super().update(n)
+
+
+# Jobs finishing about 1.5 s apart: a bar polled every 10 s would take them in one jump.
+NAPS = [[0.1], [1.6], [3.1]]
+
+
+def _napping_function(client: ComputeClient, name: str) -> Function:
+    function = Function(nap, name=name, image=IMAGE, client=client)
+    function.save()
+    return function
+
+
+def test_a_drawn_bar_moves_as_jobs_finish_despite_the_default_interval(
+    client: ComputeClient,
+) -> None:
+    for name in ("as_completed", "wait_for_completion"):
+        function = _napping_function(client, f"nap-{name}")
+        jobs = function.map(NAPS, progress=False)
+
+        def longest_still_busy(last: Job = jobs[-1]) -> bool:
+            return Job.get(last.id, client=client).status not in JobStatus.terminal()
+
+        bar = _RecordingBar(longest_still_busy)
+        if name == "as_completed":
+            finished = list(function.as_completed(jobs, timeout=WAIT, progress=bar))
+            assert len(finished) == 3
+        else:
+            function.wait_for_completion(timeout=WAIT, progress=bar)
+        # At the default 10 s interval the bar moved once everything was over; now it moves
+        # while the longest job still runs, in more than one step.
+        assert bar.n == 3 and len(bar.steps) >= 2, (name, bar.steps)
+        assert bar.steps[0][1] is True, (name, bar.steps)

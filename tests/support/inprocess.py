@@ -1,14 +1,19 @@
-"""Helpers for in-process server tests: tokens, bundles, and the function set-up dance."""
+"""Helpers for server tests: tokens, bundles, the function set-up dance, jobs and results.
+
+The HTTP helpers take any ``httpx.Client``: Starlette's in-process ``TestClient`` is one, and
+so is a client of a live server (``httpx.Client(base_url=server.origin)``).
+"""
 
 from __future__ import annotations
 
 import io
 import time
+import urllib.parse
 import zipfile
 from collections.abc import Callable
 from typing import Any
 
-from starlette.testclient import TestClient
+import httpx
 
 from batch_compute_mock.service.identity import client_claims, make_token
 
@@ -35,7 +40,7 @@ def make_bundle(
 FUNCTION = {"name": "add", "image": "python3.11:latest", "cpus": 1, "memory": 2048}
 
 
-def upload(client: TestClient, url: str, data: bytes) -> Any:
+def upload(client: httpx.Client, url: str, data: bytes) -> Any:
     return client.put(
         url.removeprefix(ORIGIN), content=data, headers={"Content-Type": "application/octet-stream"}
     )
@@ -53,7 +58,7 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
 
 
 def create_ready_function(
-    client: TestClient, headers: dict[str, str], bundle: bytes | None = None, **fields: Any
+    client: httpx.Client, headers: dict[str, str], bundle: bytes | None = None, **fields: Any
 ) -> dict[str, Any]:
     """Create, upload, complete, and wait until the build has ended."""
     created = client.post("/compute/v1/functions", json={**FUNCTION, **fields}, headers=headers)
@@ -71,3 +76,57 @@ def create_ready_function(
         return None if current["status"] == "building" else current
 
     return wait_for(built)  # type: ignore[no-any-return]
+
+
+FINISHED = ("success", "failure", "timeout", "canceled")
+
+
+def run_job(
+    client: httpx.Client, headers: dict[str, str], function_id: str, *args: Any, **kwargs: Any
+) -> dict[str, Any]:
+    """Submit one job and wait until it has finished; returns the final job."""
+    created = client.post(
+        "/compute/v1/jobs",
+        json={"function_id": function_id, "args": list(args), "kwargs": kwargs},
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    job_id = created.json()["id"]
+
+    def finished() -> dict[str, Any] | None:
+        current: dict[str, Any] = client.get(f"/compute/v1/jobs/{job_id}", headers=headers).json()
+        return current if current["status"] in FINISHED else None
+
+    return wait_for(finished, timeout=30)  # type: ignore[no-any-return]
+
+
+def result_blob_path(function: dict[str, Any], job: dict[str, Any]) -> str:
+    """The catalog storage id of a job's result, quoted for a URL path."""
+    blob_id = f"compute/{function['namespace']}/{function['id']}/{job['id']}"
+    return urllib.parse.quote(blob_id, safe="/")
+
+
+def result_document(
+    client: httpx.Client, headers: dict[str, str], function: dict[str, Any], job: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The catalog attributes of a job's result blob, or None when there is none."""
+    response = client.get(f"/catalog/v2/storage/{result_blob_path(function, job)}", headers=headers)
+    if response.status_code == 404:
+        return None
+    assert response.status_code == 200, response.text
+    return response.json()["data"]["attributes"]  # type: ignore[no-any-return]
+
+
+def result_bytes(
+    client: httpx.Client, headers: dict[str, str], function: dict[str, Any], job: dict[str, Any]
+) -> bytes | None:
+    """A job's stored result, downloaded the way the genuine clients do, or None."""
+    download = client.get(
+        f"/catalog/v2/storage/download/{result_blob_path(function, job)}", headers=headers
+    )
+    if download.status_code == 404:
+        return None
+    url = download.json()["data"]["attributes"]["resumable_url"]
+    data = client.get(url.removeprefix(ORIGIN))
+    assert data.status_code == 200, data.text
+    return data.content

@@ -3,8 +3,9 @@
 Genuine clients run in other processes, so they can only reach a server listening on a port.
 The server runs in its own process group (so stopping it also stops its worker processes) and
 writes its output to ``server.log`` in the data directory, whose tail is shown when it fails to
-come up. The port is chosen once and kept across :meth:`LiveServer.restart`, because clients
-and pre-signed URLs hold on to the origin.
+come up. The first start asks for ``--port 0`` and reads the bound port from ``--port-file``
+(as CI would); that port is kept across :meth:`LiveServer.restart`, because clients and
+pre-signed URLs hold on to the origin.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +30,7 @@ __all__ = ["LiveServer", "ServerStartError"]
 
 _HOST = "127.0.0.1"
 _LOG_NAME = "server.log"
+_PORT_FILE_NAME = "server.port"
 _SECRET_VARIABLE = "BATCH_COMPUTE_JWT_SECRET"
 _TOKEN_LIFETIME_SECONDS = 24 * 60 * 60
 
@@ -113,13 +114,12 @@ class LiveServer:
         if self.running:
             raise RuntimeError("the server is already running")
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        if self._port is None:
-            self._port = _free_port()
+        port_file = self.data_dir / _PORT_FILE_NAME
         self._log = self.log_path.open("ab")
         command = [
             sys.executable, "-m", "batch_compute_mock", "serve",
-            "--host", _HOST, "--port", str(self._port), "--data-dir", str(self.data_dir),
-            *self.extra_args,
+            "--host", _HOST, "--port", str(self._port or 0), "--port-file", str(port_file),
+            "--data-dir", str(self.data_dir), *self.extra_args,
         ]  # fmt: skip
         self._log.write(f"\n=== {' '.join(command)}\n".encode())
         self._log.flush()
@@ -132,6 +132,8 @@ class LiveServer:
             start_new_session=True,
         )
         try:
+            if self._port is None:
+                self._port = self._wait_for_port(port_file)
             self._wait_until_healthy()
         except BaseException:
             self.kill()
@@ -206,6 +208,26 @@ class LiveServer:
         env["PYTHONUNBUFFERED"] = "1"
         return env
 
+    def _wait_for_port(self, port_file: Path) -> int:
+        """The port the server bound, from ``--port-file`` (written once it answers)."""
+        assert self._process is not None
+        deadline = time.monotonic() + self.startup_timeout
+        while True:
+            code = _exit_status(self._process.pid)
+            if code is not None:
+                raise ServerStartError(
+                    f"the server exited with code {code} before writing its port; "
+                    f"log tail:\n{self.log_tail()}"
+                )
+            with contextlib.suppress(FileNotFoundError, ValueError):
+                return int(port_file.read_text())
+            if time.monotonic() > deadline:
+                raise ServerStartError(
+                    f"no port in {port_file} within {self.startup_timeout:g} s; "
+                    f"log tail:\n{self.log_tail()}"
+                )
+            time.sleep(0.05)
+
     def _wait_until_healthy(self) -> None:
         assert self._process is not None
         deadline = time.monotonic() + self.startup_timeout
@@ -236,12 +258,6 @@ class LiveServer:
         if self._log is not None:
             self._log.close()
             self._log = None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((_HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def _exit_status(pid: int) -> int | None:

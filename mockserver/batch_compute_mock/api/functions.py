@@ -20,7 +20,27 @@ __all__ = [
 ]
 
 
-def search_functions(token_info: dict[str, Any], **params: Any) -> JsonBody:
+def search_functions(
+    token_info: dict[str, Any],
+    filter: Any = None,
+    sort: Any = None,
+    limit: Any = None,
+    page_size: Any = None,
+    include: Any = None,
+    page_cursor: Any = None,
+    status: Any = None,
+) -> JsonBody:
+    # The contract's parameters by name, not **params: Connexion hands a handler that takes
+    # **kwargs every query parameter and logs an error for each one the contract lacks.
+    params = {
+        "filter": filter,
+        "sort": sort,
+        "limit": limit,
+        "page_size": page_size,
+        "include": include,
+        "page_cursor": page_cursor,
+        "status": status,
+    }
     return json_body(server().search.page(caller(token_info), "functions", params))
 
 

@@ -26,7 +26,28 @@ __all__ = [
 ]
 
 
-def search_jobs(token_info: dict[str, Any], **params: Any) -> JsonBody:
+def search_jobs(
+    token_info: dict[str, Any],
+    filter: Any = None,
+    sort: Any = None,
+    limit: Any = None,
+    page_size: Any = None,
+    include: Any = None,
+    page_cursor: Any = None,
+    status: Any = None,
+    function_id: Any = None,
+) -> JsonBody:
+    # By name, not **params: see search_functions.
+    params = {
+        "filter": filter,
+        "sort": sort,
+        "limit": limit,
+        "page_size": page_size,
+        "include": include,
+        "page_cursor": page_cursor,
+        "status": status,
+        "function_id": function_id,
+    }
     return json_body(server().search.page(caller(token_info), "jobs", params))
 
 

@@ -166,8 +166,10 @@ class LocalExecutor:
     ``nproc_cap`` and ``memory_headroom_mib`` are explained in ``limits``. ``term_grace_s`` > 0
     sends SIGTERM that long before SIGKILL on timeout/cancel/shutdown. ``watchdog_interval_s``
     is how often a running job's process group is counted. ``python`` is the interpreter job
-    processes run on (default: the server's). ``preload`` names modules every job process
-    imports once at start (e.g. heavy libraries most functions use).
+    processes run on (default: the server's); it runs isolated (``-I``), so ``python_path``
+    lists the directories jobs import from besides its own site-packages (default: the
+    ``PYTHONPATH`` of ``base_env``, so jobs see what the server sees). ``preload`` names
+    modules every job process imports once at start (e.g. heavy libraries most functions use).
     """
 
     def __init__(
@@ -187,6 +189,7 @@ class LocalExecutor:
         watchdog_interval_s: float = 0.1,
         backstop_s: float = 10.0,
         python: str | None = None,
+        python_path: Sequence[str] | None = None,
         preload: Sequence[str] = (),
     ) -> None:
         if slots < 1:
@@ -194,12 +197,16 @@ class LocalExecutor:
         self.slots = slots
         self._blobs = blobs
         self._scratch = Path(scratch_dir)
-        self._env = server_environment(os.environ if base_env is None else base_env, drop_env)
+        base = os.environ if base_env is None else base_env
+        self._env = server_environment(base, drop_env)
+        if python_path is None:
+            python_path = [p for p in base.get("PYTHONPATH", "").split(os.pathsep) if p]
         self._term_grace = float(term_grace_s)
         self._backstop_s = float(backstop_s)
         self._log_cap = int(log_cap_bytes)
         self._config = {
             "python": python or sys.executable,
+            "python_path": list(python_path),
             "blob_url": blobs.url,
             "scratch_dir": str(self._scratch),
             "cache_dir": str(cache_dir),

@@ -145,6 +145,7 @@ class Supervisor:
         self.process: _JobProcess | None = None
         self.log_r, self.log_w = int(config["log_fds"][0]), int(config["log_fds"][1])
         self.python = str(config["python"])
+        self.python_path = list(config["python_path"])
         self.scratch = Path(config["scratch_dir"])
         self.blobs: BlobStore = open_blobs(config["blob_url"])
         self.bundles = BundleCache(Path(config["cache_dir"]), self.blobs)
@@ -204,6 +205,7 @@ class Supervisor:
             "report_fd": report_w,
             "supervisor_pid": os.getpid(),
             "bundle_dir": bundle_dir,
+            "python_path": self.python_path,
             "memory_mib": memory_mib,
             "memory_headroom_mib": self.memory_headroom_mib,
             "fsize_cap_bytes": self.fsize_cap_bytes,
