@@ -29,6 +29,7 @@ from .server import Server
 from .service.presigned import BUNDLE_UPLOAD_PATH
 from .settings import Settings
 from .swagger_ui import DIRECTORY as SWAGGER_UI_DIRECTORY
+from .testing.http_faults import HttpFaults
 
 __all__ = ["create_app"]
 
@@ -77,8 +78,17 @@ def create_app(settings: Settings, server: Server | None = None) -> AsyncApp:
         _LimitBodySize,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         default_limit=settings.max_body_bytes,
-        bundle_limit=settings.max_bundle_bytes,
+        limits={
+            BUNDLE_UPLOAD_PATH: settings.max_bundle_bytes,
+            "/_mock/restore": settings.max_snapshot_bytes,
+        },
     )
+    if server.controls is not None:
+        for path, methods, handler in server.controls.routes():
+            app.add_url_rule(path, path, handler, methods=methods)
+        app.add_middleware(
+            HttpFaults, position=MiddlewarePosition.BEFORE_EXCEPTION, faults=server.controls.faults
+        )
     return app
 
 
@@ -119,17 +129,20 @@ class _LimitBodySize:
     413 would be the textbook code, but the genuine client crashes on unlisted 4xx codes.
     """
 
-    def __init__(self, app: ASGIApp, default_limit: int, bundle_limit: int) -> None:
+    def __init__(self, app: ASGIApp, default_limit: int, limits: dict[str, int]) -> None:
         self.app = app
         self.default_limit = default_limit
-        self.bundle_limit = bundle_limit
+        self.limits = limits  # path prefix -> its own cap
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        limit = self.bundle_limit if path.startswith(BUNDLE_UPLOAD_PATH) else self.default_limit
+        limit = next(
+            (cap for prefix, cap in self.limits.items() if path.startswith(prefix)),
+            self.default_limit,
+        )
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:

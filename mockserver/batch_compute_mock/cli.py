@@ -4,6 +4,7 @@ batch-compute serve [--host H] [--port P] [--port-file F] [--data-dir D] [--publ
                     [--jwt-secret S] [--workers N]
 batch-compute token --sub NAME [--org ORG] [--userid ID] [--jwt-secret S] [--days N]
 batch-compute db current|upgrade [--data-dir D] [--database-url URL]
+batch-compute reset|snapshot|restore|fault|journal ...   (a test server's /_mock/ controls)
 
 Only the standard library is imported up front: ``token`` works with the SDK-only install, and
 ``serve`` says which extra to install when the server's dependencies are missing.
@@ -13,12 +14,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ipaddress
 import os
 import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from .controls_cli import add_control_commands
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -42,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the server")
     serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument(
+        "--test-controls",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the /_mock/ test controls (reset, snapshot, faults, journal); default: on when "
+        "the server listens on loopback only",
+    )
     serve.add_argument(
         "--port", type=int, default=8000, help="0 picks a free port (default: %(default)s)"
     )
@@ -110,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
         help="a SQLAlchemy URL (default: the SQLite database in --data-dir)",
     )
     db.set_defaults(run=_db)
+    add_control_commands(commands)
     return parser
 
 
@@ -189,7 +201,20 @@ def _settings(options: argparse.Namespace, origin: str, data_dir: Path) -> Setti
         workers=options.workers,
         shutdown_grace_seconds=options.shutdown_grace,
         build_timeout_seconds=options.build_timeout,
+        test_controls=_is_loopback(options.host)
+        if options.test_controls is None
+        else options.test_controls,
     )
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only (test controls are on there)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _hide_dependency_warnings() -> None:

@@ -32,6 +32,8 @@ __all__ = [
     "allowed_methods",
     "connexion_view",
     "load_contract",
+    "operation_id",
+    "operation_ids",
     "request_media_types",
 ]
 
@@ -84,6 +86,32 @@ _METHODS = ("get", "put", "post", "delete", "patch", "options", "head", "trace")
 def load_contract() -> dict[str, Any]:
     with SPEC_PATH.open(encoding="utf-8") as stream:
         return yaml.safe_load(stream)  # type: ignore[no-any-return]
+
+
+@cache
+def operation_ids() -> frozenset[str]:
+    """Every ``operationId`` of the contract."""
+    return frozenset(_operations().values())
+
+
+def operation_id(method: str, path: str) -> str | None:
+    """The ``operationId`` a request of ``method`` on the concrete ``path`` reaches, if any."""
+    operations = _operations()
+    for template in _templates_of(path):
+        found = operations.get((method.lower(), template))
+        if found is not None:
+            return found
+    return None
+
+
+@cache
+def _operations() -> dict[tuple[str, str], str]:
+    return {
+        (method, template): operation["operationId"]
+        for template, item in load_contract().get("paths", {}).items()
+        for method, operation in item.items()
+        if method in _METHODS and isinstance(operation, dict) and "operationId" in operation
+    }
 
 
 def allowed_methods(path: str) -> list[str]:

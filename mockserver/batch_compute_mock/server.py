@@ -7,12 +7,15 @@ app holds the one ``Server`` and hands it to the handlers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import attrs
 
 from .blobs import BlobStore, open_blobs
 from .builder.bundle import BundleLimits
 from .builder.cache import BundleCache
 from .builder.isolated import BuildLimits
+from .contract import operation_ids
 from .executors import Executor
 from .executors.local.pool import LocalExecutor
 from .scheduler.scheduler import Scheduler
@@ -27,6 +30,8 @@ from .service.signing import UrlSigner
 from .service.storage import ResultStorage
 from .settings import Settings
 from .store import Store, open_store
+from .testing.controls import TestControls
+from .testing.faults import FaultBook
 
 __all__ = ["Server"]
 
@@ -44,6 +49,7 @@ class Server:
     credentials: CredentialService
     search: SearchService
     scheduler: Scheduler | None
+    controls: TestControls | None
 
     @classmethod
     def create(cls, settings: Settings) -> Server:
@@ -54,6 +60,10 @@ class Server:
         urls = PresignedUrls(UrlSigner(key, settings.public_url), settings.presigned_ttl_seconds)
         bundles = BundleCache(settings.data_dir / "cache" / "bundles", blobs)
         results = ResultStorage(store, blobs, urls)
+        journal = settings.test_controls
+        faults = None
+        if journal:
+            faults = FaultBook(_function_finder(store), _job_ranker(store), operation_ids())
         builds = BuildQueue(
             store,
             blobs,
@@ -63,8 +73,9 @@ class Server:
                 memory_mib=settings.build_memory_mib,
                 timeout_seconds=settings.build_timeout_seconds,
             ),
+            journal=journal,
         )
-        jobs = JobService(store, blobs, results)
+        jobs = JobService(store, blobs, results, journal=journal)
         scheduler = None
         if settings.execute_jobs:
             scheduler = Scheduler(
@@ -74,21 +85,29 @@ class Server:
                 ledger_dir=settings.data_dir / "started",
                 shutdown_grace_seconds=settings.shutdown_grace_seconds,
                 housekeeping=results.purge_expired,
+                journal=journal,
+                faults=faults,
             )
             jobs.executor = scheduler
             builds.on_ready = scheduler.wake
+        controls = None
+        if faults is not None:
+            controls = TestControls(
+                store, blobs, bundles, scheduler, faults, settings.max_snapshot_bytes
+            )
         return cls(
             settings=settings,
             store=store,
             blobs=blobs,
             urls=urls,
             builds=builds,
-            functions=FunctionService(store, blobs, urls, builds, results),
+            functions=FunctionService(store, blobs, urls, builds, results, journal=journal),
             jobs=jobs,
             results=results,
             credentials=CredentialService(store),
             search=SearchService(store, key),
             scheduler=scheduler,
+            controls=controls,
         )
 
     def identify(self, token: str) -> Identity:
@@ -106,6 +125,27 @@ class Server:
             await self.scheduler.stop()
         self.builds.shutdown()
         self.store.close()
+
+
+def _function_finder(store: Store) -> Callable[[str, str], bool]:
+    """Whether a function with this ``id`` or ``name`` exists (any owner's): what a fault
+    may name."""
+
+    def exists(by: str, value: str) -> bool:
+        with store.read() as reader:
+            if by == "id":
+                return reader.function(value) is not None
+            return bool(reader.function_ids_named(value))
+
+    return exists
+
+
+def _job_ranker(store: Store) -> Callable[[str], int]:
+    def rank(job_id: str) -> int:
+        with store.read() as reader:
+            return reader.job_rank(job_id)
+
+    return rank
 
 
 def _executor(settings: Settings, blobs: BlobStore) -> Executor:

@@ -14,9 +14,11 @@ import socket
 from collections.abc import Callable
 
 import uvicorn
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .app import create_app
 from .settings import Settings
+from .testing.http_faults import DROP_CONNECTION
 
 __all__ = ["bind", "run"]
 
@@ -53,8 +55,32 @@ def run(
     # named, so a real problem is both visible and recognisable in a log.
     logging.basicConfig(level=level, format=_LOG_FORMAT)
     host, port = listener.getsockname()[:2]
-    config = uvicorn.Config(create_app(settings), host=host, port=port, log_level=log_level)
-    _Server(config, on_ready, on_stopped).run(sockets=[listener])
+    app = _ConnectionDropper(create_app(settings))
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level)
+    server = _Server(config, on_ready, on_stopped)
+    app.server = server
+    server.run(sockets=[listener])
+
+
+class _ConnectionDropper:
+    """Gives each request a way to close its own connection at once, without an answer (the
+    ``drop`` HTTP fault of the test controls): uvicorn keeps the connection of a request whose
+    scope is this very dict."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.server: uvicorn.Server | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope.setdefault("extensions", {})[DROP_CONNECTION] = lambda: self._drop(scope)
+        await self.app(scope, receive, send)
+
+    def _drop(self, scope: Scope) -> None:
+        connections = self.server.server_state.connections if self.server else ()
+        for protocol in list(connections):
+            if getattr(protocol, "scope", None) is scope:
+                protocol.transport.abort()
 
 
 class _Server(uvicorn.Server):

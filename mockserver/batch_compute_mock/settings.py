@@ -42,6 +42,11 @@ class Settings:
     build_timeout_seconds: float = 600.0
     #: Address space of the process that builds a bundle.
     build_memory_mib: int = 1024
+    #: The ``/_mock/`` test controls (reset, snapshot, faults, journal); the CLI turns them on
+    #: for a server on loopback. The job journal is kept only while they are on.
+    test_controls: bool = False
+    #: Largest snapshot ``/_mock/restore`` accepts.
+    max_snapshot_bytes: int = 8 * 1024**3
     #: Run jobs at all (off for tests that only look at state).
     execute_jobs: bool = True
 

@@ -38,6 +38,7 @@ import resource
 import signal
 import sys
 import threading
+import time
 import traceback
 from typing import Any, NoReturn
 
@@ -214,11 +215,14 @@ def _kill_escapees(pids: list[int]) -> None:
 
 def _call(job: JobFrame, my_pid: int) -> ReportFrame:
     try:
-        module = importlib.import_module(ENTRYPOINT_MODULE)
-        main = getattr(module, "main", None)
-        if not callable(main):
-            raise AttributeError(f"{ENTRYPOINT_MODULE}.py does not define a callable 'main'")
-        value = main(*job["args"], **job["kwargs"])
+        if job.get("fault"):
+            value = _act_out(job["fault"] or {})
+        else:
+            module = importlib.import_module(ENTRYPOINT_MODULE)
+            main = getattr(module, "main", None)
+            if not callable(main):
+                raise AttributeError(f"{ENTRYPOINT_MODULE}.py does not define a callable 'main'")
+            value = main(*job["args"], **job["kwargs"])
     except SystemExit as exc:
         _forked_by_job(my_pid, 1)
         return _system_exit(exc)
@@ -246,6 +250,26 @@ def _call(job: JobFrame, my_pid: int) -> ReportFrame:
     finally:
         value = None  # drop the return value before the next job
     return {"ok": True, "result": serialized.data is not None, "attributes": serialized.attributes}
+
+
+class InjectedFault(Exception):
+    """The failure a test asked for (``fail``)."""
+
+
+def _act_out(fault: dict[str, Any]) -> Any:
+    """Do what a test's fault says, the way a real job would fail: raise, exit, die by a
+    signal, or run past the timeout (the supervisor then kills it)."""
+    action = fault.get("action")
+    print(f"Injected fault: {action}", file=sys.stderr)
+    _flush()
+    if action == "exit":
+        os._exit(int(fault.get("code", 1)))
+    if action == "signal":
+        os.kill(os.getpid(), int(fault.get("signal", signal.SIGKILL)))
+    if action in ("timeout", "signal"):
+        while True:
+            time.sleep(60)
+    raise InjectedFault(f"this attempt fails on purpose ({action})")
 
 
 def _forked_by_job(my_pid: int, code: int) -> None:

@@ -59,6 +59,7 @@ class JobFrame(TypedDict):
     work_dir: str  #: the job's working directory (and TMPDIR unless it sets one)
     result_path: str  #: where the result bytes go, when there are any
     memory_mib: int
+    fault: dict[str, Any] | None  #: a test's injected fault to act out instead of ``main``
 
 
 class ReportFrame(TypedDict, total=False):

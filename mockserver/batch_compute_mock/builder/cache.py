@@ -55,6 +55,10 @@ class BundleCache:
             download.unlink(missing_ok=True)
         return target
 
+    def clear(self) -> None:
+        """Drop every unpacked bundle (they are unpacked again from the blob store on use)."""
+        shutil.rmtree(self.root, ignore_errors=True)
+
     def forget(self, function_id: str) -> None:
         """Drop a deleted function's bundle."""
         shutil.rmtree(self.path(function_id), ignore_errors=True)

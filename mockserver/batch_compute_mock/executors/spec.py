@@ -40,3 +40,5 @@ class JobSpec:
     environment: dict[str, str] = attrs.field(factory=dict, converter=_env)
     timeout_s: float = 900.0
     memory_mib: int = 512
+    #: A test's injected fault (``testing.faults``): ``{"action": ..., ...}`` or None.
+    fault: dict[str, Any] | None = None

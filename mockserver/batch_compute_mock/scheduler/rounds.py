@@ -28,26 +28,42 @@ import enum
 import logging
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
 from ..blobs import BlobStore
 from ..blobs.keys import job_log_key, result_key
 from ..executors import JobOutcome, OutcomeStatus, StopReason
+from ..kernel.events import ENDINGS, JobEvent, event_row
 from ..kernel.ids import result_blob_id
 from ..kernel.states import JobEdge, JobStatus
-from ..kernel.timestamps import utc_now
+from ..kernel.timestamps import parse_timestamp, utc_now
 from ..store import Row, Start, Store, Writer
 from .ledger import StartLedger
 
-__all__ = ["MAX_INTERRUPTIONS", "Batch", "Claim", "ClaimState", "RoundResult", "RoundWriter"]
+__all__ = [
+    "MAX_INTERRUPTIONS",
+    "Batch",
+    "Claim",
+    "ClaimState",
+    "JobFaults",
+    "RoundResult",
+    "RoundWriter",
+]
 
 log = logging.getLogger(__name__)
 
 #: How many attempts the server may cut short before the job fails instead of running again.
 MAX_INTERRUPTIONS = 5
 _RETRIED = (OutcomeStatus.FAILURE, OutcomeStatus.TIMEOUT)
+
+
+class JobFaults(Protocol):
+    """Faults a test injected (``testing.faults.FaultBook``); none on a production server."""
+
+    def job_fault(self, function: Row, job_id: str, attempt: int) -> dict[str, Any] | None: ...
+    def hold(self, function: Row, job_id: str, age_seconds: float) -> float: ...
 
 
 class ClaimState(enum.Enum):
@@ -110,6 +126,7 @@ class RoundResult:
     exhausted: list[str]
     functions: Mapping[str, Row]
     lost: set[str]  # ids of the batch's starts that could not be recorded
+    held_back: dict[str, tuple[str, float]]  # job id -> (function id, seconds): a test's hold
 
 
 @attrs.define
@@ -129,12 +146,22 @@ class _Outcomes:
 
 
 class RoundWriter:
-    """Runs rounds (and the recovery at start-up) against the store."""
+    """Runs rounds (and the recovery at start-up) against the store. With ``journal``, each
+    start and each end of an attempt is also appended to the job journal."""
 
-    def __init__(self, store: Store, blobs: BlobStore, ledger: StartLedger) -> None:
+    def __init__(
+        self,
+        store: Store,
+        blobs: BlobStore,
+        ledger: StartLedger,
+        journal: bool = False,
+        faults: JobFaults | None = None,
+    ) -> None:
         self._store = store
         self._blobs = blobs
         self._ledger = ledger
+        self._journal = journal
+        self._faults = faults
 
     def run(self, batch: Batch) -> RoundResult:
         """Record, then claim, in one transaction."""
@@ -147,26 +174,32 @@ class RoundWriter:
             lost = {start.job_id for start in starts} - marked
             now = utc_now()
             discarded: list[tuple[Claim, JobOutcome]] = []
+            recorded: list[Claim] = []
             for claim, outcome in batch.finished:
                 if claim.state is ClaimState.LOST or claim.id in lost:
                     discarded.append((claim, outcome))
                 else:
+                    recorded.append(claim)
                     _outcome_rows(claim, outcome, now, outcomes)
+            before = _statuses(store, recorded) if self._journal else {}
             store.transition_each(JobEdge.FINISH, outcomes.succeeded)
             store.transition_each(JobEdge.CONFIRM_CANCEL, outcomes.canceled)
             store.transition_each(JobEdge.RETRY, outcomes.retried)
             store.transition_each(JobEdge.FINISH, outcomes.ended)
             store.put_results(outcomes.results)
+            if self._journal:
+                started = [c for c in batch.starts if c.id in marked]
+                store.append_journal(_journal_rows(store, started, recorded, before, now))
             orphan_logs, orphan_results = _orphans(store, discarded)
             wanted = set(batch.candidates) | batch.check
             function_rows = store.functions(wanted)
-            claimed, exhausted = _claim(store, batch, function_rows)
+            claimed, exhausted, held_back = _claim(store, batch, function_rows, self._faults)
         self._ledger.settled(claim.id for claim, _ in batch.finished)
         for job_id in orphan_logs:
             self._blobs.delete(job_log_key(job_id))
         for blob_id in orphan_results:
             self._blobs.delete(result_key(blob_id))
-        return RoundResult(claimed, exhausted, function_rows, lost)
+        return RoundResult(claimed, exhausted, function_rows, lost, held_back)
 
     def recover(self) -> set[str]:
         """After a crash: every attempt that was running (recorded or only in the ledger) was
@@ -174,27 +207,33 @@ class RoundWriter:
         jobs."""
         began = self._ledger.entries()
         now = utc_now()
+        events: list[dict[str, Any]] = []
         with self._store.write() as store:
             for job in store.active_jobs():
                 if job["status"] != JobStatus.RUNNING:
                     values = {"status": JobStatus.CANCELED.value, "last_completion_date": now}
                     store.transition_each(JobEdge.CONFIRM_CANCEL, [{"id": job["id"], **values}])
+                    events.append(event_row(job, JobEvent.CANCELED, job["execution_count"], now))
                     continue
-                _interrupted(store, job, job["execution_count"], now)
+                events += _interrupted(store, job, job["execution_count"], now)
             for job in store.jobs(sorted(began)):
                 attempt = began[job["id"]]
                 if job["status"] == JobStatus.PENDING and attempt > job["execution_count"]:
-                    _interrupted(store, job, attempt, now)  # began; its start was not recorded
+                    events += _interrupted(store, job, attempt, now)  # its start not recorded
+            if self._journal:
+                store.append_journal(events)
             pending = store.functions_with_pending_jobs()
         self._ledger.clear()
         return pending
 
 
-def _interrupted(store: Writer, job: Row, attempt: int, now: str) -> None:
-    """Attempt ``attempt`` of ``job`` was cut short by the server: run it again, or give up."""
+def _interrupted(store: Writer, job: Row, attempt: int, now: str) -> list[dict[str, Any]]:
+    """Attempt ``attempt`` of ``job`` was cut short by the server: run it again, or give up.
+    Returns the journal events of what happened."""
     interruptions = job["interruptions"] + 1
     reason = f"The server stopped while attempt {attempt} ran"
     counts = {"execution_count": attempt, "interruptions": interruptions}
+    failed = event_row(job, JobEvent.ATTEMPT_FAILED, attempt, now)
     if interruptions <= MAX_INTERRUPTIONS:
         if job["status"] == JobStatus.RUNNING:
             row = {"id": job["id"], "status": JobStatus.PENDING.value, **counts}
@@ -203,7 +242,7 @@ def _interrupted(store: Writer, job: Row, attempt: int, now: str) -> None:
             )
         else:
             store.update_job(job["id"], {**counts, "error_reason": f"{reason}; it runs again."})
-        return
+        return [failed, event_row(job, JobEvent.RETRIED, attempt, now)]
     ending = {
         **counts,
         "exit_code": None,
@@ -215,6 +254,7 @@ def _interrupted(store: Writer, job: Row, attempt: int, now: str) -> None:
     }
     edge = JobEdge.FINISH if job["status"] == JobStatus.RUNNING else JobEdge.ABANDON
     store.transition_each(edge, [{"id": job["id"], "status": JobStatus.FAILURE.value, **ending}])
+    return [event_row(job, JobEvent.FAILED, attempt, now)]
 
 
 def _outcome_rows(claim: Claim, outcome: JobOutcome, now: str, rows: _Outcomes) -> None:
@@ -294,6 +334,36 @@ def _result_row(claim: Claim, outcome: JobOutcome, now: str) -> dict[str, Any]:
     }
 
 
+def _statuses(store: Writer, claims: list[Claim]) -> dict[str, str]:
+    return {row["id"]: row["status"] for row in store.jobs([claim.id for claim in claims])}
+
+
+def _journal_rows(
+    store: Writer,
+    started: list[Claim],
+    recorded: list[Claim],
+    before: Mapping[str, str],
+    now: str,
+) -> list[dict[str, Any]]:
+    """The round's events: each recorded start, and each attempt whose end changed its job."""
+
+    def job(claim: Claim) -> dict[str, Any]:
+        return {"id": claim.id, "function_id": claim.function_id, "owner": claim.function["owner"]}
+
+    rows = [event_row(job(c), JobEvent.STARTED, c.attempt, c.start_date or now) for c in started]
+    after = _statuses(store, recorded)
+    for claim in recorded:
+        status = after.get(claim.id)
+        if status is None or status == before.get(claim.id):
+            continue
+        if status == JobStatus.PENDING:
+            rows.append(event_row(job(claim), JobEvent.ATTEMPT_FAILED, claim.attempt, now))
+            rows.append(event_row(job(claim), JobEvent.RETRIED, claim.attempt, now))
+        elif status in ENDINGS:
+            rows.append(event_row(job(claim), ENDINGS[status], claim.attempt, now))
+    return rows
+
+
 def _orphans(
     store: Writer, discarded: list[tuple[Claim, JobOutcome]]
 ) -> tuple[list[str], list[str]]:
@@ -315,10 +385,11 @@ def _orphans(
 
 
 def _claim(
-    store: Writer, batch: Batch, function_rows: Mapping[str, Row]
-) -> tuple[list[Claim], list[str]]:
+    store: Writer, batch: Batch, function_rows: Mapping[str, Row], faults: JobFaults | None
+) -> tuple[list[Claim], list[str], dict[str, tuple[str, float]]]:
     exhausted: list[str] = []
     claimed: list[Claim] = []
+    held_back: dict[str, tuple[str, float]] = {}
     budget = batch.budget
     for function_id in sorted(batch.candidates, key=batch.candidates.__getitem__):
         if budget <= 0:
@@ -334,10 +405,23 @@ def _claim(
         rows = store.pending_to_claim(function_id, take, batch.held.get(function_id, ()))
         if len(rows) < take:
             exhausted.append(function_id)
+        if faults is not None:
+            rows = [row for row in rows if not _held(faults, function, row, held_back)]
         snapshot = dict(function)
         claimed += [Claim(row, snapshot) for row in rows]
         budget -= len(rows)
-    return claimed, exhausted
+    return claimed, exhausted, held_back
+
+
+def _held(
+    faults: JobFaults, function: Row, row: Row, held_back: dict[str, tuple[str, float]]
+) -> bool:
+    """Whether a test's ``pending`` fault keeps this job pending a while longer."""
+    age = time.time() - parse_timestamp(row["creation_date"]).timestamp()
+    wait = faults.hold(function, row["id"], age)
+    if wait > 0:
+        held_back[row["id"]] = (function["id"], wait)
+    return wait > 0
 
 
 def _provisioning_ms(claim: Claim, outcome: JobOutcome) -> int:

@@ -48,7 +48,7 @@ import asyncio
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import partial
 from pathlib import Path
 
@@ -59,7 +59,7 @@ from ..kernel.ids import result_blob_id
 from ..kernel.timestamps import utc_now
 from ..store import Store
 from .ledger import StartLedger
-from .rounds import Batch, Claim, ClaimState, RoundResult, RoundWriter
+from .rounds import Batch, Claim, ClaimState, JobFaults, RoundResult, RoundWriter
 
 __all__ = ["Scheduler"]
 
@@ -72,7 +72,8 @@ _ROUND_INTERVAL_SECONDS = 0.02
 
 class Scheduler:
     """See the module docstring. ``housekeeping`` runs in a thread about once a minute (the
-    expiry of results); ``ledger_dir`` holds the start ledger."""
+    expiry of results); ``ledger_dir`` holds the start ledger. With ``journal`` every start and
+    end of an attempt is journaled; ``faults`` are a test's injected faults (test controls)."""
 
     def __init__(
         self,
@@ -82,9 +83,12 @@ class Scheduler:
         ledger_dir: Path,
         shutdown_grace_seconds: float,
         housekeeping: Callable[[], object] = lambda: None,
+        journal: bool = False,
+        faults: JobFaults | None = None,
     ) -> None:
         self._ledger = StartLedger(ledger_dir)
-        self._writer = RoundWriter(store, blobs, self._ledger)
+        self._writer = RoundWriter(store, blobs, self._ledger, journal, faults)
+        self._faults = faults
         self._executor = executor
         self._slots = max(1, executor.slots)
         self._lookahead = self._slots * _CLAIM_AHEAD_PER_SLOT
@@ -113,6 +117,8 @@ class Scheduler:
         self._check_due = False
         self._last_round = 0.0
         self._next_purge = 0.0
+        # Jobs a test's "pending" fault holds back: job id -> (function id, until, monotonic).
+        self._fault_held: dict[str, tuple[str, float]] = {}
 
     # Called from any thread ----------------------------------------------------------------
     def wake(self, function_id: str) -> None:
@@ -168,6 +174,39 @@ class Scheduler:
         assert final is not None
         await asyncio.to_thread(self._writer.run, final)
 
+    async def stop_jobs(
+        self, job_ids: Collection[str] | None = None, timeout: float = 30.0
+    ) -> None:
+        """Let go of these held jobs (all, with ``None``): forget queued ones, kill started ones,
+        and return once none of them is held any more (their outcomes have arrived)."""
+        targets = [
+            claim for claim in self._claims.values() if job_ids is None or claim.id in job_ids
+        ]
+        for claim in targets:
+            if claim.state is ClaimState.QUEUED:
+                self._forget(claim)
+            elif claim.state is ClaimState.TAKEN:
+                self._withdraw(claim)
+            else:
+                self._executor.cancel(claim.id)
+        deadline = time.monotonic() + timeout
+        while any(claim.id in self._claims for claim in targets):
+            if time.monotonic() > deadline:
+                raise TimeoutError("held jobs did not stop in time")
+            await asyncio.sleep(0.01)
+        self._fault_held = {
+            job_id: held
+            for job_id, held in self._fault_held.items()
+            if job_ids is not None and job_id not in job_ids
+        }
+
+    async def reload(self) -> None:
+        """The store was replaced under us (a restore): let go of everything held, recover what
+        the new state says was running, and look for pending jobs again."""
+        await self.stop_jobs()
+        for function_id in await asyncio.to_thread(self._writer.recover):
+            self._note_runnable(function_id)
+
     # The rounds ----------------------------------------------------------------------------
     async def _run(self) -> None:
         while not self._stopping:
@@ -217,6 +256,12 @@ class Scheduler:
         held: dict[str, list[str]] = {}
         for claim in self._claims.values():
             held.setdefault(claim.function_id, []).append(claim.id)
+        now = time.monotonic()
+        for job_id, (function_id, until) in list(self._fault_held.items()):
+            if until <= now:
+                del self._fault_held[job_id]
+            else:
+                held.setdefault(function_id, []).append(job_id)
         batch = Batch(
             starts=self._starts,
             finished=self._finished,
@@ -246,6 +291,10 @@ class Scheduler:
         self._wakeup.set()
 
     def _apply(self, batch: Batch, result: RoundResult) -> None:
+        assert self._loop is not None
+        for job_id, (function_id, wait) in result.held_back.items():
+            self._fault_held[job_id] = (function_id, time.monotonic() + wait)
+            self._loop.call_later(wait, self._note_runnable, function_id)
         for function_id in result.exhausted:
             if self._candidates.get(function_id) == batch.candidates.get(function_id):
                 self._candidates.pop(function_id, None)
@@ -343,6 +392,9 @@ class Scheduler:
                 environment={**(function["environment"] or {}), **(job["environment"] or {})},
                 timeout_s=float(function["timeout"]),
                 memory_mib=int(function["memory"]),
+                fault=self._faults.job_fault(function, job["id"], claim.attempt)
+                if self._faults is not None
+                else None,
             )
             return await self._executor.run(spec, partial(self._began, claim))
         except Exception as error:  # a bug in the executor must not leave the job running

@@ -21,6 +21,7 @@ from ..builder.build import BuildResult, gzip_log
 from ..builder.bundle import BundleLimits
 from ..builder.cache import BundleCache
 from ..builder.isolated import BuildLimits, build_in_child
+from ..kernel.events import JobEvent, event_row
 from ..kernel.states import FunctionEdge, FunctionStatus, JobEdge, JobStatus
 from ..kernel.timestamps import utc_now
 from ..store import Store
@@ -39,7 +40,9 @@ class BuildQueue:
         limits: BundleLimits,
         build_limits: BuildLimits | None = None,
         on_ready: Callable[[str], None] = lambda _function_id: None,
+        journal: bool = False,
     ) -> None:
+        self._journal = journal
         self._store = store
         self._blobs = blobs
         self._cache = cache
@@ -75,6 +78,10 @@ class BuildQueue:
             log.exception("build of function %s crashed", function_id)
             reason = f"internal error in the builder: {error!r}"
             outcome = BuildResult(False, f"Build failed: {reason}\n", reason)
+        with self._store.read() as store:
+            if store.function(function_id) is None:  # deleted while it built
+                self._cache.forget(function_id)
+                return
         self._blobs.write_bytes(build_log_key(function_id), gzip_log(outcome.log))
         with self._store.write() as store:
             row = store.function(function_id)
@@ -89,9 +96,16 @@ class BuildQueue:
             built = store.transition_function(edge, function_id, target, {"modified_date": now})
             if built and target == FunctionStatus.BUILD_FAILED:
                 # Jobs submitted while it built can never run: end them now, not never.
+                waiting = [
+                    job
+                    for job in store.jobs(store.job_ids_of_function(function_id))
+                    if JobEdge.ABANDON.allows(job["status"])
+                ]
+                if self._journal:
+                    store.append_journal([event_row(j, JobEvent.FAILED, time=now) for j in waiting])
                 store.transition_jobs(
                     JobEdge.ABANDON,
-                    store.job_ids_of_function(function_id),
+                    [job["id"] for job in waiting],
                     JobStatus.FAILURE,
                     {
                         "error_reason": "The function failed to build; see its build log.",

@@ -10,6 +10,7 @@ from ..blobs import BlobStore
 from ..blobs.keys import build_log_key, bundle_key, job_log_key
 from ..builder.build import gzip_log
 from ..kernel.errors import Conflict, InvalidInput, NotFound
+from ..kernel.events import JobEvent, event_row
 from ..kernel.states import ACTIVE_JOB_STATUSES, FunctionEdge, FunctionStatus, JobStatus
 from ..kernel.timestamps import utc_now
 from ..store import Reader, Row, Store
@@ -57,12 +58,14 @@ class FunctionService:
         urls: PresignedUrls,
         builds: BuildQueue,
         results: ResultStorage,
+        journal: bool = False,
     ) -> None:
         self._store = store
         self._blobs = blobs
         self._urls = urls
         self._builds = builds
         self._results = results
+        self._journal = journal
 
     def create(self, identity: Identity, body: Mapping[str, Any]) -> dict[str, Any]:
         settings = with_defaults(body)
@@ -124,6 +127,18 @@ class FunctionService:
                     "for them to finish before deleting it."
                 )
             job_ids = store.delete_function(function_id)
+            if self._journal and job_ids:
+                now, owner = utc_now(), identity.owner
+                store.append_journal(
+                    [
+                        event_row(
+                            {"id": job_id, "function_id": function_id, "owner": owner},
+                            JobEvent.DELETED,
+                            time=now,
+                        )
+                        for job_id in job_ids
+                    ]
+                )
         self._blobs.delete(bundle_key(function_id))
         self._blobs.delete(build_log_key(function_id))
         self._builds.forget(function_id)

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from ..blobs import BlobStore
 from ..blobs.keys import job_log_key
 from ..kernel.errors import Conflict, InvalidInput, NotFound, ValidationFailed
+from ..kernel.events import JobEvent, event_row
 from ..kernel.states import ACTIVE_JOB_STATUSES, FunctionStatus, JobEdge, JobStatus
 from ..kernel.timestamps import utc_now
 from ..store import Reader, Row, Store, Writer
@@ -75,10 +76,12 @@ class JobService:
         blobs: BlobStore,
         results: ResultStorage,
         executor: ExecutorSignals | None = None,
+        journal: bool = False,
     ) -> None:
         self._store = store
         self._blobs = blobs
         self._results = results
+        self._journal = journal
         self.executor: ExecutorSignals = executor or _NoExecutor()
 
     # Submission ----------------------------------------------------------------------------
@@ -90,6 +93,7 @@ class JobService:
             row = self._new_job(identity, function["id"], body, job_id, created)
             store.insert_jobs([row])
             store.update_function(function["id"], {"modified_date": utc_now()})
+            self._record(store, [row], JobEvent.SUBMITTED)
         self.executor.wake(function["id"])
         return job_to_wire(row)
 
@@ -143,6 +147,7 @@ class JobService:
                 rows.append(row)
             store.insert_jobs(rows)
             store.update_function(function["id"], {"modified_date": utc_now()})
+            self._record(store, rows, JobEvent.SUBMITTED)
         self.executor.wake(function["id"])
         return [job_to_wire(row) for row in rows]
 
@@ -179,6 +184,7 @@ class JobService:
             if row["status"] in ACTIVE_JOB_STATUSES:
                 raise Conflict(f"Job {job_id} is {row['status']}; cancel it before deleting it.")
             store.delete_jobs([job_id])
+            self._record(store, [row], JobEvent.DELETED)
         self.executor.forget(job_id)
         self._blobs.delete(job_log_key(job_id))
         if delete_results:
@@ -243,6 +249,7 @@ class JobService:
                 },
             )
             rerun = [row for row in store.jobs(ids) if row["status"] == JobStatus.PENDING]
+            self._record(store, rerun, JobEvent.RETRIED)
         for function_id in {row["function_id"] for row in rerun}:
             self.executor.wake(function_id)
         return [job_to_wire(row) for row in rerun]
@@ -252,8 +259,10 @@ class JobService:
     ) -> list[str]:
         with self._store.write() as store:
             current = store.jobs([row["id"] for row in rows])
-            ids = [row["id"] for row in current if row["status"] not in ACTIVE_JOB_STATUSES]
+            deleted = [row for row in current if row["status"] not in ACTIVE_JOB_STATUSES]
+            ids = [row["id"] for row in deleted]
             store.delete_jobs(ids)
+            self._record(store, deleted, JobEvent.DELETED)
         for row in current:
             if row["status"] == JobStatus.PENDING:
                 self.executor.forget(row["id"])
@@ -268,11 +277,12 @@ class JobService:
         """Cancel pending jobs at once and flag running ones; returns the ids of both, which
         the executor must hear of: it may hold a pending job it claimed, or have started it
         a moment ago (the next round would mark it running)."""
-        by_status: dict[str, list[str]] = {JobStatus.PENDING: [], JobStatus.RUNNING: []}
+        by_status: dict[str, list[Row]] = {JobStatus.PENDING: [], JobStatus.RUNNING: []}
         for row in store.jobs(job_ids):
             if row["status"] in by_status:
-                by_status[row["status"]].append(row["id"])
-        pending, running = by_status[JobStatus.PENDING], by_status[JobStatus.RUNNING]
+                by_status[row["status"]].append(row)
+        pending = [row["id"] for row in by_status[JobStatus.PENDING]]
+        running = [row["id"] for row in by_status[JobStatus.RUNNING]]
         store.transition_jobs(
             JobEdge.CANCEL_PENDING,
             pending,
@@ -280,7 +290,15 @@ class JobService:
             {"last_completion_date": utc_now()},
         )
         store.transition_jobs(JobEdge.ASK_CANCEL, running, JobStatus.CANCEL)
+        # In this write transaction nothing else moved them: every pending one is canceled.
+        self._record(store, by_status[JobStatus.PENDING], JobEvent.CANCELED)
         return pending + running
+
+    def _record(self, store: Writer, rows: Sequence[Row], event: JobEvent) -> None:
+        """Journal ``event`` for these jobs, when the journal is on (test controls)."""
+        if self._journal and rows:
+            now = utc_now()
+            store.append_journal([event_row(row, event, time=now) for row in rows])
 
     def _accepting_function(self, store: Reader, identity: Identity, function_id: str) -> Row:
         function = store.function(function_id, identity.owner)

@@ -25,7 +25,14 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-__all__ = ["BASELINE_REVISION", "Database", "current_revision", "head_revision", "migrate"]
+__all__ = [
+    "BASELINE_REVISION",
+    "Database",
+    "current_revision",
+    "head_revision",
+    "known_revisions",
+    "migrate",
+]
 
 BASELINE_REVISION = "0001"
 _MIGRATIONS = Path(__file__).with_name("migrations")
@@ -83,6 +90,12 @@ def migrate(database: Database) -> str:
 
 def current_revision(connection: sa.Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
+
+
+def known_revisions() -> list[str]:
+    """Every revision of the schema, oldest first."""
+    script = ScriptDirectory.from_config(_config())
+    return [revision.revision for revision in reversed(list(script.walk_revisions()))]
 
 
 def head_revision() -> str:

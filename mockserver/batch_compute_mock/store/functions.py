@@ -12,6 +12,7 @@ from .schema import functions, jobs
 __all__ = [
     "delete_function",
     "function_ids_in_status",
+    "function_ids_named",
     "get_function",
     "get_functions",
     "insert_function",
@@ -63,6 +64,11 @@ def job_status_counts(conn: sa.Connection, function_id: str) -> dict[str, int]:
         .group_by(jobs.c.status)
     )
     return {status: count for status, count in rows}
+
+
+def function_ids_named(conn: sa.Connection, name: str) -> list[str]:
+    """Every owner's functions called ``name``."""
+    return list(conn.execute(sa.select(functions.c.id).where(functions.c.name == name)).scalars())
 
 
 def function_ids_in_status(conn: sa.Connection, status: str) -> list[str]:

@@ -23,6 +23,7 @@ __all__ = [
     "get_jobs",
     "insert_jobs",
     "job_ids_of_function",
+    "job_rank",
     "jobs_for_reference",
     "pending_to_claim",
     "update_job",
@@ -146,6 +147,7 @@ _WITH_PENDING_JOBS = (
 #: it started, and what handing its attempt back restores.
 CLAIM_COLUMNS = (
     "id",
+    "creation_date",
     "args",
     "kwargs",
     "environment",
@@ -182,6 +184,22 @@ def existing_job_ids(conn: sa.Connection, job_ids: Iterable[str]) -> set[str]:
     for start in range(0, len(wanted), _CHUNK):
         found.update(conn.execute(_JOB_IDS, {"ids": wanted[start : start + _CHUNK]}).scalars())
     return found
+
+
+def job_rank(conn: sa.Connection, job_id: str) -> int:
+    """How many jobs of the same function were submitted before this one (0 for the first)."""
+    job = sa.select(jobs.c.function_id, jobs.c.creation_date).where(jobs.c.id == job_id).subquery()
+    earlier = (
+        sa.select(sa.func.count())
+        .select_from(jobs)
+        .join(
+            job,
+            sa.and_(
+                jobs.c.function_id == job.c.function_id, jobs.c.creation_date < job.c.creation_date
+            ),
+        )
+    )
+    return int(conn.execute(earlier).scalar_one())
 
 
 def functions_with_pending_jobs(conn: sa.Connection) -> set[str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-__all__ = ["credentials", "functions", "jobs", "metadata", "results"]
+__all__ = ["credentials", "functions", "jobs", "journal", "metadata", "results"]
 
 metadata = sa.MetaData()
 
@@ -105,4 +105,20 @@ results = sa.Table(
     sa.Index("ix_results_function", "function_id"),
     sa.Index("ix_results_job", "job_id"),
     sa.Index("ix_results_expires", "expires"),
+)
+
+# What happened to each job, in order (kept only while a server's test controls are on).
+journal = sa.Table(
+    "journal",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("time", sa.String, nullable=False),
+    sa.Column("owner", sa.String, nullable=False),
+    sa.Column("function_id", sa.String, nullable=False),
+    sa.Column("job_id", sa.String, nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=True),
+    sa.Column("event", sa.String, nullable=False),
+    sa.Index("ix_journal_job", "job_id", "id"),
+    sa.Index("ix_journal_function", "function_id", "id"),
+    sa.Index("ix_journal_owner", "owner"),
 )

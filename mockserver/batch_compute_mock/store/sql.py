@@ -8,7 +8,7 @@ status change, and to ``search`` for searches.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -16,10 +16,10 @@ import sqlalchemy as sa
 
 from ..kernel.query import PagePosition, Query
 from ..kernel.states import Edge, FunctionStatus, JobStatus
-from . import credentials, functions, jobs, results, transitions
+from . import credentials, functions, jobs, journal, results, transitions, whole
 from .database import Database
 from .dialects import search_dialect
-from .protocol import Page, Row, Start
+from .protocol import OwnedIds, Page, Row, Start
 from .search import Searcher
 
 __all__ = ["SqlReader", "SqlStore", "SqlWriter"]
@@ -42,6 +42,9 @@ class SqlReader:
     def function_ids_in_status(self, status: FunctionStatus) -> list[str]:
         return functions.function_ids_in_status(self._conn, status.value)
 
+    def function_ids_named(self, name: str) -> list[str]:
+        return functions.function_ids_named(self._conn, name)
+
     def job_status_counts(self, function_id: str) -> dict[str, int]:
         return functions.job_status_counts(self._conn, function_id)
 
@@ -63,6 +66,9 @@ class SqlReader:
 
     def existing_job_ids(self, job_ids: Iterable[str]) -> set[str]:
         return jobs.existing_job_ids(self._conn, job_ids)
+
+    def job_rank(self, job_id: str) -> int:
+        return jobs.job_rank(self._conn, job_id)
 
     def functions_with_pending_jobs(self) -> set[str]:
         return jobs.functions_with_pending_jobs(self._conn)
@@ -89,6 +95,16 @@ class SqlReader:
 
     def credentials(self, owner: str) -> Row | None:
         return credentials.get_credentials(self._conn, owner)
+
+    # The journal and the whole state
+    def journal(self, job_id: str | None = None, function_id: str | None = None) -> list[Row]:
+        return list(journal.read_journal(self._conn, job_id, function_id))
+
+    def owned_ids(self, owner: str) -> OwnedIds:
+        return whole.owned_ids(self._conn, owner)
+
+    def export_rows(self) -> dict[str, list[dict[str, Any]]]:
+        return whole.export_rows(self._conn)
 
 
 class SqlWriter(SqlReader):
@@ -165,6 +181,19 @@ class SqlWriter(SqlReader):
 
     def put_credentials(self, row: Row) -> None:
         credentials.put_credentials(self._conn, row)
+
+    # The journal and the whole state
+    def append_journal(self, events: Sequence[Row]) -> None:
+        journal.append_journal(self._conn, events)
+
+    def delete_owner(self, owner: str) -> None:
+        whole.delete_owner(self._conn, owner)
+
+    def delete_all(self) -> None:
+        whole.delete_all(self._conn)
+
+    def import_rows(self, rows: Mapping[str, Sequence[Row]]) -> None:
+        whole.import_rows(self._conn, rows)
 
 
 class SqlStore:

@@ -261,6 +261,7 @@ class Supervisor:
             "work_dir": work_dir,
             "result_path": str(result_path),
             "memory_mib": int(job["memory_mib"]),
+            "fault": _in_process(job.get("fault")),
         }
         with contextlib.suppress(BrokenPipeError):  # died while idle: the loop judges it
             _write_all(process.job_w, encode_frame(frame))
@@ -274,7 +275,10 @@ class Supervisor:
             self._retire_after_job(process)
         outcome = self._judge(job, process, report, stop)
         if outcome["status"] == OutcomeStatus.SUCCESS and outcome["result_written"]:
-            outcome.update(self._store_result(job, result_path))
+            if (job.get("fault") or {}).get("action") == "lose_result":
+                outcome.update(result_written=False, result_attributes=None)  # a test's fault
+            else:
+                outcome.update(self._store_result(job, result_path))
         if report is not None and stop is None:
             cpu_ns, peak = int(report["cpu_ns"]), int(report["peak_bytes"])
             process.cpu_base_ns = int(report["cpu_total_ns"])
@@ -494,6 +498,13 @@ class Supervisor:
         if exit_code == 0:  # os._exit(0): the job ended the process cleanly, returning nothing
             return {**failed, "status": OutcomeStatus.SUCCESS, "exit_code": 0, "error_reason": None}
         return {**failed, "exit_code": exit_code, "error_reason": f"Exited with code {exit_code}"}
+
+
+def _in_process(fault: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The part of a test's fault the job process acts out (``lose_result`` is ours)."""
+    if fault is None or fault.get("action") == "lose_result":
+        return None
+    return fault
 
 
 def _exec_job_process(argv: list[str], keep: tuple[int, int], log_fd: int) -> None:
