@@ -3,6 +3,7 @@
 batch-compute serve [--host H] [--port P] [--data-dir D] [--public-url U]
                     [--jwt-secret S] [--workers N]
 batch-compute token --sub NAME [--org ORG] [--userid ID] [--jwt-secret S] [--days N]
+batch-compute conformance BASE_URL --token T --other-token T2 [--only CATEGORY]...
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ DEFAULT_DATA_DIR = Path(os.environ.get("BATCH_COMPUTE_DATA_DIR", ".batch-compute
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["conformance"]:
+        return _conformance(arguments[1:])
     parser = _parser()
     options = parser.parse_args(argv)
     return int(options.run(options) or 0)
@@ -67,6 +71,13 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--jwt-secret", default=os.environ.get("BATCH_COMPUTE_JWT_SECRET"))
     token.add_argument("--days", type=float, default=30.0, help="lifetime (default: 30)")
     token.set_defaults(run=_token)
+
+    # Parsed by the kit itself (see _conformance); listed here for --help.
+    commands.add_parser(
+        "conformance",
+        help="check that a backend honours the API (needs the 'conformance' extra)",
+        add_help=False,
+    )
     return parser
 
 
@@ -121,6 +132,20 @@ def _token(options: argparse.Namespace) -> int:
     claims = client_claims(options.sub, org=options.org, userid=options.userid, days=options.days)
     print(make_token(claims, options.jwt_secret))
     return 0
+
+
+def _conformance(arguments: list[str]) -> int:
+    """The conformance kit is a package of its own, imported only when asked for."""
+    try:
+        from batch_compute_conformance.cli import main as conformance_main
+    except ImportError as error:
+        print(
+            f"conformance: the kit is not installed ({error.name or error}); "
+            "pip install 'batch-compute[conformance]'",
+            file=sys.stderr,
+        )
+        return 2
+    return conformance_main(arguments)
 
 
 if __name__ == "__main__":
