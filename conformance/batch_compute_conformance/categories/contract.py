@@ -383,7 +383,7 @@ def _run_schemathesis(ctx: Context, seeds: dict[str, Any]) -> None:
             elif isinstance(event, events.ScenarioFinished):
                 _record_scenario(ctx, event, token, Status, links_covered)
             elif isinstance(event, events.NonFatalError):
-                ctx.outcome.note(f"schemathesis: {event.label}: {event.info.message}")
+                ctx.outcome.note(f"schemathesis: {event.label}: {event.info.message} {event.value}")
             elif isinstance(event, events.FatalError):
                 raise Broken("contract.response-conformance",
                              f"schemathesis stopped: {event.exception}")  # fmt: skip
@@ -392,6 +392,7 @@ def _run_schemathesis(ctx: Context, seeds: dict[str, Any]) -> None:
         schemathesis.hooks.unregister(before_call)
 
     ctx.outcome.note(f"stateful links covered: {len(links_covered)} of {links_total}")
+    ctx.outcome.note("links covered: " + "; ".join(sorted(links_covered)))
     ctx.outcome.note(f"changes redirected away from ids the kit did not create: {hooks.guarded}")
     operations = [
         str(op.definition.raw.get("operationId"))
