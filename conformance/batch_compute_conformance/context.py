@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -63,6 +64,15 @@ class Context:
             self.outcome.broken(error)
         except Unreachable as error:
             self.outcome.check("every.no-server-error", False, f"no answer: {error}")
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+            # The kit reads answers by the contract; one it cannot read lacks what it must hold.
+            where = traceback.extract_tb(error.__traceback__)[-1]
+            self.outcome.check(
+                "every.required-fields",
+                False,
+                f"an answer lacks what the contract promises ({type(error).__name__}: {error}, "
+                f"read at {where.name}:{where.lineno})",
+            )
 
     @staticmethod
     def pause(seconds: float) -> None:
