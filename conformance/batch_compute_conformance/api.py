@@ -87,7 +87,7 @@ def filter_is_scoped(body: Any, ledger: Ledger) -> bool:
     for node in body.get("filter") or []:
         ids = _function_ids_of(node)
         if ids is not None and all(fid in ledger.functions or fid == _ABSENT_FUNCTION
-                                   for fid in ids):  # fmt: skip
+                                   for fid in ids):
             return True
     return False
 
@@ -96,7 +96,8 @@ def _function_ids_of(node: Any) -> list[str] | None:
     if not isinstance(node, dict):
         return None
     if node.get("name") == "function_id" and node.get("op") == "eq":
-        return [node.get("val")]
+        value = node.get("val")
+        return [value] if isinstance(value, str) else None
     if isinstance(node.get("or"), list) and node["or"]:
         ids: list[str] = []
         for child in node["or"]:
@@ -210,9 +211,9 @@ class Api:
             return
         if parts[0] == "functions" and len(parts) >= 2 and not ledger.owns_function(parts[1]):
             raise GuardError(f"refusing {method} {path}: not a function the kit created")
-        if parts[0] == "jobs" and len(parts) >= 2 and parts[1] != "bulk":
-            if not ledger.owns_job(parts[1]):
-                raise GuardError(f"refusing {method} {path}: not a job the kit created")
+        job_path = parts[0] == "jobs" and parts[1:2] not in ([], ["bulk"])
+        if job_path and not ledger.owns_job(parts[1]):
+            raise GuardError(f"refusing {method} {path}: not a job the kit created")
         if parts == ["jobs"] or parts == ["jobs", "bulk"]:
             function_id = body.get("function_id") if isinstance(body, dict) else None
             if function_id is not None and not ledger.owns_function(function_id):
@@ -235,9 +236,7 @@ class Api:
             elif len(parts) == 1 and isinstance(body, dict):
                 for function in body.get("data") or []:
                     model.observe_function(function, reply.exchange)
-            elif len(parts) == 2 and method in ("GET", "PATCH"):
-                model.observe_function(body, reply.exchange)
-            elif len(parts) == 3 and parts[2] == "bundle":
+            elif (len(parts) == 2 and method in ("GET", "PATCH")) or parts[2:] == ["bundle"]:
                 model.observe_function(body, reply.exchange)
             return
         if parts[0] != "jobs":
@@ -254,9 +253,7 @@ class Api:
             for job_id in body if isinstance(body, list) else []:
                 model.forget_job(str(job_id))
             return
-        elif len(parts) == 2 and method in ("GET", "PATCH"):
-            jobs = [body]
-        elif len(parts) == 3 and parts[2] == "cancel":
+        elif (len(parts) == 2 and method in ("GET", "PATCH")) or parts[2:] == ["cancel"]:
             jobs = [body]
         else:
             return
@@ -309,13 +306,13 @@ class Api:
                 return dict(function)
             if time.monotonic() > deadline:
                 raise Broken(rule, f"function {function_id} still {status} after {timeout:g} s",
-                             reply.exchange)  # fmt: skip
+                             reply.exchange)
             time.sleep(0.1)
 
     def ready_function(
         self, bundle: bytes, timeout: float = 60.0, rule: str = "lifecycle.bundle-build",
         **fields: Any,
-    ) -> dict[str, Any]:  # fmt: skip
+    ) -> dict[str, Any]:
         """Create, upload, complete and wait for the build: the function as built."""
         function, url = self.create_function(**fields)
         self.expect(self.upload(url, bundle), (200, 201, 204), rule, "uploading a bundle")
@@ -330,7 +327,7 @@ class Api:
 
     def submit(self, function_id: str, *args: Any, rule: str, **fields: Any) -> dict[str, Any]:
         job = self.expect(self.create_job(function_id, *args, **fields), 201, rule,
-                          "submitting a job")  # fmt: skip
+                          "submitting a job")
         return dict(job)
 
     def bulk(self, function_id: str, bulk_args: list[list[Any]], **fields: Any) -> Reply:
@@ -372,7 +369,7 @@ class Api:
             if time.monotonic() > deadline:
                 waiting = [job_id for job_id in job_ids if job_id not in done]
                 raise Broken(rule, f"jobs {', '.join(waiting)} did not reach the expected state "
-                             f"within {timeout:g} s", reply.exchange)  # fmt: skip
+                             f"within {timeout:g} s", reply.exchange)
             time.sleep(0.1)
 
     # -- search ---------------------------------------------------------------------------------
@@ -389,14 +386,14 @@ class Api:
             page = reply.json()
             if reply.status != 200 or not isinstance(page, dict):
                 raise Broken("search.cursor-once", f"searching {resource} answered "
-                             f"{reply.status}", reply.exchange)  # fmt: skip
+                             f"{reply.status}", reply.exchange)
             yield reply, page
             cursor = (page.get("meta") or {}).get("page_cursor")
             if not cursor:
                 return
             reply = self.search(resource, {"page_cursor": cursor})
         raise Broken("search.cursor-once", f"paging {resource} did not end after {max_pages} "
-                     "pages", reply.exchange)  # fmt: skip
+                     "pages", reply.exchange)
 
     # -- results --------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, field
 
-__all__ = ["Exchange", "TOKEN_VARIABLES"]
+__all__ = ["TOKEN_VARIABLES", "Exchange"]
 
 # Which variable stands for which token in reproductions.
 TOKEN_VARIABLES = {"first": "BATCH_COMPUTE_TOKEN", "second": "BATCH_COMPUTE_OTHER_TOKEN"}

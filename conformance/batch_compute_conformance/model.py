@@ -16,7 +16,7 @@ from .exchange import Exchange
 __all__ = ["FINAL_STATUSES", "JOB_STATUSES", "Model"]
 
 JOB_STATUSES = ("pending", "running", "cancel", "canceling", "success", "failure", "timeout",
-                "canceled")  # fmt: skip
+                "canceled")
 FINAL_STATUSES = frozenset({"success", "failure", "timeout", "canceled"})
 RERUNNABLE = frozenset({"failure", "timeout", "canceled"})
 FUNCTION_STATUSES = ("awaiting_bundle", "building", "build_failed", "ready", "stopped")
@@ -29,7 +29,7 @@ FUNCTION_FIELDS: dict[str, tuple[type, ...]] = {
     "maximum_concurrency": _INT, "timeout": _INT, "retry_count": _INT, "enabled": _BOOL,
     "auto_start": _BOOL, "environment": (dict, *_NULL), "namespace": _STR, "owner": _STR,
     "status": _STR, "creation_date": _STR, "modified_date": _STR,
-}  # fmt: skip
+}
 JOB_FIELDS: dict[str, tuple[type, ...]] = {
     "id": _STR, "function_id": _STR, "creation_date": _STR, "args": (list, *_NULL),
     "kwargs": (dict, *_NULL), "environment": (dict, *_NULL), "tags": (list,), "status": _STR,
@@ -37,7 +37,7 @@ JOB_FIELDS: dict[str, tuple[type, ...]] = {
     "exit_code": (int, *_NULL), "runtime": (int, *_NULL),
     "last_execution_date": (str, *_NULL), "last_completion_date": (str, *_NULL),
     "statistics": (dict, *_NULL),
-}  # fmt: skip
+}
 
 Check = Callable[[str, bool, str, Exchange | None], bool]
 

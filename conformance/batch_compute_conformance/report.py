@@ -18,7 +18,7 @@ def summary(outcome: Outcome, base_url: str) -> str:
     for result in outcome.categories.values():
         rows.append((result.name, str(result.rules_checked), str(result.rules_passed),
                      str(result.rules_failed), str(sum(result.checks.values())),
-                     f"{result.seconds:.1f} s"))  # fmt: skip
+                     f"{result.seconds:.1f} s"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [f"Batch Compute conformance of {base_url}", ""]
     for index, row in enumerate(rows):
@@ -36,7 +36,7 @@ def summary(outcome: Outcome, base_url: str) -> str:
                 first = reproduce.splitlines()[0]
                 lines.append(f"      reproduce: {first[:300]}")
     lines += ["", "FAILED: the backend breaks the rules above" if outcome.failed
-              else "PASSED: every rule checked holds"]  # fmt: skip
+              else "PASSED: every rule checked holds"]
     return "\n".join(lines)
 
 
@@ -49,7 +49,7 @@ def write_junit(outcome: Outcome, path: Path) -> None:
         suite = ET.SubElement(
             suites, "testsuite", name=result.name, tests=str(result.rules_checked),
             failures=str(result.rules_failed), errors="0", time=f"{result.seconds:.3f}",
-        )  # fmt: skip
+        )
         for rule in sorted(result.checks):
             case = ET.SubElement(suite, "testcase", classname=result.name, name=rule, time="0")
             if result.failures.get(rule):
@@ -58,12 +58,12 @@ def write_junit(outcome: Outcome, path: Path) -> None:
                     case, "failure",
                     message=f"{result.failures[rule]} of {result.checks[rule]} checks failed: "
                             f"{RULES[rule].text}",
-                )  # fmt: skip
+                )
                 failure.text = "\n\n".join(
                     f"{v.message}\n\n{v.exchange.request_text() if v.exchange else ''}\n\n"
                     f"{v.exchange.response_text() if v.exchange else ''}\n\n"
                     f"reproduce:\n{v.how_to_reproduce()}" for v in found
-                )  # fmt: skip
+                )
     ET.indent(suites)
     ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
 
@@ -85,7 +85,7 @@ pre { background: #f7f7f7; border: 1px solid #ddd; padding: .6em; overflow-x: au
 def write_html(outcome: Outcome, path: Path, base_url: str) -> None:
     e = html.escape
     verdict = ('<p class="fail">FAILED: the backend breaks documented rules.</p>' if outcome.failed
-               else '<p class="pass">PASSED: every rule checked holds.</p>')  # fmt: skip
+               else '<p class="pass">PASSED: every rule checked holds.</p>')
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>Batch Compute conformance: {e(base_url)}</title><style>{_STYLE}</style>",
@@ -112,7 +112,7 @@ def write_html(outcome: Outcome, path: Path, base_url: str) -> None:
     for index, violation in enumerate(outcome.violations, 1):
         parts.append(f"<div class='violation' id='v{index}'>")
         parts.append(f"<h3>{index}. <code>{e(violation.rule)}</code> "
-                     f"({e(violation.category)})</h3>")  # fmt: skip
+                     f"({e(violation.category)})</h3>")
         parts.append(f"<p><em>Rule:</em> {e(violation.text)}</p>")
         parts.append(f"<p><em>Found:</em> {e(violation.message)}</p>")
         if violation.exchange is not None:
@@ -124,14 +124,14 @@ def write_html(outcome: Outcome, path: Path, base_url: str) -> None:
         parts.append("</div>")
 
     parts.append("<h2>Rules</h2><table><tr><th>rule</th><th>category</th><th>rule text</th>"
-                 "<th>checks</th><th>result</th></tr>")  # fmt: skip
+                 "<th>checks</th><th>result</th></tr>")
     checks: dict[str, int] = {}
     failures: dict[str, int] = {}
     for result in outcome.categories.values():
-        for rule, count in result.checks.items():
-            checks[rule] = checks.get(rule, 0) + count
-        for rule, count in result.failures.items():
-            failures[rule] = failures.get(rule, 0) + count
+        for rule_id, count in result.checks.items():
+            checks[rule_id] = checks.get(rule_id, 0) + count
+        for rule_id, count in result.failures.items():
+            failures[rule_id] = failures.get(rule_id, 0) + count
     for rule in RULES.values():
         count = checks.get(rule.id, 0)
         if not count:
@@ -141,9 +141,9 @@ def write_html(outcome: Outcome, path: Path, base_url: str) -> None:
         else:
             verdict_cell = "<span class='pass'>passed</span>"
         parts.append(f"<tr><td><code>{e(rule.id)}</code></td><td>{e(rule.category)}</td>"
-                     f"<td>{e(rule.text)}</td><td>{count}</td><td>{verdict_cell}</td></tr>")  # fmt: skip
+                     f"<td>{e(rule.text)}</td><td>{count}</td><td>{verdict_cell}</td></tr>")
     parts.append("</table>")
     parts.append("<p>Tokens never appear here: reproductions read them from "
                  "<code>$BATCH_COMPUTE_TOKEN</code> and <code>$BATCH_COMPUTE_OTHER_TOKEN</code>."
-                 "</p></body></html>")  # fmt: skip
+                 "</p></body></html>")
     path.write_text("\n".join(parts), encoding="utf-8")

@@ -140,7 +140,11 @@ def _compare(keys: list[tuple[str, bool]], left: dict[str, Any], right: dict[str
 
 def sorted_like(records: list[dict[str, Any]], sort: list[str] | None) -> list[dict[str, Any]]:
     keys = order_keys(sort)
-    return sorted(records, key=functools.cmp_to_key(lambda a, b: _compare(keys, a, b)))
+
+    def compare(left: dict[str, Any], right: dict[str, Any]) -> int:
+        return _compare(keys, left, right)
+
+    return sorted(records, key=functools.cmp_to_key(compare))
 
 
 def violates_order(records: list[dict[str, Any]], sort: list[str] | None) -> int | None:

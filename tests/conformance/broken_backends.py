@@ -99,7 +99,9 @@ def _is_compute(flow: Flow, *parts: str) -> bool:
     if not flow.path.startswith("/compute/v1/"):
         return False
     actual = flow.parts()
-    return len(actual) == len(parts) and all(p in ("*", a) for p, a in zip(parts, actual))
+    if len(actual) != len(parts):
+        return False
+    return all(p in ("*", a) for p, a in zip(parts, actual, strict=True))
 
 
 def _map_jobs(answer: Answer, change: Any) -> Answer:
@@ -261,7 +263,7 @@ class ResultForFailedJob(Breakage):
     """The storage download serves a result for a job that failed."""
 
     name, rule, category = "result served for a failed job", "execution.result-iff-success", \
-        "execution"  # fmt: skip
+        "execution"
 
     async def on_response(self, flow: Flow, answer: Answer) -> Answer:
         prefix = "/catalog/v2/storage/download/"
@@ -273,9 +275,9 @@ class ResultForFailedJob(Breakage):
         if isinstance(job, dict) and job.get("status") in ("failure", "timeout", "canceled"):
             assert self.proxy is not None
             document = {"data": {"type": "storage_download", "id": blob_id, "attributes": {
-                "resumable_url": f"{self.proxy.origin}/__forged/result"}}}  # fmt: skip
+                "resumable_url": f"{self.proxy.origin}/__forged/result"}}}
             return Answer(200, {"content-type": "application/vnd.api+json"},
-                          json.dumps(document).encode())  # fmt: skip
+                          json.dumps(document).encode())
         return answer
 
     async def on_request(self, flow: Flow) -> Answer | None:
@@ -432,7 +434,7 @@ class CursorForgetsFilter(Breakage):
             return answer
         size = max(1, len(page["data"]))
         unfiltered = await self.upstream("GET", flow.path, flow.auth,
-                                         params={"page_size": size, "sort": "-creation_date"})  # fmt: skip
+                                         params={"page_size": size, "sort": "-creation_date"})
         body = unfiltered.json()
         if isinstance(body, dict):
             page["data"] = body.get("data") or page["data"]
@@ -476,9 +478,9 @@ class CrossOwnerRead(Breakage):
 
     async def on_request(self, flow: Flow) -> Answer | None:
         if flow.method == "GET" and (_is_compute(flow, "functions", "*")
-                                     or _is_compute(flow, "jobs", "*")):  # fmt: skip
+                                     or _is_compute(flow, "jobs", "*")):
             owner = self.creator.get(flow.parts()[1])
-            if owner is not None and owner != flow.auth:
+            if owner is not None and (flow.auth or "").count(".") == 2 and owner != flow.auth:
                 flow.headers["authorization"] = owner
         return None
 
@@ -513,7 +515,7 @@ BREAKAGES: list[type[Breakage]] = [
     ConcurrencyIgnored, ExecutionCountInflated, ReferenceIdIgnored, DroppedErrorReason,
     PageRepeatsRecord, CountOffByOne, CursorForgetsFilter, SortIgnoresDescending, LimitIgnored,
     CrossOwnerRead, NoTokenAccepted,
-]  # fmt: skip
+]
 
 
 # -- the proxy -----------------------------------------------------------------------------------
@@ -530,7 +532,7 @@ class BrokenProxy:
         self.origin = f"http://127.0.0.1:{self.port}"
         self._client: httpx.AsyncClient | None = None
         config = uvicorn.Config(self, host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="off")  # fmt: skip
+                                lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
@@ -549,12 +551,12 @@ class BrokenProxy:
 
     async def send(self, method: str, path: str, *, headers: dict[str, str] | None = None,
                    content: bytes | None = None, query: str = "",
-                   params: dict[str, Any] | None = None) -> Answer:  # fmt: skip
+                   params: dict[str, Any] | None = None) -> Answer:
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=60)
         url = self.upstream + path + (f"?{query}" if query else "")
         response = await self._client.request(method, url, headers=headers, content=content,
-                                              params=params)  # fmt: skip
+                                              params=params)
         kept = {k: v for k, v in response.headers.items() if k.lower() not in _HOP_HEADERS}
         return Answer(response.status_code, kept, response.content)
 
@@ -571,19 +573,19 @@ class BrokenProxy:
             method=scope["method"],
             path=scope.get("raw_path", scope["path"].encode()).decode(),
             query=urllib.parse.parse_qsl(scope.get("query_string", b"").decode(),
-                                         keep_blank_values=True),  # fmt: skip
+                                         keep_blank_values=True),
             headers={k.decode().lower(): v.decode() for k, v in scope["headers"]
-                     if k.decode().lower() not in _HOP_HEADERS},  # fmt: skip
+                     if k.decode().lower() not in _HOP_HEADERS},
             body=body,
         )
         answer = await self.breakage.on_request(flow)
         if answer is None:
             answer = await self.send(flow.method, flow.path, headers=flow.headers,
                                      content=flow.body or None,
-                                     query=urllib.parse.urlencode(flow.query))  # fmt: skip
+                                     query=urllib.parse.urlencode(flow.query))
             answer = await self.breakage.on_response(flow, answer)
         headers = [(k.encode(), v.encode()) for k, v in answer.headers.items()
-                   if k.lower() not in ("content-length", "transfer-encoding")]  # fmt: skip
+                   if k.lower() not in ("content-length", "transfer-encoding")]
         headers.append((b"content-length", str(len(answer.body)).encode()))
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
         await send({"type": "http.response.body", "body": answer.body})

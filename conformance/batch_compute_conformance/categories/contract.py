@@ -77,9 +77,9 @@ KIT_LINKS = {
             },
         },
     },
-}  # fmt: skip
+}
 _FUNCTION_CHANGES = {"update_function", "delete_function", "complete_function_bundle",
-                     "upload_function_bundle"}  # fmt: skip
+                     "upload_function_bundle"}
 _JOB_CHANGES = {"update_job", "delete_job", "cancel_job"}
 _BY_QUERY = {"cancel_jobs", "rerun_jobs", "delete_jobs"}
 _CREATES_JOBS = {"create_job", "create_jobs_bulk"}
@@ -118,7 +118,7 @@ def _seed(ctx: Context, seeds: dict[str, Any]) -> None:
         url = document["data"]["attributes"]["resumable_url"]
     except (KeyError, TypeError):
         raise Broken("execution.result-json", "the storage download answered no resumable_url",
-                     download.exchange) from None  # fmt: skip
+                     download.exchange) from None
     seeds.update(job=job["id"], blob_id=blob_id, result_url=url)
 
 
@@ -188,31 +188,48 @@ class _Hooks:
             return body is not None or _unset(case.body)
         return True
 
-    # -- map_case: the guard, then valid data ---------------------------------------------------
+    # -- map_case: valid data for positive cases ------------------------------------------------
 
     def map(self, case: Any) -> Any:
+        if self.positive(case):
+            params = case.path_parameters if isinstance(case.path_parameters, dict) else {}
+            self._valid_data(self.operation_id(case), case, params)
+        return case
+
+    # -- the guard: on every request, whatever phase or check sends it --------------------------
+
+    def guard(self, case: Any) -> None:
+        """Changes go only to what the kit created; queries only reach the kit's functions."""
         operation = self.operation_id(case)
         params = case.path_parameters if isinstance(case.path_parameters, dict) else {}
         if operation in _FUNCTION_CHANGES and not _known(params.get("function_id"),
-                                                         self.ledger.functions):  # fmt: skip
+                                                         self.ledger.functions):
             params["function_id"] = self.absent()
+            case.path_parameters = params
             self.guarded += 1
         if operation in _JOB_CHANGES and not _known(params.get("job_id"), self.ledger.jobs):
             params["job_id"] = self.absent()
+            case.path_parameters = params
             self.guarded += 1
-        if operation in _CREATES_JOBS and isinstance(case.body, dict):
-            if not _known(case.body.get("function_id"), self.ledger.functions):
-                case.body["function_id"] = self.absent()
-                self.guarded += 1
+        body = case.body if isinstance(case.body, dict) else None
+        if operation in _CREATES_JOBS and body is not None and not _known(
+            body.get("function_id"), self.ledger.functions
+        ):
+            body["function_id"] = self.absent()
+            self.guarded += 1
         if operation in _BY_QUERY:
-            body = dict(case.body) if isinstance(case.body, dict) else {}
-            mine = [fid for fid in self.ledger.live_functions()]
-            extra = body.get("filter") if isinstance(body.get("filter"), list) else []
-            body["filter"] = scoped_filter(mine, *extra)
-            case.body = body
-        if self.positive(case):
-            self._valid_data(operation, case, params)
-        return case
+            # Always a JSON object with the scope first: a body the server could not read
+            # might otherwise count as `{}`, which matches every job of the owner.
+            scoped = dict(body) if body is not None else {}
+            extra = scoped.get("filter")
+            mine = self.ledger.live_functions()
+            scoped["filter"] = scoped_filter(mine, *(extra if isinstance(extra, list) else []))
+            case.body = scoped
+            case.media_type = "application/json"
+            headers = case.headers
+            if headers is not None:
+                for name in [n for n in headers if n.lower() == "content-type"]:
+                    del headers[name]
 
     def _valid_data(self, operation: str, case: Any, params: dict[str, Any]) -> None:
         seeds = self.seeds
@@ -230,7 +247,7 @@ class _Hooks:
             fid = params.get("function_id")
             if not _known(fid, self.upload_urls) and self.upload_urls:
                 fid = params["function_id"] = list(self.upload_urls)[-1]
-            if _known(fid, self.upload_urls):
+            if isinstance(fid, str) and fid in self.upload_urls:
                 query = urllib.parse.urlsplit(self.upload_urls[fid]).query
                 case.query = dict(urllib.parse.parse_qsl(query))
                 case.body = bundle()
@@ -238,6 +255,7 @@ class _Hooks:
     # -- before_call: a completion gets an uploaded bundle first --------------------------------
 
     def before_call(self, case: Any) -> None:
+        self.guard(case)
         if self.operation_id(case) != "complete_function_bundle" or not self.positive(case):
             return
         fid = case.path_parameters.get("function_id")
@@ -303,7 +321,7 @@ def _exchange_of(response: Any, token: str) -> Exchange:
                           for k, v in dict(response.headers).items()},
         response_body=bytes(response.content or b""),
         owner="first" if headers.get("Authorization") == f"Bearer {token}" else None,
-    )  # fmt: skip
+    )
     return exchange
 
 
@@ -361,17 +379,26 @@ def _run_schemathesis(ctx: Context, seeds: dict[str, Any]) -> None:
         schema = schema.exclude(operation_id="set_credentials")
         ctx.outcome.note("set_credentials left out: the owner already has credentials stored")
     hooks = _Hooks(ctx, seeds)
-    schema.hook("filter_case")(lambda context, case: hooks.keep(case))
-    schema.hook("map_case")(lambda context, case: hooks.map(case))
-    # before_call exists only globally: registered for this run, removed after it.
+    # Hooks go to the global dispatcher for the run's duration: schema-level ones do not reach
+    # every request (before_call exists only globally), and the guard must see every request.
     import schemathesis
     import schemathesis.hooks
+
+    def filter_case(context: Any, case: Any) -> bool:
+        return hooks.keep(case)
+
+    def map_case(context: Any, case: Any) -> Any:
+        return hooks.map(case)
 
     def before_call(context: Any, case: Any, kwargs: Any) -> None:
         hooks.before_call(case)
 
-    schemathesis.hook("before_call")(before_call)
-    schema.hook("after_call")(lambda context, case, response: hooks.after_call(case, response))
+    def after_call(context: Any, case: Any, response: Any) -> None:
+        hooks.after_call(case, response)
+
+    registered = [filter_case, map_case, before_call, after_call]
+    for hook in registered:
+        schemathesis.hook(hook)
     _register_model_check()
     token = ctx.options.token
     links_covered: set[str] = set()
@@ -387,10 +414,11 @@ def _run_schemathesis(ctx: Context, seeds: dict[str, Any]) -> None:
                 ctx.outcome.note(f"schemathesis: {event.label}: {event.info.message} {event.value}")
             elif isinstance(event, events.FatalError):
                 raise Broken("contract.response-conformance",
-                             f"schemathesis stopped: {event.exception}")  # fmt: skip
+                             f"schemathesis stopped: {event.exception}")
     finally:
         _active.pop("run", None)
-        schemathesis.hooks.unregister(before_call)
+        for hook in registered:
+            schemathesis.hooks.unregister(hook)
 
     ctx.outcome.note(f"stateful links covered: {len(links_covered)} of {links_total}")
     ctx.outcome.note("links covered: " + "; ".join(sorted(links_covered)))
@@ -403,7 +431,7 @@ def _run_schemathesis(ctx: Context, seeds: dict[str, Any]) -> None:
         answered = sorted(hooks.answered.get(operation, set()))
         ctx.check("contract.every-operation", any(200 <= s < 300 for s in answered),
                   f"{operation} never answered 2xx to valid data (answers seen: "
-                  f"{answered or 'none'})")  # fmt: skip
+                  f"{answered or 'none'})")
 
 
 def _record_scenario(ctx: Context, event: Any, token: str, status: Any, links: set[str]) -> None:
@@ -435,11 +463,12 @@ def _interaction_exchange(interaction: Any, token: str) -> Exchange | None:
     exchange = Exchange(method=request.method, url=request.uri, request_headers=headers,
                         request_body=request.body,
                         owner="first" if headers.get("Authorization") == f"Bearer {token}"
-                        else None)  # fmt: skip
+                        else None)
     if response is not None:
         exchange.status = response.status_code
         exchange.response_headers = {
-            k: (", ".join(v) if isinstance(v, list) else str(v)) for k, v in response.headers.items()
+            k: (", ".join(v) if isinstance(v, list) else str(v))
+            for k, v in response.headers.items()
         }
         exchange.response_body = response.content or b""
     return exchange

@@ -7,6 +7,7 @@ category takes about as long as its slowest job.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
@@ -24,9 +25,9 @@ __all__ = ["run"]
 JSON_VALUE = {"numbers": [1, 2.5, -3], "text": "héllo", "nothing": None, "yes": True}
 BYTES_HEX = "00010262696e617279ff"
 LOG_LINES = ["conformance first line", "conformance second line", "conformance third line",
-             "conformance fourth line"]  # fmt: skip
+             "conformance fourth line"]
 GEOMETRY = {"type": "Polygon", "coordinates": [[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0],
-                                                [0.0, 0.0]]]}  # fmt: skip
+                                                [0.0, 0.0]]]}
 CONCURRENT_JOBS = 4
 CONCURRENT_SLEEP = 1.5
 
@@ -39,12 +40,12 @@ def run(ctx: Context) -> None:
         return
     ctx.scenario(lambda: _submit(ctx, api, state))
     for scenario in (_results, _failures, _bulk, _cancel, _concurrency, _rerun, _statistics,
-                     _reread):  # fmt: skip
-        ctx.scenario(lambda scenario=scenario: scenario(ctx, api, state))
+                     _reread):
+        ctx.scenario(functools.partial(scenario, ctx, api, state))
 
 
 def _build(ctx: Context, api: Api, state: dict[str, Any]) -> None:
-    specs = {
+    specs: dict[str, dict[str, Any]] = {
         "main": {"environment": {"CONF_A": "function", "CONF_B": "function"}},
         "retry": {"retry_count": 2},
         "timeout": {"timeout": 1},
@@ -55,9 +56,9 @@ def _build(ctx: Context, api: Api, state: dict[str, Any]) -> None:
     for key, fields in specs.items():
         function, url = api.create_function(rule="lifecycle.create", name=ctx.name(key), **fields)
         api.expect(api.upload(url, bundle()), (200, 201, 204), "lifecycle.bundle-build",
-                   "uploading a bundle")  # fmt: skip
+                   "uploading a bundle")
         api.expect(api.complete(function["id"]), 200, "lifecycle.bundle-build",
-                   "completing a bundle")  # fmt: skip
+                   "completing a bundle")
         pending[key] = function["id"]
     for key, fid in pending.items():
         state[key] = api.wait_built(fid, ctx.options.build_timeout, "lifecycle.bundle-build")
@@ -86,13 +87,13 @@ def _submit(ctx: Context, api: Api, state: dict[str, Any]) -> None:
         "pending": api.submit(state["held"]["id"], "echo", 1, rule=rule),
         "pending2": api.submit(state["held"]["id"], "echo", 2, rule=rule),
         "pending3": api.submit(state["held"]["id"], "echo", 3, rule=rule),
-    }  # fmt: skip
+    }
     state["limited_jobs"] = [
         api.submit(state["limited"]["id"], "sleep", CONCURRENT_SLEEP, rule=rule)["id"]
         for _ in range(CONCURRENT_JOBS)
     ]
     waited = [job["id"] for key, job in state["jobs"].items()
-              if key not in ("running", "pending", "pending2", "pending3")]  # fmt: skip
+              if key not in ("running", "pending", "pending2", "pending3")]
     state["done"] = {}
     state["waited"] = waited
 
@@ -101,7 +102,7 @@ def _finished(ctx: Context, api: Api, state: dict[str, Any]) -> dict[str, dict[s
     if not state.get("collected"):
         state["collected"] = True
         state["done"] = api.wait_jobs(state["waited"], "execution.result-json",
-                                      ctx.options.job_timeout)  # fmt: skip
+                                      ctx.options.job_timeout)
     return state["done"]  # type: ignore[no-any-return]
 
 
@@ -113,38 +114,40 @@ def _results(ctx: Context, api: Api, state: dict[str, Any]) -> None:
     main = state["main"]
     job = _job(ctx, api, state, "json")
     ctx.check("execution.result-json", job["status"] == "success",
-              f"a job returning JSON ended {job['status']!r}: {job.get('error_reason')}")  # fmt: skip
+              f"a job returning JSON ended {job['status']!r}: {job.get('error_reason')}")
     download, data = api.result(main, job["id"])
     ctx.check("execution.result-json", data is not None and data.status == 200
               and data.json() == JSON_VALUE and "content-encoding" not in data.headers,
               "the result read back is not the JSON the job returned",
-              (data or download).exchange)  # fmt: skip
+              (data or download).exchange)
 
     job = _job(ctx, api, state, "bytes")
     download, data = api.result(main, job["id"])
     ctx.check("execution.result-bytes", data is not None and data.status == 200
-              and data.content == bytes.fromhex(BYTES_HEX), "returned bytes were not served verbatim",
-              (data or download).exchange)  # fmt: skip
+              and data.content == bytes.fromhex(BYTES_HEX),
+              "returned bytes were not served verbatim",
+              (data or download).exchange)
 
     job = _job(ctx, api, state, "none")
     ctx.check("execution.result-none", job["status"] == "success",
-              f"a job returning None ended {job['status']!r}")  # fmt: skip
+              f"a job returning None ended {job['status']!r}")
     download, _ = api.result(main, job["id"])
     ctx.check("execution.result-none", download.status == 404,
               f"the result of a job returning None answered {download.status}, not 404",
-              download.exchange)  # fmt: skip
+              download.exchange)
 
     job = _job(ctx, api, state, "attributes")
     download, data = api.result(main, job["id"])
     ctx.check("execution.result-attributes", data is not None and data.json() == {"v": 1},
-              "the ComputeResult value was not stored", (data or download).exchange)  # fmt: skip
+              "the ComputeResult value was not stored", (data or download).exchange)
     meta = api.storage_blob(api.blob_id(main, job["id"]))
     document = meta.json() if meta.status == 200 else None
     attributes = ((document or {}).get("data") or {}).get("attributes") or {}
-    expected = {"description": "conformance result", "extra_properties": {"band": "red", "count": 3},
+    expected = {"description": "conformance result",
+                "extra_properties": {"band": "red", "count": 3},
                 "geometry": GEOMETRY, "tags": ["conformance-a", "conformance-b"],
                 "storage_type": "compute", "namespace": main["namespace"],
-                "name": f"{main['id']}/{job['id']}"}  # fmt: skip
+                "name": f"{main['id']}/{job['id']}"}
     differs = {k: attributes.get(k) for k, v in expected.items() if attributes.get(k) != v}
     if data is not None:
         if attributes.get("size_bytes") != len(data.content):
@@ -155,7 +158,7 @@ def _results(ctx: Context, api: Api, state: dict[str, Any]) -> None:
         differs["expires"] = attributes.get("expires")
     ctx.check("execution.result-attributes", meta.status == 200 and not differs,
               f"the result blob's metadata differs from the ComputeResult: {differs}",
-              meta.exchange)  # fmt: skip
+              meta.exchange)
 
     job = _job(ctx, api, state, "log")
     reply = api.job_log(job["id"])
@@ -170,17 +173,17 @@ def _results(ctx: Context, api: Api, state: dict[str, Any]) -> None:
             malformed.append(raw)
     ctx.check("execution.log-lines", reply.status == 200 and not malformed,
               f"log lines that are not JSON with a date ending in Z: {malformed[:3]}",
-              reply.exchange)  # fmt: skip
+              reply.exchange)
     ctx.check("execution.log-lines", _in_order(LOG_LINES, lines),
               f"the printed lines {LOG_LINES} are not all in the log, in order: {lines}",
-              reply.exchange)  # fmt: skip
+              reply.exchange)
 
     job = _job(ctx, api, state, "env")
     _, data = api.result(main, job["id"])
     seen = data.json() if data is not None else None
     ctx.check("execution.environment", seen == {"CONF_A": "function", "CONF_B": "job"},
               f"the job saw the environment {seen}, not the function's overlaid by its own",
-              data.exchange if data is not None else None)  # fmt: skip
+              data.exchange if data is not None else None)
 
 
 def _when(value: Any) -> datetime | None:
@@ -207,20 +210,20 @@ def _failures(ctx: Context, api: Api, state: dict[str, Any]) -> None:
               and "conformance boom" in str(job.get("error_reason"))
               and job.get("exit_code") not in (None, 0),
               f"a job raising ValueError('conformance boom') ended {job['status']!r} with "
-              f"error_reason {job.get('error_reason')!r} and exit_code {job.get('exit_code')!r}")  # fmt: skip
+              f"error_reason {job.get('error_reason')!r} and exit_code {job.get('exit_code')!r}")
     job = _job(ctx, api, state, "retry")
     ctx.check("execution.retries", job["status"] == "failure" and job.get("execution_count") == 3,
               f"a job failing every attempt with retry_count 2 ended {job['status']!r} after "
-              f"{job.get('execution_count')!r} attempts, not 3")  # fmt: skip
+              f"{job.get('execution_count')!r} attempts, not 3")
     job = _job(ctx, api, state, "timeout")
     ctx.check("execution.timeout", job["status"] == "timeout",
-              f"a job sleeping 30 s with timeout 1 ended {job['status']!r}, not timeout")  # fmt: skip
+              f"a job sleeping 30 s with timeout 1 ended {job['status']!r}, not timeout")
     for key, function in (("raise", "main"), ("retry", "retry"), ("timeout", "timeout")):
         job = _job(ctx, api, state, key)
         download, _ = api.result(state[function], job["id"])
         ctx.check("execution.result-iff-success", download.status == 404,
                   f"a {job['status']} job has a result (storage download answered "
-                  f"{download.status})", download.exchange)  # fmt: skip
+                  f"{download.status})", download.exchange)
 
 
 def _bulk(ctx: Context, api: Api, state: dict[str, Any]) -> None:
@@ -232,7 +235,7 @@ def _bulk(ctx: Context, api: Api, state: dict[str, Any]) -> None:
     ok = isinstance(jobs, list) and [job.get("args") for job in jobs] == args and all(
         job.get("tags") == ["conformance-bulk"] and job.get("function_id") == fid for job in jobs)
     ctx.check("execution.bulk", ok, "a bulk submission did not answer one job per argument list, "
-              "in input order, with its tags", first.exchange)  # fmt: skip
+              "in input order, with its tags", first.exchange)
     count = _count_jobs(api, fid)
     again = api.bulk(fid, args, reference_id=reference, tags=["conformance-bulk"])
     replay = api.expect(again, (200, 201), "execution.reference-id", "replaying a bulk submission")
@@ -240,11 +243,11 @@ def _bulk(ctx: Context, api: Api, state: dict[str, Any]) -> None:
     ctx.check("execution.reference-id",
               isinstance(replay, list) and [job.get("id") for job in replay] == ids,
               "replaying a bulk submission with the same reference_id answered other jobs",
-              again.exchange)  # fmt: skip
+              again.exchange)
     after = _count_jobs(api, fid)
     ctx.check("execution.reference-id", after == count,
               f"replaying a bulk submission changed the function's job count from {count} to "
-              f"{after}")  # fmt: skip
+              f"{after}")
     state["bulk"] = ids
 
 
@@ -259,83 +262,88 @@ def _cancel(ctx: Context, api: Api, state: dict[str, Any]) -> None:
     reply = api.cancel_job(jobs["pending"]["id"])
     body = api.expect(reply, 200, "execution.cancel-pending", "canceling a pending job")
     ctx.check("execution.cancel-pending", body.get("status") == "canceled",
-              f"canceling a pending job answered status {body.get('status')!r}", reply.exchange)  # fmt: skip
+              f"canceling a pending job answered status {body.get('status')!r}", reply.exchange)
     query = {"filter": scoped_filter([state["held"]["id"]],
                                      {"name": "id", "op": "eq", "val": jobs["pending2"]["id"]})}
     reply = api.by_query("cancel", query)
     affected = api.expect(reply, 200, "execution.cancel-by-query", "canceling by query")
     ctx.check("execution.cancel-by-query", isinstance(affected, list)
               and [job.get("id") for job in affected] == [jobs["pending2"]["id"]],
-              "cancel by query did not answer exactly the matching job", reply.exchange)  # fmt: skip
+              "cancel by query did not answer exactly the matching job", reply.exchange)
     ctx.pause(0.5)
     for key, rule in (("pending", "execution.cancel-pending"),
-                      ("pending2", "execution.cancel-by-query")):  # fmt: skip
+                      ("pending2", "execution.cancel-by-query")):
         read = api.get_job(jobs[key]["id"])
         ctx.check(rule, (read.json() or {}).get("status") == "canceled",
                   f"a canceled pending job reads as {(read.json() or {}).get('status')!r}",
-                  read.exchange)  # fmt: skip
+                  read.exchange)
     untouched = api.get_job(jobs["pending3"]["id"])
     ctx.check("execution.cancel-by-query", (untouched.json() or {}).get("status") == "pending",
-              "cancel by query touched a job its filter did not match", untouched.exchange)  # fmt: skip
+              "cancel by query touched a job its filter did not match", untouched.exchange)
 
     running = jobs["running"]["id"]
     api.wait_jobs([running], "execution.cancel-running", ctx.options.job_timeout,
-                  until=lambda job: job["status"] != "pending")  # fmt: skip
+                  until=lambda job: job["status"] != "pending")
     reply = api.cancel_job(running)
     api.expect(reply, 200, "execution.cancel-running", "canceling a running job")
     done = api.wait_jobs([running], "execution.cancel-running", ctx.options.job_timeout)
     ctx.check("execution.cancel-running", done[running]["status"] == "canceled",
-              f"a canceled running job ended {done[running]['status']!r}, not canceled")  # fmt: skip
+              f"a canceled running job ended {done[running]['status']!r}, not canceled")
     download, _ = api.result(state["main"], running)
     ctx.check("execution.result-iff-success", download.status == 404,
               f"a canceled job has a result (storage download answered {download.status})",
-              download.exchange)  # fmt: skip
+              download.exchange)
 
 
 def _concurrency(ctx: Context, api: Api, state: dict[str, Any]) -> None:
     fid = state["limited"]["id"]
     limit = state["limited"]["maximum_concurrency"]
     query = {"filter": json.dumps(scoped_filter([fid], {"name": "status", "op": "eq",
-                                                        "val": "running"})), "limit": 0}  # fmt: skip
+                                                        "val": "running"})), "limit": 0}
     deadline = time.monotonic() + ctx.options.job_timeout
     most, worst = 0, None
+    finished: set[str] = set()
     while time.monotonic() < deadline:
         reply = api.search("jobs", query)
         running = ((reply.json() or {}).get("meta") or {}).get("total") or 0
         if running > most:
             most, worst = running, reply
-        finished = [api.get_job(jid).json() for jid in state["limited_jobs"]]
-        if all(isinstance(job, dict) and job.get("status") in FINAL_STATUSES for job in finished):
+        for jid in state["limited_jobs"]:
+            job = api.get_job(jid).json() if jid not in finished else None
+            if isinstance(job, dict) and job.get("status") in FINAL_STATUSES:
+                finished.add(jid)
+        if len(finished) == len(state["limited_jobs"]):
             break
         ctx.pause(0.1)
     ctx.check("execution.max-concurrency", most <= limit,
               f"{most} jobs of a function with maximum_concurrency {limit} ran at once",
-              worst.exchange if worst else None)  # fmt: skip
+              worst.exchange if worst else None)
     ctx.check("execution.max-concurrency", most >= 1,
-              "no job of the limited function was ever seen running")  # fmt: skip
+              "no job of the limited function was ever seen running")
 
 
 def _rerun(ctx: Context, api: Api, state: dict[str, Any]) -> None:
     main = state["main"]["id"]
     failed = _job(ctx, api, state, "raise")["id"]
     succeeded = _job(ctx, api, state, "json")["id"]
-    query = {"filter": scoped_filter([main], {"or": [{"name": "id", "op": "eq", "val": failed},
-                                                     {"name": "id", "op": "eq", "val": succeeded}]})}
+    either = {"or": [{"name": "id", "op": "eq", "val": failed},
+                      {"name": "id", "op": "eq", "val": succeeded}]}
+    query = {"filter": scoped_filter([main], either)}
     reply = api.by_query("rerun", query)
     rerun = api.expect(reply, 200, "execution.rerun", "rerunning jobs")
     ids = [job.get("id") for job in rerun] if isinstance(rerun, list) else []
     ctx.check("execution.rerun", ids == [failed],
               f"rerunning a failed and a successful job answered {ids}, not the failed one",
-              reply.exchange)  # fmt: skip
+              reply.exchange)
     ctx.check("execution.rerun", isinstance(rerun, list) and all(
         job.get("status") in ("pending", "running", "failure") for job in rerun),
-        "a rerun job is not back to pending", reply.exchange)  # fmt: skip
+        "a rerun job is not back to pending", reply.exchange)
     done = api.wait_jobs([failed], "execution.rerun", ctx.options.job_timeout)
     ctx.check("execution.rerun", done[failed]["status"] == "failure",
-              f"a rerun of a job that always raises ended {done[failed]['status']!r}")  # fmt: skip
+              f"a rerun of a job that always raises ended {done[failed]['status']!r}")
     read = api.get_job(succeeded)
     ctx.check("execution.rerun", (read.json() or {}).get("status") == "success",
-              "a rerun changed a successful job", read.exchange)  # fmt: skip
+              "a rerun changed a successful job", read.exchange)
 
 
 def _statistics(ctx: Context, api: Api, state: dict[str, Any]) -> None:
@@ -343,7 +351,7 @@ def _statistics(ctx: Context, api: Api, state: dict[str, Any]) -> None:
         fid = state[key]["id"]
         counts: dict[str, int] = {}
         for _, page in api.pages("jobs", {"filter": json.dumps(scoped_filter([fid])),
-                                          "page_size": 100}):  # fmt: skip
+                                          "page_size": 100}):
             for job in page.get("data") or []:
                 counts[job["status"]] = counts.get(job["status"], 0) + 1
         reply = api.get_function(fid, include="job.statistics")
@@ -352,7 +360,7 @@ def _statistics(ctx: Context, api: Api, state: dict[str, Any]) -> None:
         shown = {k: v for k, v in (stats or {}).items() if v} if isinstance(stats, dict) else stats
         ctx.check("execution.job-statistics", shown == counts,
                   f"job_statistics {stats!r} does not count the function's jobs {counts}",
-                  reply.exchange)  # fmt: skip
+                  reply.exchange)
 
 
 def _reread(ctx: Context, api: Api, state: dict[str, Any]) -> None:

@@ -32,13 +32,13 @@ def run(ctx: Context) -> None:
 def _make_data(ctx: Context, api: Api, data: dict[str, Any]) -> None:
     function = api.ready_function(bundle(), ctx.options.build_timeout, name=ctx.name("private"))
     held = api.ready_function(bundle(), ctx.options.build_timeout, name=ctx.name("private-held"),
-                              auto_start=False)  # fmt: skip
+                              auto_start=False)
     done = api.submit(function["id"], "echo", {"secret": 1}, rule="isolation.not-found")
     failed = api.submit(function["id"], "raise", "private", rule="isolation.not-found")
     waiting = api.submit(held["id"], "echo", 2, rule="isolation.not-found")
     api.wait_jobs([done["id"], failed["id"]], "isolation.not-found", ctx.options.job_timeout)
     data.update(function=function, held=held, done=done["id"], failed=failed["id"],
-                waiting=waiting["id"])  # fmt: skip
+                waiting=waiting["id"])
     data["before"] = _snapshot(api, data)
 
 
@@ -60,7 +60,8 @@ def _attempts(data: dict[str, Any]) -> list[tuple[str, str, Any, str]]:
     quoted = urllib.parse.quote(blob, safe="/")
     return [
         ("GET", f"{COMPUTE}/functions/{fid}", None, "reading a function"),
-        ("PATCH", f"{COMPUTE}/functions/{fid}", {"name": "stolen", "timeout": 5}, "editing a function"),
+        ("PATCH", f"{COMPUTE}/functions/{fid}", {"name": "stolen", "timeout": 5},
+         "editing a function"),
         ("PATCH", f"{COMPUTE}/functions/{held}", {"status": "ready"}, "starting a function"),
         ("POST", f"{COMPUTE}/functions/{fid}/bundle", None, "completing a bundle"),
         ("GET", f"{COMPUTE}/functions/{fid}/log", None, "reading a build log"),
@@ -75,7 +76,7 @@ def _attempts(data: dict[str, Any]) -> list[tuple[str, str, Any, str]]:
         ("DELETE", f"{COMPUTE}/jobs/{data['failed']}", None, "deleting a job"),
         ("GET", f"{CATALOG}/storage/download/{quoted}", None, "downloading a result"),
         ("GET", f"{CATALOG}/storage/{quoted}", None, "reading a result's metadata"),
-    ]  # fmt: skip
+    ]
 
 
 def _cross_owner(ctx: Context, data: dict[str, Any]) -> None:
@@ -83,7 +84,7 @@ def _cross_owner(ctx: Context, data: dict[str, Any]) -> None:
         reply = ctx.second.request(method, path, json_body=body)
         ctx.check("isolation.not-found", reply.status == 404,
                   f"another owner {what} of the first owner answered {reply.status}, not 404",
-                  reply.exchange)  # fmt: skip
+                  reply.exchange)
 
 
 def _invisible(ctx: Context, data: dict[str, Any]) -> None:
@@ -95,7 +96,7 @@ def _invisible(ctx: Context, data: dict[str, Any]) -> None:
         ("functions", {"filter": json.dumps([{"name": "id", "op": "eq", "val": fid}])}),
         ("functions", {"filter": json.dumps([{"name": "name", "op": "prefix",
                                                "val": ctx.name("private")}])}),
-    ]  # fmt: skip
+    ]
     for resource, params in queries:
         for extra in ({}, {"limit": 0}):
             reply = ctx.second.search(resource, {**params, **extra})
@@ -105,7 +106,7 @@ def _invisible(ctx: Context, data: dict[str, Any]) -> None:
             total = (body.get("meta") or {}).get("total")
             ctx.check("isolation.invisible", reply.status == 200 and not leaked and total == 0,
                       f"another owner's search found the first owner's records {leaked} "
-                      f"(total {total})", reply.exchange)  # fmt: skip
+                      f"(total {total})", reply.exchange)
 
 
 def _bulk(ctx: Context, data: dict[str, Any]) -> None:
@@ -117,7 +118,7 @@ def _bulk(ctx: Context, data: dict[str, Any]) -> None:
         reply = ctx.second.by_query(action, body)
         ctx.check("isolation.bulk-untouched", reply.status in (200, 404) and not reply.json(),
                   f"another owner's {action} by query answered {reply.status} with "
-                  f"{reply.text[:200]}", reply.exchange)  # fmt: skip
+                  f"{reply.text[:200]}", reply.exchange)
 
 
 def _untouched(ctx: Context, data: dict[str, Any]) -> None:
@@ -125,7 +126,7 @@ def _untouched(ctx: Context, data: dict[str, Any]) -> None:
     for key, before in data["before"].items():
         ctx.check("isolation.untouched", after.get(key) == before,
                   f"the first owner's {key} changed after another owner's attempts: "
-                  f"{before} -> {after.get(key)}")  # fmt: skip
+                  f"{before} -> {after.get(key)}")
 
 
 def _no_token(ctx: Context, data: dict[str, Any]) -> None:
@@ -138,10 +139,10 @@ def _no_token(ctx: Context, data: dict[str, Any]) -> None:
                 ("POST", f"{COMPUTE}/jobs/cancel", {"filter": scope}, "canceling by query"),
                 ("POST", f"{COMPUTE}/jobs/rerun", {"filter": scope}, "rerunning by query"),
                 ("POST", f"{COMPUTE}/jobs/delete", {"filter": scope}, "deleting by query"),
-                ("GET", f"{COMPUTE}/credentials", None, "reading credentials")]  # fmt: skip
+                ("GET", f"{COMPUTE}/credentials", None, "reading credentials")]
     for api, how in ((ctx.anonymous, "without a token"),
-                     (ctx.malformed(), "with a malformed token")):  # fmt: skip
+                     (ctx.malformed(), "with a malformed token")):
         for method, path, body, what in attempts:
             reply = api.request(method, path, json_body=body)
             ctx.check("isolation.no-token", reply.status == 401,
-                      f"{what} {how} answered {reply.status}, not 401", reply.exchange)  # fmt: skip
+                      f"{what} {how} answered {reply.status}, not 401", reply.exchange)

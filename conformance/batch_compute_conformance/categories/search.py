@@ -16,7 +16,8 @@ from datetime import datetime
 from typing import Any
 
 import hypothesis
-from hypothesis import HealthCheck, strategies as st
+from hypothesis import HealthCheck
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
 
 from ..api import Api, scoped_filter
@@ -34,26 +35,26 @@ FUNCTION_FIELDS: dict[str, str] = {
     "maximum_concurrency": "integer", "timeout": "integer", "retry_count": "integer",
     "enabled": "boolean", "auto_start": "boolean", "status": "string",
     "creation_date": "datetime", "modified_date": "datetime",
-}  # fmt: skip
+}
 JOB_FIELDS: dict[str, str] = {
     "id": "string", "function_id": "string", "tags": "tags", "status": "string",
     "execution_count": "integer", "exit_code": "integer", "runtime": "integer",
     "creation_date": "datetime", "last_execution_date": "datetime",
     "last_completion_date": "datetime",
-}  # fmt: skip
+}
 FUNCTION_SORT = ["id", "creation_date", "modified_date", "name", "cpus", "memory",
                  "maximum_concurrency", "timeout", "retry_count", "enabled", "auto_start",
-                 "status"]  # fmt: skip
+                 "status"]
 JOB_SORT = ["id", "creation_date", "status", "execution_count", "exit_code", "runtime",
-            "last_execution_date", "last_completion_date"]  # fmt: skip
-FUNCTION_SPECS = [
+            "last_execution_date", "last_completion_date"]
+FUNCTION_SPECS: list[dict[str, Any]] = [
     {"suffix": "alpha", "cpus": 0.25, "memory": 512, "timeout": 30, "retry_count": 0,
      "maximum_concurrency": 1, "enabled": True},
     {"suffix": "Beta", "cpus": 1, "memory": 2048, "timeout": 60, "retry_count": 2,
      "maximum_concurrency": 5, "enabled": False},
     {"suffix": "gamma_1", "cpus": 0.5, "memory": 4096, "timeout": 60, "retry_count": 1,
      "maximum_concurrency": 5, "enabled": True, "auto_start": False},
-]  # fmt: skip
+]
 
 
 def run(ctx: Context) -> None:
@@ -73,7 +74,7 @@ def _make_data(ctx: Context, api: Api, data: dict[str, Any]) -> None:
     data["prefix"] = prefix
     runner = api.ready_function(bundle(), ctx.options.build_timeout, name=f"{prefix}-runner")
     holder = api.ready_function(bundle(), ctx.options.build_timeout, name=f"{prefix}-holder",
-                                auto_start=False, cpus=2, memory=4096)  # fmt: skip
+                                auto_start=False, cpus=2, memory=4096)
     for spec in FUNCTION_SPECS:
         fields = {k: v for k, v in spec.items() if k != "suffix"}
         api.create_function(name=f"{prefix}-{spec['suffix']}", **fields)
@@ -84,7 +85,7 @@ def _make_data(ctx: Context, api: Api, data: dict[str, Any]) -> None:
         mode = ("raise", "no") if index == 3 else ("echo", index)
         finished.append(api.submit(runner["id"], *mode, rule=rule, tags=tags)["id"])
     held = [api.submit(holder["id"], "echo", index, rule=rule, tags=tags)["id"]
-            for index, tags in enumerate(TAG_SETS)]  # fmt: skip
+            for index, tags in enumerate(TAG_SETS)]
     api.wait_jobs(finished, rule, ctx.options.job_timeout)
     for job_id in held[:2]:
         api.expect(api.cancel_job(job_id), 200, rule, "canceling a pending job")
@@ -155,10 +156,10 @@ def search_and_check(
         records = [r for r in page.get("data") or [] if isinstance(r, dict)]
         size = page_size or 100
         ctx.check("search.page-size", len(records) <= size,
-                  f"a page holds {len(records)} records, page_size is {size}", reply.exchange)  # fmt: skip
+                  f"a page holds {len(records)} records, page_size is {size}", reply.exchange)
         wrong = [r.get("id") for r in records if not matches(r, full)]
         ctx.check("search.filter-holds", not wrong,
-                  f"records {wrong} do not satisfy the filter {json.dumps(full)}", reply.exchange)  # fmt: skip
+                  f"records {wrong} do not satisfy the filter {json.dumps(full)}", reply.exchange)
         if include is not None:
             _check_include(ctx, resource, records, True, reply)
         seen += records
@@ -166,34 +167,36 @@ def search_and_check(
     ids = [r.get("id") for r in seen]
     duplicates = sorted({i for i in ids if ids.count(i) > 1}, key=str)
     ctx.check("search.cursor-once", not duplicates,
-              f"paging returned {duplicates} more than once", last.exchange)  # fmt: skip
+              f"paging returned {duplicates} more than once", last.exchange)
     if limit is not None:
         ctx.check("search.limit", len(seen) <= limit,
-                  f"paging returned {len(seen)} records, limit is {limit}", last.exchange)  # fmt: skip
+                  f"paging returned {len(seen)} records, limit is {limit}", last.exchange)
     wanted = [r["id"] for r in expected]
     cap = len(wanted) if limit is None else min(limit, len(wanted))
     missing = [i for i in wanted if i not in ids] if limit is None else []
     ctx.check("search.filter-complete", not missing and len(set(ids)) >= cap,
               f"the query {json.dumps(full)} found {len(set(ids))} records, {cap} match it"
-              + (f"; missing {missing}" if missing else ""), last.exchange)  # fmt: skip
+              + (f"; missing {missing}" if missing else ""), last.exchange)
     position = violates_order(seen, sort)
     ctx.check("search.sort-order", position is None,
               f"record {position} ({ids[position] if position is not None else ''}) is out of "
-              f"order for sort {sort}", last.exchange)  # fmt: skip
+              f"order for sort {sort}", last.exchange)
     if limit is not None and position is None and not duplicates:
         ctx.check("search.sort-order", ids == wanted[:limit],
                   f"limit {limit} with sort {sort} answered {ids}, not the first records "
-                  f"{wanted[:limit]}", last.exchange)  # fmt: skip
+                  f"{wanted[:limit]}", last.exchange)
     if limit is None:
         count = api.search(resource, {"filter": json.dumps(full), "limit": 0})
         body = count.json() if isinstance(count.json(), dict) else {}
         total = (body.get("meta") or {}).get("total")
         ctx.check("search.count", total == len(seen) and body.get("data") == [],
                   f"limit=0 counted {total} (data {len(body.get('data') or [])} records), "
-                  f"paging found {len(seen)}", count.exchange)  # fmt: skip
+                  f"paging found {len(seen)}", count.exchange)
 
 
-def _check_include(ctx: Context, resource: str, records: list[Any], wanted: bool, reply: Any) -> None:
+def _check_include(
+    ctx: Context, resource: str, records: list[Any], wanted: bool, reply: Any
+) -> None:
     keys = ("job_statistics",) if resource == "functions" else ("provisioning_time", "pull_time")
     for record in records:
         present = all(key in record for key in keys)
@@ -203,7 +206,7 @@ def _check_include(ctx: Context, resource: str, records: list[Any], wanted: bool
         ok = present if wanted else absent
         if not ctx.check("search.include", ok,
                          f"{resource} {'lack' if wanted else 'carry'} {', '.join(keys)} "
-                         f"{'with' if wanted else 'without'} include", reply.exchange):  # fmt: skip
+                         f"{'with' if wanted else 'without'} include", reply.exchange):
             return
 
 
@@ -212,11 +215,11 @@ def _fixed_queries(ctx: Context, api: Api, data: dict[str, Any]) -> None:
     holder = data["function_ids"][1]
     search_and_check(ctx, api, data, "jobs", [], sort=["-creation_date"], page_size=3)
     search_and_check(ctx, api, data, "jobs", [{"name": "tags", "op": "eq", "val": "a"}],
-                     page_size=1)  # fmt: skip
+                     page_size=1)
     search_and_check(ctx, api, data, "jobs", [{"name": "status", "op": "eq", "val": "pending"}],
-                     sort=["status", "-id"], limit=4, page_size=2)  # fmt: skip
+                     sort=["status", "-id"], limit=4, page_size=2)
     search_and_check(ctx, api, data, "functions", [], sort=["-name"], page_size=2,
-                     include="job.statistics")  # fmt: skip
+                     include="job.statistics")
     search_and_check(ctx, api, data, "jobs", [], page_size=4, include="timings")
 
     plain = api.search("jobs", {"filter": json.dumps(_scope("jobs", data)), "limit": 3})
@@ -225,12 +228,12 @@ def _fixed_queries(ctx: Context, api: Api, data: dict[str, Any]) -> None:
     _check_include(ctx, "functions", (plain.json() or {}).get("data") or [], False, plain)
 
     legacy = api.search("jobs", {"function_id": holder, "status": ["pending", "canceled"],
-                                 "page_size": 100})  # fmt: skip
+                                 "page_size": 100})
     got = sorted(r.get("id") for r in (legacy.json() or {}).get("data") or [])
     want = sorted(r["id"] for r in data["jobs"].values()
-                  if r["function_id"] == holder and r["status"] in ("pending", "canceled"))  # fmt: skip
+                  if r["function_id"] == holder and r["status"] in ("pending", "canceled"))
     ctx.check("search.legacy-params", got == want,
-              f"function_id and status parameters found {got}, not {want}", legacy.exchange)  # fmt: skip
+              f"function_id and status parameters found {got}, not {want}", legacy.exchange)
 
     for params, what in (
         ({"filter": json.dumps([{"name": "colour", "op": "eq", "val": "red"}])},
@@ -239,10 +242,10 @@ def _fixed_queries(ctx: Context, api: Api, data: dict[str, Any]) -> None:
          "prefix on a number"),
         ({"filter": "[{not json"}, "malformed JSON"),
         ({"page_cursor": "not-a-cursor-this-server-issued"}, "a made-up cursor"),
-    ):  # fmt: skip
+    ):
         reply = api.search("jobs", params)
         ctx.check("search.bad-query", reply.status == 400,
-                  f"{what} answered {reply.status}, not 400", reply.exchange)  # fmt: skip
+                  f"{what} answered {reply.status}, not 400", reply.exchange)
 
 
 # -- the state machine --------------------------------------------------------------------------
@@ -301,7 +304,7 @@ def _filters(resource: str, data: dict[str, Any]) -> st.SearchStrategy[list[Any]
     nodes = st.recursive(
         _leaf(resource, data),
         lambda children: st.builds(lambda j, items: {j: items}, st.sampled_from(["and", "or"]),
-                                   st.lists(children, min_size=1, max_size=3)),  # fmt: skip
+                                   st.lists(children, min_size=1, max_size=3)),
         max_leaves=4,
     )
     return st.lists(nodes, max_size=2)
@@ -319,13 +322,13 @@ def _machine(ctx: Context, data: dict[str, Any]) -> None:
 
     class SearchMachine(RuleBasedStateMachine):
         @rule(resource=resources, data_=st.data(),
-              limit=st.none() | st.integers(0, 8), page_size=st.none() | st.integers(1, 4))  # fmt: skip
+              limit=st.none() | st.integers(0, 8), page_size=st.none() | st.integers(1, 4))
         def search(self, resource: str, data_: Any, limit: int | None,
-                   page_size: int | None) -> None:  # fmt: skip
+                   page_size: int | None) -> None:
             nodes = data_.draw(_filters(resource, data))
             sort = data_.draw(_sorts(resource))
             self._guarded(lambda: search_and_check(ctx, api, data, resource, nodes, sort,
-                                                   limit, page_size))  # fmt: skip
+                                                   limit, page_size))
 
         @rule(index=st.integers(0, 100))
         def cancel(self, index: int) -> None:
@@ -355,10 +358,11 @@ def _machine(ctx: Context, data: dict[str, Any]) -> None:
         def _guarded(step: Any) -> None:
             ctx.scenario(step)
 
+    machine: type[RuleBasedStateMachine] = SearchMachine
     if ctx.options.seed is not None:
-        SearchMachine = hypothesis.seed(ctx.options.seed)(SearchMachine)  # noqa: N806
+        machine = hypothesis.seed(ctx.options.seed)(SearchMachine)
     run_state_machine_as_test(
-        SearchMachine,
+        machine,
         settings=hypothesis.settings(
             max_examples=max(1, ctx.options.examples),
             stateful_step_count=6,
