@@ -31,8 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--only", action="append", choices=CATEGORIES, default=[],
                         metavar="CATEGORY",
                         help=f"run only this category (repeatable): {', '.join(CATEGORIES)}")
-    parser.add_argument("--examples", type=int, default=10,
-                        help="generated cases per operation and search machine (default: 10)")
+    parser.add_argument("--examples", type=int, default=25,
+                        help="generated cases per operation and search machine (default: 25)")
     parser.add_argument("--seed", type=int, help="make the generated cases repeatable")
     parser.add_argument("--report", metavar="DIR", help="write junit.xml and report.html here")
 

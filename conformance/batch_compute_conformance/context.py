@@ -25,7 +25,7 @@ class Options:
     token: str
     other_token: str
     only: tuple[str, ...] = ()
-    examples: int = 10
+    examples: int = 25
     seed: int | None = None
     report_dir: str | None = None
     build_timeout: float = 120.0
