@@ -7,6 +7,7 @@ fields and compare its status with what was seen before.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,9 @@ FINAL_STATUSES = frozenset({"success", "failure", "timeout", "canceled"})
 RERUNNABLE = frozenset({"failure", "timeout", "canceled"})
 FUNCTION_STATUSES = ("awaiting_bundle", "building", "build_failed", "ready", "stopped")
 _RANK = {"pending": 0, "running": 1, "cancel": 2, "canceling": 3}
+_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$")
+_DATES = {"function": ("creation_date", "modified_date"),
+          "job": ("creation_date", "last_execution_date", "last_completion_date")}
 
 _STR, _INT, _NUM, _BOOL = (str,), (int,), (int, float), (bool,)
 _NULL = (type(None),)
@@ -153,6 +157,13 @@ class Model:
             return self._check(
                 "every.required-fields", False, f"a {kind} is not a JSON object", exchange
             )
+        odd = [f"{name}={value[name]!r}" for name in _DATES[kind]
+               if isinstance(value.get(name), str) and not _TIMESTAMP.match(value[name])]
+        if odd:
+            self._check("every.timestamps", False,
+                        f"{kind} {value.get('id', '?')} has {', '.join(odd)}", exchange)
+        elif any(isinstance(value.get(name), str) for name in _DATES[kind]):
+            self._check("every.timestamps", True, "", exchange)
         missing = [name for name in fields if name not in value]
         wrong = [
             name

@@ -43,6 +43,12 @@ _RULES = (
         "read, unless it is rerun.",
     ),
     Rule(
+        "every.timestamps",
+        "every",
+        "Every compute datetime is UTC in the fixed-width form "
+        "2024-05-01T12:00:00.123456+00:00.",
+    ),
+    Rule(
         "every.execution-count",
         "every",
         "A job's execution_count never exceeds its function's retry_count + 1.",
@@ -110,7 +116,8 @@ _RULES = (
     Rule(
         "lifecycle.complete-needs-bundle",
         "lifecycle",
-        "Completing a function before its bundle was uploaded is refused with 409.",
+        "Completing a function before its bundle was uploaded, or once its build has started, "
+        "is refused with 409; so is an upload once the build has started.",
     ),
     Rule(
         "lifecycle.build-log",
@@ -150,6 +157,11 @@ _RULES = (
         "lifecycle",
         "A job's tags can change at any time and its arguments while it is pending; the change "
         "is returned and kept.",
+    ),
+    Rule(
+        "lifecycle.delete-busy",
+        "lifecycle",
+        "Deleting a running job, or a function with a running job, is refused with 409.",
     ),
     Rule(
         "lifecycle.delete",
@@ -215,6 +227,12 @@ _RULES = (
         "arguments and tags.",
     ),
     Rule(
+        "execution.bulk-validation",
+        "execution",
+        "A bulk submission whose bulk_kwargs or bulk_environments length differs from "
+        "bulk_args is refused with 422 and creates nothing.",
+    ),
+    Rule(
         "execution.reference-id",
         "execution",
         "Replaying a bulk submission with the same reference_id returns the same jobs and "
@@ -224,6 +242,11 @@ _RULES = (
         "execution.cancel-pending",
         "execution",
         "Cancelling a pending job makes it canceled, and it stays canceled.",
+    ),
+    Rule(
+        "execution.cancel-finished",
+        "execution",
+        "Cancelling a finished job answers it unchanged (no error).",
     ),
     Rule(
         "execution.cancel-running",
@@ -240,6 +263,11 @@ _RULES = (
         "execution",
         "A rerun puts failed, timed-out and canceled jobs back to pending and runs them again; "
         "other jobs are left alone.",
+    ),
+    Rule(
+        "execution.result-retention",
+        "execution",
+        "A result outlives its job's deletion, unless delete_results is true.",
     ),
     Rule(
         "execution.max-concurrency",
@@ -280,6 +308,11 @@ _RULES = (
         "search",
         "limit=0 answers no records and a meta.total equal to the number of records paged "
         "through.",
+    ),
+    Rule(
+        "search.cursor-alone",
+        "search",
+        "A page_cursor carries the whole query: other parameters sent next to it are ignored.",
     ),
     Rule(
         "search.include",

@@ -40,7 +40,7 @@ def run(ctx: Context) -> None:
         return
     ctx.scenario(lambda: _submit(ctx, api, state))
     for scenario in (_results, _failures, _bulk, _cancel, _concurrency, _rerun, _statistics,
-                     _reread):
+                     _reread, _retention):
         ctx.scenario(functools.partial(scenario, ctx, api, state))
 
 
@@ -248,6 +248,16 @@ def _bulk(ctx: Context, api: Api, state: dict[str, Any]) -> None:
     ctx.check("execution.reference-id", after == count,
               f"replaying a bulk submission changed the function's job count from {count} to "
               f"{after}")
+    mismatched: list[dict[str, Any]] = [{"bulk_kwargs": [{}]},
+                                        {"bulk_environments": [{}, {}, {}, {}]}]
+    for extra in mismatched:
+        refused = api.bulk(fid, args, **extra)
+        ctx.check("execution.bulk-validation", refused.status == 422,
+                  f"a bulk submission with {extra} for {len(args)} argument lists answered "
+                  f"{refused.status}, not 422", refused.exchange)
+    final = _count_jobs(api, fid)
+    ctx.check("execution.bulk-validation", final == after,
+              f"refused bulk submissions changed the job count from {after} to {final}")
     state["bulk"] = ids
 
 
@@ -284,6 +294,22 @@ def _cancel(ctx: Context, api: Api, state: dict[str, Any]) -> None:
     running = jobs["running"]["id"]
     api.wait_jobs([running], "execution.cancel-running", ctx.options.job_timeout,
                   until=lambda job: job["status"] != "pending")
+    busy = api.request("DELETE", f"/compute/v1/jobs/{running}")
+    ctx.check("lifecycle.delete-busy", busy.status == 409,
+              f"deleting a running job answered {busy.status}, not 409", busy.exchange)
+    busy = api.request("DELETE", f"/compute/v1/functions/{state['main']['id']}")
+    ctx.check("lifecycle.delete-busy", busy.status == 409,
+              f"deleting a function with a running job answered {busy.status}, not 409",
+              busy.exchange)
+    if busy.status == 204:
+        api.session.ledger.deleted_functions.add(state["main"]["id"])
+    finished = _job(ctx, api, state, "none")
+    reply = api.cancel_job(finished["id"])
+    body = reply.json() if reply.status == 200 else None
+    ctx.check("execution.cancel-finished",
+              isinstance(body, dict) and body.get("status") == "success",
+              f"canceling a finished job answered {reply.status} with status "
+              f"{(body or {}).get('status')!r}", reply.exchange)
     reply = api.cancel_job(running)
     api.expect(reply, 200, "execution.cancel-running", "canceling a running job")
     done = api.wait_jobs([running], "execution.cancel-running", ctx.options.job_timeout)
@@ -363,9 +389,29 @@ def _statistics(ctx: Context, api: Api, state: dict[str, Any]) -> None:
                   reply.exchange)
 
 
+def _retention(ctx: Context, api: Api, state: dict[str, Any]) -> None:
+    """Deleting a job keeps its result unless delete_results is true."""
+    main = state["main"]
+    kept, dropped = _job(ctx, api, state, "json")["id"], _job(ctx, api, state, "bytes")["id"]
+    for job_id, flag in ((kept, "false"), (dropped, "true")):
+        reply = api.request("DELETE", f"/compute/v1/jobs/{job_id}",
+                            params={"delete_results": flag})
+        api.expect(reply, 204, "lifecycle.delete", "deleting a finished job")
+        api.session.model.forget_job(job_id)
+    download, data = api.result(main, kept)
+    ctx.check("execution.result-retention", data is not None and data.json() == JSON_VALUE,
+              f"the result of a job deleted without delete_results answered "
+              f"{download.status}", (data or download).exchange)
+    download, _ = api.result(main, dropped)
+    ctx.check("execution.result-retention", download.status == 404,
+              f"the result of a job deleted with delete_results answered {download.status}, "
+              "not 404", download.exchange)
+
+
 def _reread(ctx: Context, api: Api, state: dict[str, Any]) -> None:
     """Read every finished job again, one by one and by search: finished stays finished."""
-    ids = [jid for jid in state.get("waited", [])] + state.get("bulk", [])
+    gone = {_job(ctx, api, state, key)["id"] for key in ("json", "bytes")}
+    ids = [jid for jid in state.get("waited", []) if jid not in gone] + state.get("bulk", [])
     for jid in ids:
         api.get_job(jid)
     functions = [state[key]["id"] for key in ("main", "retry", "timeout", "limited", "held")]

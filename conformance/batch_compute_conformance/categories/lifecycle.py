@@ -83,6 +83,14 @@ def _create_upload_build(ctx: Context) -> None:
     built = api.wait_built(fid, ctx.options.build_timeout, "lifecycle.bundle-build")
     ctx.check("lifecycle.bundle-build", built["status"] == "ready",
               f"a built function with auto_start true is {built['status']!r}, not ready")
+    again = api.complete(fid)
+    ctx.check("lifecycle.complete-needs-bundle", again.status == 409,
+              f"completing a built function again answered {again.status}, not 409",
+              again.exchange)
+    late = api.upload(url, bundle())
+    ctx.check("lifecycle.complete-needs-bundle", late.status == 409,
+              f"uploading a bundle after the build answered {late.status}, not 409",
+              late.exchange)
 
     log = api.request("GET", f"{COMPUTE}/functions/{fid}/log")
     ctx.check("lifecycle.build-log", log.status == 200,

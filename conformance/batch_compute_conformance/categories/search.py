@@ -236,6 +236,8 @@ def _fixed_queries(ctx: Context, api: Api, data: dict[str, Any]) -> None:
     ctx.check("search.legacy-params", got == want,
               f"function_id and status parameters found {got}, not {want}", legacy.exchange)
 
+    _cursor_alone(ctx, api, data)
+
     for params, what in (
         ({"filter": json.dumps([{"name": "colour", "op": "eq", "val": "red"}])},
          "an unknown filter attribute"),
@@ -247,6 +249,26 @@ def _fixed_queries(ctx: Context, api: Api, data: dict[str, Any]) -> None:
         reply = api.search("jobs", params)
         ctx.check("search.bad-query", reply.status == 400,
                   f"{what} answered {reply.status}, not 400", reply.exchange)
+
+
+def _cursor_alone(ctx: Context, api: Api, data: dict[str, Any]) -> None:
+    """Page two asked with its cursor alone, and with other parameters beside it: the same."""
+    first = api.search("jobs", {"filter": json.dumps(_scope("jobs", data)), "page_size": 2,
+                                "sort": "id"})
+    cursor = ((first.json() or {}).get("meta") or {}).get("page_cursor")
+    if not cursor:
+        ctx.check("search.cursor-alone", False, "a 2-record page of more records had no cursor",
+                  first.exchange)
+        return
+    alone = api.search("jobs", {"page_cursor": cursor})
+    noisy = api.search("jobs", {"page_cursor": cursor, "page_size": 1, "sort": "-id",
+                                "filter": json.dumps([{"name": "status", "op": "eq",
+                                                       "val": "running"}])})
+    ids = [[r.get("id") for r in (reply.json() or {}).get("data") or []]
+           for reply in (alone, noisy)]
+    ctx.check("search.cursor-alone", noisy.status == 200 and ids[0] == ids[1],
+              f"the page for a cursor alone held {ids[0]}, with other parameters {ids[1]}",
+              noisy.exchange)
 
 
 # -- the state machine --------------------------------------------------------------------------
