@@ -26,7 +26,7 @@ def summary(outcome: Outcome, base_url: str) -> str:
         if index == 0:
             lines.append("  ".join("-" * width for width in widths))
     for result in outcome.categories.values():
-        lines += [f"  note ({result.name}): {note}" for note in result.notes]
+        lines += [f"  note ({result.name}): {_short(note)}" for note in result.notes]
     if outcome.violations:
         lines += ["", f"{len(outcome.violations)} violation(s):"]
         for violation in outcome.violations:
@@ -38,6 +38,12 @@ def summary(outcome: Outcome, base_url: str) -> str:
     lines += ["", "FAILED: the backend breaks the rules above" if outcome.failed
               else "PASSED: every rule checked holds"]
     return "\n".join(lines)
+
+
+def _short(text: str, limit: int = 240) -> str:
+    """Notes stay one readable line on a terminal; report.html has them whole."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 def write_junit(outcome: Outcome, path: Path) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from broken_backends import BrokenProxy, CrossOwnerRead
+from broken_backends import BREAKAGES, BrokenProxy, CrossOwnerRead
 
 from batch_compute_conformance import CATEGORIES, RULES
 from support.inprocess import make_bundle
@@ -172,3 +172,7 @@ def test_readme_lists_every_rule_with_its_category() -> None:
     assert "## Test another backend" in text
     for rule in RULES.values():
         assert f"| `{rule.id}` | {rule.category} | {rule.text} |" in text, rule.id
+    for breakage in BREAKAGES:
+        assert f"| {breakage.name} | {breakage.category} | `{breakage.rule}` |" in text
+    for category in CATEGORIES:
+        assert f"| `{category}` |" in text
