@@ -137,7 +137,9 @@ def _token(options: argparse.Namespace) -> int:
 def _conformance(arguments: list[str]) -> int:
     """The conformance kit is a package of its own, imported only when asked for."""
     try:
-        from batch_compute_conformance.cli import main as conformance_main
+        from batch_compute_conformance.cli import (  # type: ignore[import-not-found]
+            main as conformance_main,
+        )
     except ImportError as error:
         print(
             f"conformance: the kit is not installed ({error.name or error}); "

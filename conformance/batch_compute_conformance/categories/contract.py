@@ -303,6 +303,12 @@ class _Hooks:
             self.ledger.deleted_functions.add(case.path_parameters.get("function_id"))
 
 
+def _is_network_error(error: BaseException) -> bool:
+    import requests
+
+    return isinstance(error, requests.ConnectionError | requests.Timeout)
+
+
 def _known(value: Any, created: Any) -> bool:
     return isinstance(value, str) and value in created
 
@@ -432,7 +438,12 @@ def _run_schemathesis(ctx: Context, seeds: dict[str, Any]) -> None:
             elif isinstance(event, events.ScenarioFinished):
                 _record_scenario(ctx, event, token, Status, links_covered)
             elif isinstance(event, events.NonFatalError):
-                ctx.outcome.note(f"schemathesis: {event.label}: {event.info.message} {event.value}")
+                if _is_network_error(event.value):
+                    # The backend dropped a connection or did not answer in time.
+                    ctx.check("contract.no-server-error", False,
+                              f"{event.label}: no answer: {event.info.message}")
+                else:
+                    ctx.outcome.note(f"schemathesis: {event.label}: {event.info.message}")
             elif isinstance(event, events.FatalError):
                 raise Broken("contract.response-conformance",
                              f"schemathesis stopped: {event.exception}")
