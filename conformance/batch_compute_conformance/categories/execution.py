@@ -15,10 +15,15 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import hypothesis
+from hypothesis import HealthCheck, stateful
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, run_state_machine_as_test
+
 from ..api import Api, scoped_filter
 from ..bundles import bundle
 from ..context import Context
 from ..model import FINAL_STATUSES
+from ..outcome import Broken
 
 __all__ = ["run"]
 
@@ -40,7 +45,7 @@ def run(ctx: Context) -> None:
         return
     ctx.scenario(lambda: _submit(ctx, api, state))
     for scenario in (_results, _failures, _bulk, _cancel, _concurrency, _rerun, _statistics,
-                     _reread, _retention):
+                     _reread, _retention, _job_machine):
         ctx.scenario(functools.partial(scenario, ctx, api, state))
 
 
@@ -406,6 +411,86 @@ def _retention(ctx: Context, api: Api, state: dict[str, Any]) -> None:
     ctx.check("execution.result-retention", download.status == 404,
               f"the result of a job deleted with delete_results answered {download.status}, "
               "not 404", download.exchange)
+
+
+def _job_machine(ctx: Context, api: Api, state: dict[str, Any]) -> None:
+    """A Hypothesis rule-based state machine over jobs of a stopped function, where nothing
+    runs, so the model knows each job's status exactly: submit, cancel, rerun, delete, read."""
+    fid = state["held"]["id"]
+    model: dict[str, str] = {}  # job id -> expected status, or "deleted"
+
+    class JobMachine(RuleBasedStateMachine):
+        jobs = Bundle("jobs")
+
+        @stateful.rule(target=jobs)
+        def submit(self) -> str:
+            job = api.submit(fid, "echo", 1, rule="execution.cancel-pending")
+            model[job["id"]] = "pending"
+            return str(job["id"])
+
+        @stateful.rule(job=jobs)
+        def cancel(self, job: str) -> None:
+            reply = api.cancel_job(job)
+            if model[job] == "deleted":
+                ctx.check("lifecycle.delete", reply.status == 404,
+                          f"canceling a deleted job answered {reply.status}", reply.exchange)
+                return
+            model[job] = "canceled"
+            self._compare(job, reply)
+
+        @stateful.rule(job=jobs)
+        def rerun(self, job: str) -> None:
+            query = {"filter": scoped_filter([fid], {"name": "id", "op": "eq", "val": job})}
+            reply = api.by_query("rerun", query)
+            answered = [item.get("id") for item in reply.json() or [] if isinstance(item, dict)]
+            expected = [job] if model[job] == "canceled" else []
+            ctx.check("execution.rerun", reply.status == 200 and answered == expected,
+                      f"rerunning a {model[job]} job answered {reply.status} {answered}",
+                      reply.exchange)
+            if model[job] == "canceled":
+                model[job] = "pending"
+
+        @stateful.rule(job=jobs)
+        def delete(self, job: str) -> None:
+            reply = api.request("DELETE", f"/compute/v1/jobs/{job}")
+            wanted = 404 if model[job] == "deleted" else 204
+            ctx.check("lifecycle.delete", reply.status == wanted,
+                      f"deleting a {model[job]} job answered {reply.status}, not {wanted}",
+                      reply.exchange)
+            model[job] = "deleted"
+            api.session.model.forget_job(job)
+
+        @stateful.rule(job=jobs)
+        def read(self, job: str) -> None:
+            self._compare(job, api.get_job(job))
+
+        @staticmethod
+        def _compare(job: str, reply: Any) -> None:
+            expected = model[job]
+            if expected == "deleted":
+                ctx.check("lifecycle.delete", reply.status == 404,
+                          f"a deleted job answered {reply.status}, not 404", reply.exchange)
+                return
+            status = (reply.json() or {}).get("status") if reply.status == 200 else None
+            rule_id = "execution.cancel-pending" if expected == "canceled" else "execution.rerun"
+            ctx.check(rule_id, status == expected,
+                      f"job {job} should be {expected} (nothing of its stopped function runs), "
+                      f"answered {reply.status} with status {status!r}", reply.exchange)
+
+    machine: type[RuleBasedStateMachine] = JobMachine
+    if ctx.options.seed is not None:
+        machine = hypothesis.seed(ctx.options.seed)(JobMachine)
+    settings = hypothesis.settings(
+        max_examples=max(1, ctx.options.examples // 5), stateful_step_count=8, deadline=None,
+        database=None, suppress_health_check=list(HealthCheck),
+        phases=[hypothesis.Phase.generate], print_blob=False,
+    )
+    try:
+        run_state_machine_as_test(machine, settings=settings)
+    except Broken as error:
+        ctx.outcome.broken(error)
+    except hypothesis.errors.HypothesisException as error:
+        ctx.outcome.note(f"the job state machine stopped early: {type(error).__name__}")
 
 
 def _reread(ctx: Context, api: Api, state: dict[str, Any]) -> None:
