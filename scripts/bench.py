@@ -9,8 +9,10 @@ figure / value / target, and stops the server. Sections (``--only NAME``, repeat
 * ``rss``: the server's resident memory after start-up and after everything else.
 * ``exec``: 10,000 ``return x + 1`` jobs end to end, the ProcessPoolExecutor(2) floor,
   warm single-job latency and a cold first job.
+* ``conformance``: the conformance kit's default run (two fresh owners), seconds per category.
 
     ./scripts/bench [--quick] [--only submit --only search] [--workers N]
+    ./scripts/bench --only conformance
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ import httpx
 
 __all__ = ["main"]
 
-SECTIONS = ("submit", "search", "get", "exec", "rss")
+SECTIONS = ("submit", "search", "get", "exec", "conformance", "rss")
 BULK = 1000
 ENTRYPOINT = "def main(x):\n    return x + 1\n"
 BIN = Path(sys.executable).parent
@@ -141,9 +143,9 @@ def _wait_healthy(base: str, proc: subprocess.Popen[bytes]) -> None:
     raise SystemExit("server did not become healthy in 30 s")
 
 
-def _token() -> str:
+def _token(sub: str = "bench") -> str:
     out = subprocess.run(
-        [str(BIN / "batch-compute"), "token", "--sub", "bench"],
+        [str(BIN / "batch-compute"), "token", "--sub", sub],
         check=True,
         capture_output=True,
         text=True,
@@ -452,6 +454,25 @@ def bench_exec(bench: Bench) -> None:
     bench.add(f"floor: ProcessPoolExecutor(2) {n:,} calls", floor, "(info) calls/s")
 
 
+def bench_conformance(bench: Bench) -> None:
+    """The kit's default run, as ``batch-compute conformance URL`` would do it."""
+    from batch_compute_conformance import CATEGORIES, Options, run_conformance
+
+    options = Options(base_url=bench.base, token=_token("conformance-first"),
+                      other_token=_token("conformance-second"), seed=1)
+    started = time.monotonic()
+    result = run_conformance(options, out=io.StringIO())
+    total = time.monotonic() - started
+    for name in CATEGORIES:
+        seconds = result.outcome.categories[name].seconds
+        bench.add(f"conformance kit: {name}", f"{seconds:.1f} s", "(info)")
+    bench.add("conformance kit: default run, all categories", f"{total:.1f} s", "<= 300 s",
+              total <= 300)
+    bench.add("conformance kit: verdict on this server",
+              "failed" if result.outcome.failed else "passed", "passed",
+              not result.outcome.failed)
+
+
 def bench_rss_start(bench: Bench) -> None:
     mb = _rss_mb(bench.pid)
     bench.add("server RSS after start-up", f"{mb:,.1f} MB", "<= 150 MB", mb <= 150)
@@ -500,6 +521,7 @@ def main(argv: list[str] | None = None) -> int:
         "search": bench_search,
         "get": bench_get,
         "exec": bench_exec,
+        "conformance": bench_conformance,
     }
     token = _token()
     with running_server(options.workers) as (base, pid):

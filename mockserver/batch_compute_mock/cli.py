@@ -5,6 +5,7 @@ batch-compute serve [--host H] [--port P] [--port-file F] [--data-dir D] [--publ
 batch-compute token --sub NAME [--org ORG] [--userid ID] [--jwt-secret S] [--days N]
 batch-compute db current|upgrade [--data-dir D] [--database-url URL]
 batch-compute reset|snapshot|restore|fault|journal ...   (a test server's /_mock/ controls)
+batch-compute conformance BASE_URL --token T --other-token T2 [--only CATEGORY]...
 
 Only the standard library is imported up front: ``token`` works with the SDK-only install, and
 ``serve`` says which extra to install when the server's dependencies are missing.
@@ -35,6 +36,9 @@ DEFAULT_DATA_DIR = Path(os.environ.get("BATCH_COMPUTE_DATA_DIR", ".batch-compute
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["conformance"]:
+        return _conformance(arguments[1:])
     parser = _parser()
     options = parser.parse_args(argv)
     return int(options.run(options) or 0)
@@ -122,6 +126,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     db.set_defaults(run=_db)
     add_control_commands(commands)
+    # Parsed by the kit itself (see _conformance); listed here for --help.
+    commands.add_parser(
+        "conformance",
+        help="check that a backend honours the API (needs the 'conformance' extra)",
+        add_help=False,
+    )
     return parser
 
 
@@ -266,6 +276,22 @@ def _token(options: argparse.Namespace) -> int:
     claims = client_claims(options.sub, org=options.org, userid=options.userid, days=options.days)
     print(make_token(claims, options.jwt_secret))
     return 0
+
+
+def _conformance(arguments: list[str]) -> int:
+    """The conformance kit is a package of its own, imported only when asked for."""
+    try:
+        from batch_compute_conformance.cli import (  # type: ignore[import-not-found]
+            main as conformance_main,
+        )
+    except ImportError as error:
+        print(
+            f"conformance: the kit is not installed ({error.name or error}); "
+            "pip install 'batch-compute[conformance]'",
+            file=sys.stderr,
+        )
+        return 2
+    return conformance_main(arguments)
 
 
 if __name__ == "__main__":
