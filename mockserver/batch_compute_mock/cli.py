@@ -179,9 +179,11 @@ def _serve(options: argparse.Namespace) -> int:
     origin = (options.public_url or _origin(options.host, port)).rstrip("/")
     data_dir = options.data_dir.resolve()
     token = make_token(client_claims("local-user", days=30), options.jwt_secret)
+    settings = _settings(options, origin, data_dir)
 
     def ready() -> None:
-        print(_banner(origin, token, data_dir, options.shutdown_grace), flush=True)
+        banner = _banner(origin, token, data_dir, options.shutdown_grace, settings.test_controls)
+        print(banner, flush=True)
         if port_file is not None:
             partial = port_file.with_name(port_file.name + ".partial")
             partial.write_text(f"{port}\n")
@@ -190,7 +192,7 @@ def _serve(options: argparse.Namespace) -> int:
     try:
         run(
             listener,
-            _settings(options, origin, data_dir),
+            settings,
             log_level=options.log_level,
             on_ready=ready,
             on_stopped=lambda: _remove(port_file),
@@ -245,11 +247,19 @@ def _remove(path: Path | None) -> None:
             path.unlink()
 
 
-def _banner(origin: str, token: str, data_dir: Path, grace: float = 10.0) -> str:
+def _banner(
+    origin: str, token: str, data_dir: Path, grace: float = 10.0, test_controls: bool = False
+) -> str:
+    controls = (
+        [f"  Test controls: {origin}/_mock/ (reset, snapshot, faults; off with --no-test-controls)"]
+        if test_controls
+        else []
+    )
     return "\n".join(
         [
             f"Batch Compute listening on {origin}  (data: {data_dir})",
             f"  API docs: {origin}/ui/",
+            *controls,
             f"  Stop it with Ctrl+C (or SIGTERM): running jobs get {grace:g} s to finish, "
             "the rest are re-queued for the next start.",
             "",

@@ -262,22 +262,31 @@ class CancelDoesNothing(Breakage):
 class ResultForFailedJob(Breakage):
     """The storage download serves a result for a job that failed."""
 
-    name, rule, category = "result served for a failed job", "execution.result-iff-success", \
-        "execution"
+    name, rule, category = (
+        "result served for a failed job",
+        "execution.result-iff-success",
+        "execution",
+    )
 
     async def on_response(self, flow: Flow, answer: Answer) -> Answer:
         prefix = "/catalog/v2/storage/download/"
         if not flow.path.startswith(prefix) or answer.status != 404:
             return answer
-        blob_id = urllib.parse.unquote(flow.path[len(prefix):])
+        blob_id = urllib.parse.unquote(flow.path[len(prefix) :])
         job_id = blob_id.rsplit("/", 1)[-1]
         job = (await self.upstream("GET", f"/compute/v1/jobs/{job_id}", flow.auth)).json()
         if isinstance(job, dict) and job.get("status") in ("failure", "timeout", "canceled"):
             assert self.proxy is not None
-            document = {"data": {"type": "storage_download", "id": blob_id, "attributes": {
-                "resumable_url": f"{self.proxy.origin}/__forged/result"}}}
-            return Answer(200, {"content-type": "application/vnd.api+json"},
-                          json.dumps(document).encode())
+            document = {
+                "data": {
+                    "type": "storage_download",
+                    "id": blob_id,
+                    "attributes": {"resumable_url": f"{self.proxy.origin}/__forged/result"},
+                }
+            }
+            return Answer(
+                200, {"content-type": "application/vnd.api+json"}, json.dumps(document).encode()
+            )
         return answer
 
     async def on_request(self, flow: Flow) -> Answer | None:
@@ -433,8 +442,9 @@ class CursorForgetsFilter(Breakage):
         if not isinstance(page, dict) or not page.get("data"):
             return answer
         size = max(1, len(page["data"]))
-        unfiltered = await self.upstream("GET", flow.path, flow.auth,
-                                         params={"page_size": size, "sort": "-creation_date"})
+        unfiltered = await self.upstream(
+            "GET", flow.path, flow.auth, params={"page_size": size, "sort": "-creation_date"}
+        )
         body = unfiltered.json()
         if isinstance(body, dict):
             page["data"] = body.get("data") or page["data"]
@@ -477,8 +487,9 @@ class CrossOwnerRead(Breakage):
         self.creator: dict[str, str] = {}
 
     async def on_request(self, flow: Flow) -> Answer | None:
-        if flow.method == "GET" and (_is_compute(flow, "functions", "*")
-                                     or _is_compute(flow, "jobs", "*")):
+        if flow.method == "GET" and (
+            _is_compute(flow, "functions", "*") or _is_compute(flow, "jobs", "*")
+        ):
             owner = self.creator.get(flow.parts()[1])
             if owner is not None and (flow.auth or "").count(".") == 2 and owner != flow.auth:
                 flow.headers["authorization"] = owner
@@ -509,12 +520,27 @@ class NoTokenAccepted(Breakage):
 
 
 BREAKAGES: list[type[Breakage]] = [
-    ServerErrorOnLargePages, DroppedNamespace,
-    UpdateNotKept, DeleteDoesNothing, EncodedBuildLog, InvalidEditAccepted,
-    StatusGoesBackwards, CancelDoesNothing, ResultForFailedJob, LogLosesLines,
-    ConcurrencyIgnored, ExecutionCountInflated, ReferenceIdIgnored, DroppedErrorReason,
-    PageRepeatsRecord, CountOffByOne, CursorForgetsFilter, SortIgnoresDescending, LimitIgnored,
-    CrossOwnerRead, NoTokenAccepted,
+    ServerErrorOnLargePages,
+    DroppedNamespace,
+    UpdateNotKept,
+    DeleteDoesNothing,
+    EncodedBuildLog,
+    InvalidEditAccepted,
+    StatusGoesBackwards,
+    CancelDoesNothing,
+    ResultForFailedJob,
+    LogLosesLines,
+    ConcurrencyIgnored,
+    ExecutionCountInflated,
+    ReferenceIdIgnored,
+    DroppedErrorReason,
+    PageRepeatsRecord,
+    CountOffByOne,
+    CursorForgetsFilter,
+    SortIgnoresDescending,
+    LimitIgnored,
+    CrossOwnerRead,
+    NoTokenAccepted,
 ]
 
 
@@ -531,8 +557,9 @@ class BrokenProxy:
         self.port = _free_port()
         self.origin = f"http://127.0.0.1:{self.port}"
         self._client: httpx.AsyncClient | None = None
-        config = uvicorn.Config(self, host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="off")
+        config = uvicorn.Config(
+            self, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
@@ -549,14 +576,22 @@ class BrokenProxy:
         self._server.should_exit = True
         self._thread.join(timeout=10)
 
-    async def send(self, method: str, path: str, *, headers: dict[str, str] | None = None,
-                   content: bytes | None = None, query: str = "",
-                   params: dict[str, Any] | None = None) -> Answer:
+    async def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: dict[str, str] | None = None,
+        content: bytes | None = None,
+        query: str = "",
+        params: dict[str, Any] | None = None,
+    ) -> Answer:
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=60)
         url = self.upstream + path + (f"?{query}" if query else "")
-        response = await self._client.request(method, url, headers=headers, content=content,
-                                              params=params)
+        response = await self._client.request(
+            method, url, headers=headers, content=content, params=params
+        )
         kept = {k: v for k, v in response.headers.items() if k.lower() not in _HOP_HEADERS}
         return Answer(response.status_code, kept, response.content)
 
@@ -572,20 +607,31 @@ class BrokenProxy:
         flow = Flow(
             method=scope["method"],
             path=scope.get("raw_path", scope["path"].encode()).decode(),
-            query=urllib.parse.parse_qsl(scope.get("query_string", b"").decode(),
-                                         keep_blank_values=True),
-            headers={k.decode().lower(): v.decode() for k, v in scope["headers"]
-                     if k.decode().lower() not in _HOP_HEADERS},
+            query=urllib.parse.parse_qsl(
+                scope.get("query_string", b"").decode(), keep_blank_values=True
+            ),
+            headers={
+                k.decode().lower(): v.decode()
+                for k, v in scope["headers"]
+                if k.decode().lower() not in _HOP_HEADERS
+            },
             body=body,
         )
         answer = await self.breakage.on_request(flow)
         if answer is None:
-            answer = await self.send(flow.method, flow.path, headers=flow.headers,
-                                     content=flow.body or None,
-                                     query=urllib.parse.urlencode(flow.query))
+            answer = await self.send(
+                flow.method,
+                flow.path,
+                headers=flow.headers,
+                content=flow.body or None,
+                query=urllib.parse.urlencode(flow.query),
+            )
             answer = await self.breakage.on_response(flow, answer)
-        headers = [(k.encode(), v.encode()) for k, v in answer.headers.items()
-                   if k.lower() not in ("content-length", "transfer-encoding")]
+        headers = [
+            (k.encode(), v.encode())
+            for k, v in answer.headers.items()
+            if k.lower() not in ("content-length", "transfer-encoding")
+        ]
         headers.append((b"content-length", str(len(answer.body)).encode()))
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
         await send({"type": "http.response.body", "body": answer.body})
@@ -595,4 +641,3 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-

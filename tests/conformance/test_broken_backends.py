@@ -16,8 +16,15 @@ EXAMPLES = 3
 
 
 def _run(origin: str, owners: tuple[str, str], category: str, seed: int = 7) -> set[str]:
-    options = Options(base_url=origin, token=owners[0], other_token=owners[1], only=(category,),
-                      examples=EXAMPLES, seed=seed, job_timeout=20.0)
+    options = Options(
+        base_url=origin,
+        token=owners[0],
+        other_token=owners[1],
+        only=(category,),
+        examples=EXAMPLES,
+        seed=seed,
+        job_timeout=20.0,
+    )
     result = run_conformance(options, out=io.StringIO())
     assert result.exit_code == (1 if result.outcome.failed else 0)
     return result.outcome.broken_rules()

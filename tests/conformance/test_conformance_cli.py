@@ -27,7 +27,10 @@ def _kit(*args: str, env: dict[str, str] | None = None, timeout: float = 600) ->
     environment.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "batch_compute_mock", "conformance", *args],
-        capture_output=True, text=True, timeout=timeout, env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=environment,
     )
 
 
@@ -45,11 +48,17 @@ def _owner_state(client: httpx.Client) -> dict[str, Any]:
 def _own_things(server: LiveServer, token: str) -> httpx.Client:
     """A user's existing work: a built function with a finished and a waiting job, credentials."""
     client = httpx.Client(base_url=server.origin, headers={"Authorization": f"Bearer {token}"})
-    assert client.post("/compute/v1/credentials",
-                       json={"client_id": "mine", "client_secret": "s3cret"}).status_code == 200
+    assert (
+        client.post(
+            "/compute/v1/credentials", json={"client_id": "mine", "client_secret": "s3cret"}
+        ).status_code
+        == 200
+    )
     for auto_start in (True, False):
-        created = client.post("/compute/v1/functions", json={
-            "name": "my-precious", "image": "python3.11:latest", "auto_start": auto_start}).json()
+        created = client.post(
+            "/compute/v1/functions",
+            json={"name": "my-precious", "image": "python3.11:latest", "auto_start": auto_start},
+        ).json()
         fid = created["function"]["id"]
         assert httpx.put(created["bundle_upload_url"], content=make_bundle()).status_code == 200
         assert client.post(f"/compute/v1/functions/{fid}/bundle").status_code == 200
@@ -57,7 +66,8 @@ def _own_things(server: LiveServer, token: str) -> httpx.Client:
             time.sleep(0.05)
         job = client.post("/compute/v1/jobs", json={"function_id": fid, "args": [1, 2]}).json()
         while auto_start and client.get(f"/compute/v1/jobs/{job['id']}").json()["status"] in (
-            "pending", "running"
+            "pending",
+            "running",
         ):
             time.sleep(0.05)
     return client
@@ -70,8 +80,17 @@ def test_full_run_passes_touches_only_its_own_and_reports(
     before = _owner_state(client)
     report = tmp_path / "report"
 
-    run = _kit(kit_server.origin, "--token", owners[0], "--other-token", owners[1],
-               "--seed", "3", "--report", str(report))
+    run = _kit(
+        kit_server.origin,
+        "--token",
+        owners[0],
+        "--other-token",
+        owners[1],
+        "--seed",
+        "3",
+        "--report",
+        str(report),
+    )
 
     assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-3000:]
     for category in CATEGORIES:
@@ -96,9 +115,14 @@ def test_violations_exit_1_with_rule_request_response_and_curl(
     kit_server: LiveServer, owners: tuple[str, str], tmp_path: Path
 ) -> None:
     with BrokenProxy(kit_server.origin, CrossOwnerRead()) as proxy:
-        run = _kit(proxy.origin, "--only", "isolation", "--report", str(tmp_path),
-                   env={"BATCH_COMPUTE_TOKEN": owners[0],
-                        "BATCH_COMPUTE_OTHER_TOKEN": owners[1]})
+        run = _kit(
+            proxy.origin,
+            "--only",
+            "isolation",
+            "--report",
+            str(tmp_path),
+            env={"BATCH_COMPUTE_TOKEN": owners[0], "BATCH_COMPUTE_OTHER_TOKEN": owners[1]},
+        )
     assert run.returncode == 1, run.stdout + run.stderr
     assert "isolation.not-found" in run.stdout and "FAILED" in run.stdout
     page = (tmp_path / "report.html").read_text()
@@ -106,8 +130,11 @@ def test_violations_exit_1_with_rule_request_response_and_curl(
     assert "HTTP 200" in page  # the response that broke the rule
     assert "curl -i -X GET" in page and "$BATCH_COMPUTE_OTHER_TOKEN" in page
     assert owners[0] not in page and owners[1] not in page
-    failed = [case.get("name") for case in ET.parse(tmp_path / "junit.xml").getroot().iter(
-        "testcase") if case.find("failure") is not None]
+    failed = [
+        case.get("name")
+        for case in ET.parse(tmp_path / "junit.xml").getroot().iter("testcase")
+        if case.find("failure") is not None
+    ]
     assert failed == ["isolation.not-found"]
 
 
@@ -151,18 +178,22 @@ def test_missing_extra_names_the_pip_command(
 
 
 def test_cli_module_imports_nothing_heavy() -> None:
-    code = ("import sys, batch_compute_mock.cli; "
-            "heavy = [m for m in ('schemathesis', 'hypothesis', 'batch_compute_conformance', "
-            "'connexion', 'uvicorn') if m in sys.modules]; print(heavy); sys.exit(bool(heavy))")
+    code = (
+        "import sys, batch_compute_mock.cli; "
+        "heavy = [m for m in ('schemathesis', 'hypothesis', 'batch_compute_conformance', "
+        "'connexion', 'uvicorn') if m in sys.modules]; print(heavy); sys.exit(bool(heavy))"
+    )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
 
 
 def test_kit_imports_neither_server_nor_sdk() -> None:
-    code = ("import sys, batch_compute_conformance.runner, batch_compute_conformance.categories."
-            "contract; bad = [m for m in sys.modules if m.split('.')[0] in "
-            "('batch_compute_mock', 'batch_compute', 'batch_compute_client')]; print(bad); "
-            "sys.exit(bool(bad))")
+    code = (
+        "import sys, batch_compute_conformance.runner, batch_compute_conformance.categories."
+        "contract; bad = [m for m in sys.modules if m.split('.')[0] in "
+        "('batch_compute_mock', 'batch_compute', 'batch_compute_client')]; print(bad); "
+        "sys.exit(bool(bad))"
+    )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
 

@@ -53,6 +53,12 @@ def test_banner_prints_paste_ready_lines_for_both_clients() -> None:
         "export EARTHONE_TOKEN=TOKEN",
     ):
         assert line in text
+    assert "/_mock/" not in text
+
+
+def test_banner_names_the_test_controls_when_they_are_on() -> None:
+    text = _banner("http://127.0.0.1:9", "TOKEN", Path("/data/dir"), test_controls=True)
+    assert "Test controls: http://127.0.0.1:9/_mock/" in text
 
 
 def test_token_command_prints_a_usable_token() -> None:
