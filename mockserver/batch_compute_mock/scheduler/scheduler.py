@@ -117,8 +117,10 @@ class Scheduler:
         self._check_due = False
         self._last_round = 0.0
         self._next_purge = 0.0
-        # Jobs a test's "pending" fault holds back: job id -> (function id, until, monotonic).
-        self._fault_held: dict[str, tuple[str, float]] = {}
+        # Jobs a test's "pending" fault holds back: job id -> function id, until the timer set
+        # for the hold lets the job go (timers are the only clock here: uvloop's may fire a
+        # millisecond before time.monotonic reaches the deadline they were set for).
+        self._fault_held: dict[str, str] = {}
 
     # Called from any thread ----------------------------------------------------------------
     def wake(self, function_id: str) -> None:
@@ -256,12 +258,8 @@ class Scheduler:
         held: dict[str, list[str]] = {}
         for claim in self._claims.values():
             held.setdefault(claim.function_id, []).append(claim.id)
-        now = time.monotonic()
-        for job_id, (function_id, until) in list(self._fault_held.items()):
-            if until <= now:
-                del self._fault_held[job_id]
-            else:
-                held.setdefault(function_id, []).append(job_id)
+        for job_id, function_id in self._fault_held.items():
+            held.setdefault(function_id, []).append(job_id)
         batch = Batch(
             starts=self._starts,
             finished=self._finished,
@@ -293,8 +291,8 @@ class Scheduler:
     def _apply(self, batch: Batch, result: RoundResult) -> None:
         assert self._loop is not None
         for job_id, (function_id, wait) in result.held_back.items():
-            self._fault_held[job_id] = (function_id, time.monotonic() + wait)
-            self._loop.call_later(wait, self._note_runnable, function_id)
+            self._fault_held[job_id] = function_id
+            self._loop.call_later(wait, self._end_hold, job_id)
         for function_id in result.exhausted:
             if self._candidates.get(function_id) == batch.candidates.get(function_id):
                 self._candidates.pop(function_id, None)
@@ -411,6 +409,11 @@ class Scheduler:
             )
 
     # Bookkeeping on the loop -----------------------------------------------------------------
+    def _end_hold(self, job_id: str) -> None:
+        function_id = self._fault_held.pop(job_id, None)
+        if function_id is not None:
+            self._note_runnable(function_id)
+
     def _note_runnable(self, function_id: str) -> None:
         self._marks += 1
         self._candidates[function_id] = self._marks
