@@ -103,8 +103,10 @@ def _served_contract(origin: str) -> Callable[[Any], Awaitable[JSONResponse]]:
     return contract
 
 
-async def _healthz(_request: Any) -> JSONResponse:
-    return JSONResponse({"status": "ok"})
+async def _healthz(request: Any) -> JSONResponse:
+    """Alive, and how jobs are confined here (an operator checks it after ``--sandbox auto``)."""
+    server: Server = request.scope["state"][SERVER_KEY]
+    return JSONResponse({"status": "ok", "sandbox": server.settings.sandbox.describe()})
 
 
 class _ProvideServer:

@@ -1,8 +1,8 @@
 """``batch-compute``: run the server, or mint a token for it.
 
 batch-compute serve [--host H] [--port P] [--port-file F] [--data-dir D] [--public-url U]
-                    [--jwt-secret S] [--workers N]
-batch-compute token --sub NAME [--org ORG] [--userid ID] [--jwt-secret S] [--days N]
+                    [--jwt-secret-file F] [--workers N] [--sandbox auto|bwrap|off] ...
+batch-compute token --sub NAME [--org ORG] [--userid ID] [--jwt-secret-file F] [--days N]
 batch-compute db current|upgrade [--data-dir D] [--database-url URL]
 batch-compute reset|snapshot|restore|fault|journal ...   (a test server's /_mock/ controls)
 batch-compute conformance BASE_URL --token T --other-token T2 [--only CATEGORY]...
@@ -73,10 +73,34 @@ def _parser() -> argparse.ArgumentParser:
         help="database and blobs; state survives restarts (default: %(default)s)",
     )
     serve.add_argument("--public-url", help="origin clients use, when behind a proxy")
+    _add_jwt_secret(serve)
     serve.add_argument(
-        "--jwt-secret",
-        default=os.environ.get("BATCH_COMPUTE_JWT_SECRET"),
-        help="verify HS256 token signatures with this secret",
+        "--credentials-key-file",
+        type=Path,
+        default=_env_path("BATCH_COMPUTE_CREDENTIALS_KEY_FILE"),
+        metavar="PATH",
+        help="the key stored credentials are encrypted with (also BATCH_COMPUTE_CREDENTIALS_KEY"
+        "; default: a key file made in --data-dir)",
+    )
+    serve.add_argument(
+        "--sandbox",
+        choices=["auto", "bwrap", "off"],
+        default=os.environ.get("BATCH_COMPUTE_SANDBOX", "auto"),
+        help="run jobs in a bubblewrap sandbox: auto uses it where it works, bwrap insists, "
+        "off runs them unconfined as the server's user (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--job-network",
+        choices=["on", "off"],
+        default=os.environ.get("BATCH_COMPUTE_JOB_NETWORK", "on"),
+        help="off gives sandboxed jobs loopback only (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--job-env",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a server environment variable jobs see too (repeatable); they inherit no others",
     )
     serve.add_argument(
         "--workers",
@@ -112,7 +136,7 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--sub", required=True, help="the user's name (descarteslabs style)")
     token.add_argument("--org", help="organisation; prefixes the storage namespace")
     token.add_argument("--userid", help="earthone-style user id (used as the namespace)")
-    token.add_argument("--jwt-secret", default=os.environ.get("BATCH_COMPUTE_JWT_SECRET"))
+    _add_jwt_secret(token)
     token.add_argument("--days", type=float, default=30.0, help="lifetime (default: 30)")
     token.set_defaults(run=_token)
 
@@ -178,11 +202,18 @@ def _serve(options: argparse.Namespace) -> int:
     port = int(listener.getsockname()[1])
     origin = (options.public_url or _origin(options.host, port)).rstrip("/")
     data_dir = options.data_dir.resolve()
-    token = make_token(client_claims("local-user", days=30), options.jwt_secret)
     settings = _settings(options, origin, data_dir)
+    token = make_token(client_claims("local-user", days=30), settings.jwt_secret)
 
     def ready() -> None:
-        banner = _banner(origin, token, data_dir, options.shutdown_grace, settings.test_controls)
+        banner = _banner(
+            origin,
+            token,
+            data_dir,
+            options.shutdown_grace,
+            settings.test_controls,
+            settings.sandbox.detail,
+        )
         print(banner, flush=True)
         if port_file is not None:
             partial = port_file.with_name(port_file.name + ".partial")
@@ -202,21 +233,80 @@ def _serve(options: argparse.Namespace) -> int:
     return 0
 
 
+def _add_jwt_secret(command: argparse.ArgumentParser) -> None:
+    secret = command.add_mutually_exclusive_group()
+    secret.add_argument(
+        "--jwt-secret-file",
+        type=Path,
+        default=_env_path("BATCH_COMPUTE_JWT_SECRET_FILE"),
+        metavar="PATH",
+        help="verify HS256 token signatures with the secret in this file (also "
+        "BATCH_COMPUTE_JWT_SECRET_FILE, or the secret itself in BATCH_COMPUTE_JWT_SECRET)",
+    )
+    secret.add_argument(
+        "--jwt-secret",
+        default=None,
+        metavar="SECRET",
+        help="the secret itself: any local user can read it from the process list, prefer "
+        "the file or the environment variable",
+    )
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value) if value else None
+
+
+def _jwt_secret(options: argparse.Namespace) -> str | None:
+    """The JWT secret from the option, its file, or the environment (in that order)."""
+    if options.jwt_secret:
+        return str(options.jwt_secret)
+    if options.jwt_secret_file is not None:
+        return _read_secret(options.jwt_secret_file, "--jwt-secret-file")
+    return os.environ.get("BATCH_COMPUTE_JWT_SECRET") or None
+
+
+def _read_secret(path: Path, option: str) -> str:
+    try:
+        secret = path.read_text().strip()
+    except OSError as error:
+        raise SystemExit(f"error: {option}: cannot read {path}: {error.strerror}") from None
+    if not secret:
+        raise SystemExit(f"error: {option}: {path} is empty")
+    return secret
+
+
 def _settings(options: argparse.Namespace, origin: str, data_dir: Path) -> Settings:
     """The server's settings from ``serve``'s options: the one place they are mapped."""
+    from .executors.local.sandbox import SandboxMode, SandboxUnavailable, probe
     from .settings import Settings
 
-    return Settings(
-        data_dir=data_dir,
-        public_url=origin,
-        jwt_secret=options.jwt_secret,
-        workers=options.workers,
-        shutdown_grace_seconds=options.shutdown_grace,
-        build_timeout_seconds=options.build_timeout,
-        test_controls=_is_loopback(options.host)
-        if options.test_controls is None
-        else options.test_controls,
-    )
+    try:
+        sandbox = probe(SandboxMode(options.sandbox), network=options.job_network == "on")
+    except SandboxUnavailable as error:
+        raise SystemExit(f"error: {error}") from None
+    key_file = options.credentials_key_file
+    try:
+        return Settings(
+            data_dir=data_dir,
+            public_url=origin,
+            jwt_secret=_jwt_secret(options),
+            workers=options.workers,
+            shutdown_grace_seconds=options.shutdown_grace,
+            build_timeout_seconds=options.build_timeout,
+            test_controls=_is_loopback(options.host)
+            if options.test_controls is None
+            else options.test_controls,
+            sandbox=sandbox,
+            job_env=tuple(options.job_env),
+            credentials_key=(
+                _read_secret(key_file, "--credentials-key-file").encode()
+                if key_file is not None
+                else os.environb.get(b"BATCH_COMPUTE_CREDENTIALS_KEY")
+            ),
+        )
+    except ValueError as error:  # a setting that cannot work, e.g. a malformed key
+        raise SystemExit(f"error: {error}") from None
 
 
 def _is_loopback(host: str) -> bool:
@@ -248,7 +338,12 @@ def _remove(path: Path | None) -> None:
 
 
 def _banner(
-    origin: str, token: str, data_dir: Path, grace: float = 10.0, test_controls: bool = False
+    origin: str,
+    token: str,
+    data_dir: Path,
+    grace: float = 10.0,
+    test_controls: bool = False,
+    sandbox: str = "",
 ) -> str:
     controls = (
         [f"  Test controls: {origin}/_mock/ (reset, snapshot, faults; off with --no-test-controls)"]
@@ -260,6 +355,7 @@ def _banner(
             f"Batch Compute listening on {origin}  (data: {data_dir})",
             f"  API docs: {origin}/ui/",
             *controls,
+            *([f"  Job sandbox: {sandbox}"] if sandbox else []),
             f"  Stop it with Ctrl+C (or SIGTERM): running jobs get {grace:g} s to finish, "
             "the rest are re-queued for the next start.",
             "",
@@ -284,7 +380,7 @@ def _token(options: argparse.Namespace) -> int:
     from .service.identity import client_claims, make_token
 
     claims = client_claims(options.sub, org=options.org, userid=options.userid, days=options.days)
-    print(make_token(claims, options.jwt_secret))
+    print(make_token(claims, _jwt_secret(options)))
     return 0
 
 

@@ -25,6 +25,7 @@ from .service.functions import FunctionService
 from .service.identity import Identity, identity_from_token
 from .service.jobs import JobService
 from .service.presigned import PresignedUrls
+from .service.sealing import SecretBox
 from .service.search import SearchService
 from .service.signing import UrlSigner
 from .service.storage import ResultStorage
@@ -104,7 +105,7 @@ class Server:
             functions=FunctionService(store, blobs, urls, builds, results, journal=journal),
             jobs=jobs,
             results=results,
-            credentials=CredentialService(store),
+            credentials=CredentialService(store, SecretBox(settings.resolved_credentials_key)),
             search=SearchService(store, key),
             scheduler=scheduler,
             controls=controls,
@@ -115,6 +116,7 @@ class Server:
 
     async def start(self) -> None:
         """Start the background work: builds interrupted by a restart are resumed, jobs run."""
+        self.credentials.seal_plaintext()
         self.builds.resume()
         if self.scheduler is not None:
             await self.scheduler.start()
@@ -155,4 +157,6 @@ def _executor(settings: Settings, blobs: BlobStore) -> Executor:
         scratch_dir=settings.data_dir / "scratch",
         cache_dir=settings.data_dir / "cache" / "bundles",
         drop_env=("BATCH_COMPUTE_JWT_SECRET",),
+        job_env=settings.job_env,
+        sandbox=settings.sandbox.policy,
     )

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import attrs
 
+from .executors.local.sandbox import SandboxStatus
+from .service.sealing import check_key, key_from_file
+
 __all__ = ["Settings"]
 
 
@@ -49,6 +52,15 @@ class Settings:
     max_snapshot_bytes: int = 8 * 1024**3
     #: Run jobs at all (off for tests that only look at state).
     execute_jobs: bool = True
+    #: The sandbox jobs run in, as ``sandbox.probe`` decided it for ``--sandbox`` and
+    #: ``--job-network`` (none unless asked for; the CLI asks for ``auto``).
+    sandbox: SandboxStatus = attrs.field(factory=SandboxStatus.off)
+    #: The key stored credentials are sealed with (Fernet); ``None``: a key file in
+    #: ``data_dir``, made on first use.
+    credentials_key: bytes | None = attrs.field(default=None)
+    #: Names of server environment variables jobs see too (``--job-env``); they inherit no
+    #: others.
+    job_env: tuple[str, ...] = ()
 
     @property
     def signing_key(self) -> bytes:
@@ -60,6 +72,15 @@ class Settings:
             tmp.write_bytes(secrets.token_bytes(32))
             os.replace(tmp, path)
         return path.read_bytes()
+
+    @credentials_key.validator
+    def _check_credentials_key(self, _attribute: object, key: bytes | None) -> None:
+        if key is not None:
+            check_key(key)
+
+    @property
+    def resolved_credentials_key(self) -> bytes:
+        return self.credentials_key or key_from_file(self.data_dir / "credentials.key")
 
     @property
     def resolved_database_url(self) -> str:

@@ -79,13 +79,15 @@ def main(argv: list[str] | None = None) -> NoReturn:
 
 
 def _enter(config: ExecutorConfig) -> None:
-    with contextlib.suppress(OSError):  # the supervisor set the group before exec: same result
-        os.setpgid(0, 0)
+    if config.get("own_group", True):
+        with contextlib.suppress(OSError):  # the supervisor set the group before exec: same
+            os.setpgid(0, 0)
     _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # die with the supervisor
     if os.getppid() != config["supervisor_pid"]:
         os._exit(_SETUP_FAILED)  # it died before we could tie ourselves to it
     _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # the supervisor ignores it
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a sandbox's bwrap ignores it, we must not
     faulthandler.enable()  # a segfaulting job dumps its Python stack into its own log
     apply_job_limits(
         memory_mib=config["memory_mib"],

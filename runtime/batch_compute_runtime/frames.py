@@ -40,6 +40,7 @@ class ExecutorConfig(TypedDict):
     job_fd: int  #: frames in (JobFrame)
     report_fd: int  #: frames out (ReportFrame)
     supervisor_pid: int  #: the process must die with it
+    own_group: bool  #: lead a process group of its own (not in a sandbox, whose bwrap leads it)
     bundle_dir: str  #: the unpacked bundle, first on sys.path
     python_path: list[str]  #: directories next on sys.path (the interpreter runs with -I)
     memory_mib: int  #: the function's memory (RLIMIT_AS adds the headroom)

@@ -45,7 +45,6 @@ def project(tmp_path: Path) -> Path:
         bin_dir / "python", PYTHON_STUB.format(log=tmp_path / "pip.log", python=sys.executable)
     )
     _write_executable(bin_dir / "batch-compute", '#!/bin/sh\necho "batch-compute $*"\n')
-    _write_executable(bin_dir / "st", '#!/bin/sh\necho "st $*"\n')
     return root
 
 
@@ -89,7 +88,9 @@ def test_alternating_serve_test_and_contract_test_installs_once_per_extra(projec
 
     for _ in range(2):
         scripts.serve()
-        assert scripts.contract_test().startswith("st ")
+        assert scripts.contract_test().startswith(
+            "batch-compute conformance http://127.0.0.1:9 --token TOKEN --other-token "
+        )
         scripts.ensure("test")
         scripts.ensure("server")
         scripts.ensure("")

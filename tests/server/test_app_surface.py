@@ -17,7 +17,13 @@ from support.inprocess import ORIGIN
 
 
 def test_health_docs_and_served_contract(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok"}
+    health = client.get("/healthz").json()
+    assert health["status"] == "ok"
+    assert health["sandbox"] == {
+        "mode": "off",
+        "active": False,
+        "detail": health["sandbox"]["detail"],
+    }
     assert client.get("/ui/").status_code == 200
     served = client.get("/openapi.json").json()
     assert "/compute/v1/jobs/bulk" in served["paths"]

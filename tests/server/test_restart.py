@@ -1,8 +1,8 @@
 """Restarts of a real server process on the same data directory: crashes and graceful stops.
 
 Each test drives ``batch_compute_mock serve`` (``support.live_server``) over HTTP with httpx.
-Job code runs in the server's own Python on this machine, so jobs and the test share the file
-system: a job records its pid (and its supervisor's) in a file and sleeps only while a marker
+Jobs run unsandboxed here (``--sandbox off``), so jobs and the test share the file system: a
+job records its pid (and its supervisor's) in a file and sleeps only while a marker
 file does not exist yet, which makes the first attempt long and any later one short.
 
 - ``kill -9`` (``LiveServer.kill``: SIGKILL to the server's process group, as a crash would do)
@@ -226,7 +226,7 @@ def _stored_jobs(server: LiveServer) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[LiveServer]:
-    args = ["--workers", "4", "--shutdown-grace", "1"]
+    args = ["--workers", "4", "--shutdown-grace", "1", "--sandbox", "off"]
     with LiveServer(tmp_path / "data", args, stop_timeout=30.0) as live:
         yield live
 
@@ -368,7 +368,8 @@ def test_graceful_stop_requeues_a_running_job_without_using_a_retry(
 def test_kill_never_counts_claimed_jobs_that_did_not_start(tmp_path: Path) -> None:
     # One slot: the scheduler claims ahead several jobs of the function, but starts one; the
     # crash must neither fail nor count an attempt of those that did not start.
-    with LiveServer(tmp_path / "data", ["--workers", "1"], stop_timeout=30.0) as server:
+    args = ["--workers", "1", "--sandbox", "off"]
+    with LiveServer(tmp_path / "data", args, stop_timeout=30.0) as server:
         api = Api(server)
         function = api.wait_built(
             api.create_function(SLEEPER, retry_count=0, maximum_concurrency=8)["id"]

@@ -80,9 +80,14 @@ class ExecutorLab:
         return asyncio.run(main())
 
     # Reading back ---------------------------------------------------------------------
-    def work_dir(self, spec: JobSpec) -> Path:
-        """The job's scratch directory (its working directory while it runs)."""
-        return self.root / "scratch" / spec.job_id
+    def is_work_dir(self, path: str, spec: JobSpec) -> bool:
+        """Whether ``path`` is a working directory made for this job: its own directory in
+        the scratch dir of a job process (``scratch/w<worker>/p<process>/<job id>``)."""
+        relative = Path(path).relative_to(self.root / "scratch")
+        return len(relative.parts) == 3 and relative.parts[2] == spec.job_id
+
+    def leftover_work_dirs(self, spec: JobSpec) -> list[Path]:
+        return list((self.root / "scratch").glob(f"w*/p*/{spec.job_id}"))
 
     def log_path(self, spec: JobSpec) -> Path:
         return self.blobs.path(spec.log_key)

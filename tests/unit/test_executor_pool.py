@@ -85,7 +85,7 @@ def test_json_result_and_outcome_fields(lab):
     assert outcome.statistics["memory"]["peak_bytes"] > 1 << 20
     assert isinstance(outcome.statistics["cpu"]["time"], int)
     assert outcome.stop_reason is None and not outcome.log_truncated
-    assert not lab.work_dir(spec).exists()  # scratch is removed
+    assert lab.leftover_work_dirs(spec) == []  # scratch is removed
 
 
 def test_bytes_serialize_and_none_results(lab):
@@ -337,14 +337,17 @@ def test_environment_merge_secrets_cwd_and_restore(lab):
     async def scenario(pool):
         return await pool.run(first), await pool.run(second)
 
-    one, two = lab.run(scenario, base_env=base, drop_env={"DROP_ME"})
+    one, two = lab.run(
+        scenario, base_env=base, drop_env={"DROP_ME"}, job_env=["SHARED", "MY_SECRET"]
+    )
     seen = json.loads(lab.result(first))
-    work_dir = str(lab.work_dir(first))
+    work_dir = seen["cwd"]
+    assert lab.is_work_dir(work_dir, first)
     assert seen == {
         "SHARED": "job",
         "JOB_ONLY": "1",
-        "BASE_ONLY": "b",
-        "MY_SECRET": None,
+        "BASE_ONLY": None,  # jobs inherit only the server variables named in job_env
+        "MY_SECRET": "s",  # named on purpose by the operator
         "BATCH_COMPUTE_JWT_SECRET": None,
         "DROP_ME": None,
         "TMPDIR": work_dir,
@@ -356,7 +359,7 @@ def test_environment_merge_secrets_cwd_and_restore(lab):
     again = json.loads(lab.result(second))
     assert one.worker_pid == two.worker_pid  # the same warm process ran both
     assert again["SHARED"] == "base" and again["JOB_ONLY"] is None
-    assert again["TMPDIR"] == str(lab.work_dir(second))
+    assert lab.is_work_dir(again["TMPDIR"], second) and again["TMPDIR"] == again["cwd"]
     assert again["LEAKED"] is None  # what a job sets in os.environ does not persist
 
 

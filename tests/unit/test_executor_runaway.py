@@ -10,11 +10,21 @@ from pathlib import Path
 import pytest
 
 from batch_compute_mock.executors import OutcomeStatus, StopReason
+from batch_compute_mock.executors.local.sandbox import SandboxMode, probe
 from support.executor_lab import ExecutorLab
 
 
-def survive(tmp_path: Path, source: str, *, pool_options=None, **spec_overrides):
+@pytest.fixture(params=["unconfined", "sandboxed"])
+def confinement(request) -> dict:
+    """Every runaway is tried both unconfined and in the bubblewrap sandbox."""
+    if request.param == "unconfined":
+        return {}
+    return {"sandbox": probe(SandboxMode.BWRAP).policy}
+
+
+def survive(tmp_path: Path, confinement: dict, source: str, *, pool_options=None, **spec_overrides):
     """Run the runaway job, then a healthy job on the same one-worker pool."""
+    pool_options = {**confinement, **(pool_options or {})}
     lab = ExecutorLab(tmp_path)
     spec_overrides.setdefault("timeout_s", 20)
     runaway = lab.spec(lab.bundle(source, "runaway"), job_id="runaway", **spec_overrides)
@@ -25,7 +35,7 @@ def survive(tmp_path: Path, source: str, *, pool_options=None, **spec_overrides)
         second = await pool.run(healthy)
         return first, second, pool.stats()
 
-    outcome, after, stats = lab.run(scenario, **(pool_options or {}))
+    outcome, after, stats = lab.run(scenario, **pool_options)
     assert after.succeeded and lab.result(healthy) == b"42"
     assert stats.spawned == 1  # the same worker process kept serving
     return outcome, (lab, runaway)
@@ -36,8 +46,10 @@ def job_log(job):
     return lab.log_path(spec)
 
 
-def test_segfault(tmp_path):
-    outcome, job = survive(tmp_path, "import ctypes\ndef main():\n    ctypes.string_at(0)\n")
+def test_segfault(tmp_path, confinement):
+    outcome, job = survive(
+        tmp_path, confinement, "import ctypes\ndef main():\n    ctypes.string_at(0)\n"
+    )
     assert outcome.status is OutcomeStatus.FAILURE and outcome.stop_reason is None
     assert outcome.exit_code == 139
     assert outcome.error_reason == "Killed by signal SIGSEGV (segmentation fault)"
@@ -45,8 +57,10 @@ def test_segfault(tmp_path):
     assert "Segmentation fault" in log and "__dlentrypoint__.py" in log  # faulthandler's stack
 
 
-def test_os_exit(tmp_path):
-    outcome, _ = survive(tmp_path, "import os\ndef main():\n    print('bye')\n    os._exit(3)\n")
+def test_os_exit(tmp_path, confinement):
+    outcome, _ = survive(
+        tmp_path, confinement, "import os\ndef main():\n    print('bye')\n    os._exit(3)\n"
+    )
     assert (outcome.status, outcome.exit_code, outcome.error_reason) == (
         OutcomeStatus.FAILURE,
         3,
@@ -54,18 +68,21 @@ def test_os_exit(tmp_path):
     )
 
 
-def test_infinite_loop_times_out(tmp_path):
+def test_infinite_loop_times_out(tmp_path, confinement):
     started = time.monotonic()
-    outcome, _ = survive(tmp_path, "def main():\n    while True:\n        pass\n", timeout_s=1)
+    outcome, _ = survive(
+        tmp_path, confinement, "def main():\n    while True:\n        pass\n", timeout_s=1
+    )
     assert time.monotonic() - started < 15
     assert outcome.status is OutcomeStatus.TIMEOUT and outcome.stop_reason is StopReason.TIMEOUT
     assert outcome.error_reason == "Timed out after 1 s" and outcome.exit_code == 137
     assert outcome.statistics["cpu"]["time"] > 0  # it was spinning (how much depends on load)
 
 
-def test_memory_hog(tmp_path):
+def test_memory_hog(tmp_path, confinement):
     outcome, job = survive(
         tmp_path,
+        confinement,
         """
         def main():
             hoard = []
@@ -82,9 +99,10 @@ def test_memory_hog(tmp_path):
     assert "MemoryError" in job_log(job).read_text()
 
 
-def test_fork_bomb(tmp_path):
+def test_fork_bomb(tmp_path, confinement):
     outcome, _ = survive(
         tmp_path,
+        confinement,
         """
         import os, time
         def main():
@@ -102,9 +120,10 @@ def test_fork_bomb(tmp_path):
     assert outcome.end_time - outcome.start_time < 10
 
 
-def test_hundred_megabytes_of_printing(tmp_path):
+def test_hundred_megabytes_of_printing(tmp_path, confinement):
     outcome, job = survive(
         tmp_path,
+        confinement,
         """
         import sys
         def main():
@@ -125,9 +144,10 @@ def test_hundred_megabytes_of_printing(tmp_path):
 
 
 @pytest.mark.parametrize("grace", [0.0, 0.5])
-def test_sigterm_grace_then_sigkill(tmp_path, grace):
+def test_sigterm_grace_then_sigkill(tmp_path, grace, confinement):
     outcome, job = survive(
         tmp_path,
+        confinement,
         """
         import signal, time
         def main():

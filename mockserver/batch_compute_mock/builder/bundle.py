@@ -109,6 +109,7 @@ def extract_bundle(
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
+    staging.chmod(0o755)  # a sandboxed job runs as another user, and must read its bundle
     try:
         report = _scan(Path(zip_path), limits or BundleLimits(), staging, check_code)
         _replace_dir(staging, dest)

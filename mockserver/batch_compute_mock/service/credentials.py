@@ -2,7 +2,8 @@
 
 Jobs here run on the server's machine and call nothing else, so the credentials are only
 stored and reported; ``GET`` must still succeed for a JWT-only client, which checks it
-before creating every function (wire-protocol.md §1.4).
+before creating every function (wire-protocol.md §1.4). The secret is stored sealed
+(``sealing``): a copy of the database does not give it away.
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ from typing import Any
 from ..kernel.timestamps import utc_now
 from ..store import Row, Store
 from .identity import Identity
+from .sealing import SecretBox
 
 __all__ = ["CredentialService"]
 
 
 class CredentialService:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, box: SecretBox) -> None:
         self._store = store
+        self._box = box
 
     def get(self, identity: Identity) -> dict[str, Any]:
         with self._store.read() as store:
@@ -28,12 +31,28 @@ class CredentialService:
         row = {
             "owner": identity.owner,
             "client_id": client_id,
-            "client_secret": client_secret,
+            "client_secret": self._box.seal(client_secret),
             "modified_date": utc_now(),
         }
         with self._store.write() as store:
             store.put_credentials(row)
         return _describe(row)
+
+    def secret(self, owner: str) -> str | None:
+        """The owner's secret, opened (what a job acting for its owner would be given)."""
+        with self._store.read() as store:
+            row = store.credentials(owner)
+        return None if row is None else self._box.open(row["client_secret"])
+
+    def seal_plaintext(self) -> int:
+        """Seal the secrets an earlier release stored in plaintext; how many there were."""
+        with self._store.write() as store:
+            rows = store.all_credentials()
+            plain = [row for row in rows if not self._box.is_sealed(row["client_secret"])]
+            for row in plain:
+                sealed = self._box.seal(row["client_secret"])
+                store.put_credentials({**row, "client_secret": sealed})
+        return len(plain)
 
 
 def _describe(row: Row | None) -> dict[str, Any]:

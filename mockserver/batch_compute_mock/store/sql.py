@@ -96,6 +96,9 @@ class SqlReader:
     def credentials(self, owner: str) -> Row | None:
         return credentials.get_credentials(self._conn, owner)
 
+    def all_credentials(self) -> list[Row]:
+        return credentials.all_credentials(self._conn)
+
     # The journal and the whole state
     def journal(self, job_id: str | None = None, function_id: str | None = None) -> list[Row]:
         return list(journal.read_journal(self._conn, job_id, function_id))

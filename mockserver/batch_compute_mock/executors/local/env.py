@@ -1,10 +1,14 @@
-"""The environment a job starts from: the server's, minus its secrets.
+"""The environments of the two kinds of process the local executor starts.
 
-A job sees ``base - dropped + function environment + job environment`` (later wins). Dropped
-are names matching ``DEFAULT_DROP_PATTERNS`` or any name/pattern the caller adds (``fnmatch``
-patterns, compared case-insensitively): the server's JWT/signing secrets and anything that looks
-like a credential must not leak into user code. A function or job may still set such a name
-explicitly.
+- A **worker** (the supervisor) starts from the server's environment minus its secrets: it
+  reads and writes blobs, so it may need the blob store's credentials, but never the JWT
+  secret. Dropped are names matching ``DEFAULT_DROP_PATTERNS`` or any name/pattern the caller
+  adds (``fnmatch`` patterns, compared case-insensitively).
+- A **job process** inherits nothing from the server: it starts from an allow-list (a minimal
+  ``PATH``, ``LANG``, and only the server variables an operator names with
+  ``serve --job-env NAME``), plus ``HOME`` and ``TMPDIR`` pointing at its own scratch dir. The
+  documented job variables and the function's and the job's ``environment`` are laid over
+  that, per job, by the job process itself.
 """
 
 from __future__ import annotations
@@ -12,16 +16,26 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from fnmatch import fnmatchcase
 
-__all__ = ["DEFAULT_DROP_PATTERNS", "server_environment"]
+__all__ = [
+    "DEFAULT_DROP_PATTERNS",
+    "JOB_PATH",
+    "job_base_environment",
+    "job_variables",
+    "server_environment",
+]
 
 DEFAULT_DROP_PATTERNS = (
     "BATCH_COMPUTE_JWT_SECRET",
+    "BATCH_COMPUTE_CREDENTIALS_KEY",
     "*SECRET*",
     "*_TOKEN",
     "*PASSWORD*",
     "*_API_KEY",
     "*_PRIVATE_KEY",
 )
+
+#: The ``PATH`` of every job: the system's programs, nothing of the server's own.
+JOB_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 
 def server_environment(base: Mapping[str, str], drop: Iterable[str] = ()) -> dict[str, str]:
@@ -32,3 +46,18 @@ def server_environment(base: Mapping[str, str], drop: Iterable[str] = ()) -> dic
         for name, value in base.items()
         if not any(fnmatchcase(name.upper(), pattern) for pattern in patterns)
     }
+
+
+def job_base_environment(
+    base: Mapping[str, str], passthrough: Iterable[str] = ()
+) -> dict[str, str]:
+    """What every job process starts from, before its scratch dir is known (see the module
+    docstring): ``PATH``, ``LANG`` and the ``passthrough`` names that ``base`` has."""
+    environment = {"PATH": JOB_PATH, "LANG": base.get("LANG") or "C.UTF-8"}
+    environment.update({name: base[name] for name in passthrough if name in base})
+    return environment
+
+
+def job_variables(job_id: str, function_id: str) -> dict[str, str]:
+    """The variables every job finds set (its own ``environment`` may override them)."""
+    return {"BATCH_COMPUTE_JOB_ID": job_id, "BATCH_COMPUTE_FUNCTION_ID": function_id}

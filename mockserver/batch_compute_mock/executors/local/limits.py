@@ -12,10 +12,13 @@
   write past the cap fails with ``OSError: [Errno 27] File too large``.
 - ``RLIMIT_CORE`` = 0: no core dumps from crashing jobs.
 - ``RLIMIT_NPROC`` is counted per real user across the whole machine, and the kernel does not
-  enforce it for root (or CAP_SYS_RESOURCE). It is therefore only a backstop for non-root
-  servers, set to the user's thread count when the worker started plus ``nproc_cap``. The real
-  fork-bomb guard is the worker's watchdog, which counts the job's process group in /proc and
-  kills the group when it holds more than ``nproc_cap`` processes (see ``procs``).
+  enforce it for root (or CAP_SYS_RESOURCE). It is therefore only a backstop for jobs that
+  do not run as root (a non-root server's, or sandboxed ones, which run as ``nobody``): the
+  user's thread count when the worker started plus twice ``nproc_cap`` for each worker that
+  runs jobs as that user, so that it stops a bomb's growth between two looks of the real
+  guard without hiding the bomb from it. That guard is the worker's watchdog, which counts the
+  job's process group in /proc and kills the group when it holds more than ``nproc_cap``
+  processes (see ``procs``).
 
 The job process applies them to itself (``batch_compute_runtime.limits``); hard limits are
 lowered together with soft ones so a non-root job cannot raise them again.
@@ -39,11 +42,14 @@ DEFAULT_FSIZE_CAP_BYTES = 1024 * MIB
 DEFAULT_NPROC_CAP = 256
 
 
-def nproc_backstop(nproc_cap: int) -> int | None:
-    """The RLIMIT_NPROC to set for jobs, or ``None`` when the kernel would ignore it (root)."""
-    if os.geteuid() == 0:
+def nproc_backstop(nproc_cap: int, *, uid: int | None = None, share: int = 1) -> int | None:
+    """The RLIMIT_NPROC to set for jobs running as ``uid`` (default: ours), or ``None`` when
+    the kernel would ignore it (root): what the user runs now plus twice ``nproc_cap`` for
+    each of the ``share`` workers that run jobs as that user at once (see above)."""
+    user = os.getuid() if uid is None else uid
+    if user == 0:
         return None
-    uid = str(os.getuid())
+    uid_field = str(user)
     threads = 0
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -54,6 +60,6 @@ def nproc_backstop(nproc_cap: int) -> int | None:
         except OSError:
             continue
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if fields.get("Uid", "").split()[:1] == [uid]:
+        if fields.get("Uid", "").split()[:1] == [uid_field]:
             threads += int(fields.get("Threads", "1").strip() or 1)
-    return threads + int(nproc_cap)
+    return threads + 2 * int(nproc_cap) * max(1, share)

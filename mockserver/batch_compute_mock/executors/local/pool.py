@@ -11,7 +11,8 @@ a free one. A worker is a supervisor process (``supervisor``) plus the warm job 
 starts for one function (``batch_compute_runtime``); ``run`` prefers an idle worker whose job
 process is warm for the job's (function id, memory), then any idle worker (which starts a new
 job process), then a new worker. Each worker is a ``python -P`` child in its own session, with
-the server environment minus secrets (``env``), a socketpair control channel carrying one
+the server environment minus secrets (``env``; job processes get an allow-list instead, and
+run in the ``sandbox`` when one is given), a socketpair control channel carrying one
 length-prefixed JSON frame each way per job, and a log pipe whose read end this process also
 keeps: if a worker dies mid-job, what the job printed last is still read and appended to its
 log. The parent does no per-job thread, process or pipe work: one write, one read, one timer.
@@ -51,9 +52,10 @@ from ...blobs import BlobStore
 from ...kernel.timestamps import format_timestamp, parse_timestamp
 from ..outcome import JobOutcome, OutcomeStatus, StopReason
 from ..spec import JobSpec
-from .env import server_environment
+from .env import job_base_environment, server_environment
 from .limits import DEFAULT_FSIZE_CAP_BYTES, DEFAULT_MEMORY_HEADROOM_MIB, DEFAULT_NPROC_CAP
 from .logs import DEFAULT_LOG_CAP_BYTES, LogWriter
+from .sandbox import SandboxPolicy
 
 __all__ = ["LocalExecutor", "PoolStats"]
 
@@ -162,9 +164,12 @@ class LocalExecutor:
     ``blobs`` holds the bundles, and receives the logs and results; ``scratch_dir`` holds the
     jobs' working directories and ``cache_dir`` the unpacked bundles (both on this machine).
     ``base_env`` (default ``os.environ``) minus ``env.DEFAULT_DROP_PATTERNS`` and ``drop_env``
-    is what every job starts from. ``log_cap_bytes`` caps each job log; ``fsize_cap_bytes``,
-    ``nproc_cap`` and ``memory_headroom_mib`` are explained in ``limits``. ``term_grace_s`` > 0
-    sends SIGTERM that long before SIGKILL on timeout/cancel/shutdown. ``watchdog_interval_s``
+    is the workers' environment; a job process starts from ``env.job_base_environment``
+    (``PATH``, ``LANG`` and the ``job_env`` names of ``base_env``). ``sandbox``, when given,
+    wraps every job process (see ``sandbox``). ``log_cap_bytes`` caps each job log;
+    ``fsize_cap_bytes``, ``nproc_cap`` and ``memory_headroom_mib`` are explained in
+    ``limits``. ``term_grace_s`` > 0 sends SIGTERM that long before SIGKILL on
+    timeout/cancel/shutdown. ``watchdog_interval_s``
     is how often a running job's process group is counted. ``python`` is the interpreter job
     processes run on (default: the server's); it runs isolated (``-I``), so ``python_path``
     lists the directories jobs import from besides its own site-packages (default: the
@@ -181,6 +186,8 @@ class LocalExecutor:
         cache_dir: Path,
         base_env: Mapping[str, str] | None = None,
         drop_env: Iterable[str] = (),
+        job_env: Iterable[str] = (),
+        sandbox: SandboxPolicy | None = None,
         log_cap_bytes: int = DEFAULT_LOG_CAP_BYTES,
         fsize_cap_bytes: int = DEFAULT_FSIZE_CAP_BYTES,
         nproc_cap: int = DEFAULT_NPROC_CAP,
@@ -217,6 +224,9 @@ class LocalExecutor:
             "term_grace_s": self._term_grace,
             "watchdog_interval_s": float(watchdog_interval_s),
             "preload": list(preload),
+            "slots": slots,
+            "job_env": job_base_environment(base, job_env),
+            "sandbox": sandbox.to_json() if sandbox is not None else None,
         }
         self._workers: set[_WorkerHandle] = set()
         self._idle: list[_WorkerHandle] = []
@@ -459,8 +469,8 @@ class LocalExecutor:
         self._rescue_log(worker, job_id)
         if job_id is not None:
             self._running.pop(job_id, None)
-            shutil.rmtree(self._scratch / job_id, ignore_errors=True)
-            (self._scratch / f"{job_id}.result").unlink(missing_ok=True)
+        shutil.rmtree(self._scratch / f"w{worker.pid}", ignore_errors=True)  # its scratch dirs
+        if job_id is not None:
             reason = worker.lost_reason or (
                 StopReason.SHUTDOWN if self._closed else StopReason.WORKER_LOST
             )

@@ -67,8 +67,10 @@ from ..outcome import (
     job_statistics,
     signal_exit_code,
 )
+from .env import job_variables
 from .limits import MIB, nproc_backstop
 from .logs import LogWriter
+from .sandbox import SandboxPolicy, import_roots
 
 __all__ = ["Supervisor", "main"]
 
@@ -100,9 +102,10 @@ def _prepare_process() -> None:
 class _JobProcess:
     """The supervisor's handle on its current job process."""
 
-    def __init__(self, pid: int, key: tuple[Any, ...], job_w: int, report_r: int):
+    def __init__(self, pid: int, key: tuple[Any, ...], scratch: Path, job_w: int, report_r: int):
         self.pid = pid
         self.key = key
+        self.scratch = scratch  #: this process's own: its jobs' working dirs and HOME
         self.job_w = job_w
         self.report_r = report_r
         self.pidfd = os.pidfd_open(pid)
@@ -132,6 +135,7 @@ class _JobProcess:
         for fd in (self.job_w, self.report_r, self.pidfd):
             with contextlib.suppress(OSError):
                 os.close(fd)
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 class Supervisor:
@@ -146,7 +150,14 @@ class Supervisor:
         self.log_r, self.log_w = int(config["log_fds"][0]), int(config["log_fds"][1])
         self.python = str(config["python"])
         self.python_path = list(config["python_path"])
-        self.scratch = Path(config["scratch_dir"])
+        # One scratch dir per worker (the pool removes it if we die), one per job process
+        # inside: a sandboxed process sees only its own.
+        self.scratch = Path(config["scratch_dir"]) / f"w{os.getpid()}"
+        self.started = 0
+        self.job_env = dict(config["job_env"])
+        sandbox = config.get("sandbox")
+        self.sandbox = SandboxPolicy.from_json(sandbox) if sandbox else None
+        self.roots: dict[tuple[str, ...], list[str]] = {}
         self.blobs: BlobStore = open_blobs(config["blob_url"])
         self.bundles = BundleCache(Path(config["cache_dir"]), self.blobs)
         self.log_cap = int(config["log_cap_bytes"])
@@ -156,7 +167,8 @@ class Supervisor:
         self.preload = list(config["preload"])
         self.memory_headroom_mib = int(config["memory_headroom_mib"])
         self.fsize_cap_bytes = int(config["fsize_cap_bytes"])
-        self.nproc_limit = nproc_backstop(self.nproc_cap)
+        runs_as = self.sandbox.uid if self.sandbox is not None else None
+        self.nproc_limit = nproc_backstop(self.nproc_cap, uid=runs_as, share=config["slots"])
 
     # Serve loop -------------------------------------------------------------------------
     def serve(self) -> None:
@@ -177,6 +189,7 @@ class Supervisor:
                 # a "cancel" for a job that already ended is ignored: it keeps its outcome
         finally:
             self._retire()
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
     def _next_message(self) -> dict[str, Any] | None:
         while not self.inbox:
@@ -198,12 +211,17 @@ class Supervisor:
         return self.process
 
     def _start_process(self, key: tuple[Any, ...], bundle_dir: str, memory_mib: int) -> _JobProcess:
+        self.started += 1
+        scratch = self.scratch / f"p{self.started}"
+        self._private_dir(scratch)
         job_r, job_w = os.pipe()
         report_r, report_w = os.pipe()
         config: ExecutorConfig = {
             "job_fd": job_r,
             "report_fd": report_w,
-            "supervisor_pid": os.getpid(),
+            # In a sandbox our parent is bwrap, pid 1 of the job's own PID namespace.
+            "supervisor_pid": os.getpid() if self.sandbox is None else 1,
+            "own_group": self.sandbox is None,
             "bundle_dir": bundle_dir,
             "python_path": self.python_path,
             "memory_mib": memory_mib,
@@ -213,14 +231,33 @@ class Supervisor:
             "preload": self.preload,
         }
         argv = [self.python, "-I", "-m", "batch_compute_runtime", json.dumps(config)]
+        if self.sandbox is not None:
+            read_only = [*self._import_roots(), bundle_dir]
+            argv = self.sandbox.wrap(argv, read_only=read_only, writable=[str(scratch)])
+        env = {**self.job_env, "HOME": str(scratch), "TMPDIR": str(scratch)}
         pid = os.fork()
         if pid == 0:  # the job process to be; never returns
-            _exec_job_process(argv, keep=(job_r, report_w), log_fd=self.log_w)
+            sandboxed = self.sandbox is not None
+            _exec_job_process(argv, env, (job_r, report_w), self.log_w, sandboxed)
         with contextlib.suppress(OSError):  # the child may get there first: same result
             os.setpgid(pid, pid)
         for fd in (job_r, report_w):
             os.close(fd)
-        return _JobProcess(pid, key, job_w, report_r)
+        return _JobProcess(pid, key, scratch, job_w, report_r)
+
+    def _import_roots(self) -> list[str]:
+        """What the job's interpreter imports from (asked once per interpreter)."""
+        key = (self.python, *self.python_path)
+        if key not in self.roots:
+            self.roots[key] = import_roots(self.python, self.python_path)
+        return self.roots[key]
+
+    def _private_dir(self, path: Path) -> None:
+        """A directory only the job's user may enter (it is that user's, in a sandbox)."""
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if self.sandbox is not None and self.sandbox.uid is not None:
+            gid = self.sandbox.uid if self.sandbox.gid is None else self.sandbox.gid
+            os.chown(path, self.sandbox.uid, gid)
 
     def _retire(self) -> None:
         if self.process is not None:
@@ -231,19 +268,6 @@ class Supervisor:
 
     # One job ----------------------------------------------------------------------------
     def run(self, job: dict[str, Any]) -> dict[str, Any]:
-        work_dir = self.scratch / job["job_id"]
-        result_path = self.scratch / f"{job['job_id']}.result"
-        work_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            return self._run(job, str(work_dir), result_path)
-        finally:
-            result_path.unlink(missing_ok=True)
-            try:
-                work_dir.rmdir()  # the usual case: the job left its scratch dir empty
-            except OSError:
-                shutil.rmtree(work_dir, ignore_errors=True)
-
-    def _run(self, job: dict[str, Any], work_dir: str, result_path: Path) -> dict[str, Any]:
         log = LogWriter(self.blobs.open_appender(job["log_key"]), self.log_cap)
         started = time.time()
         try:
@@ -252,12 +276,36 @@ class Supervisor:
             log.feed(f"Job setup failed: {error}\n".encode())
             log.close()
             return _setup_failed(job, started, f"Job setup failed: {error}")
+        work_dir = process.scratch / job["job_id"]
+        result_path = process.scratch / f"{job['job_id']}.result"
+        try:
+            self._private_dir(work_dir)
+            return self._run(job, process, log, started, str(work_dir), result_path)
+        finally:
+            result_path.unlink(missing_ok=True)
+            try:
+                work_dir.rmdir()  # the usual case: the job left its scratch dir empty
+            except OSError:
+                shutil.rmtree(work_dir, ignore_errors=True)
+
+    def _run(
+        self,
+        job: dict[str, Any],
+        process: _JobProcess,
+        log: LogWriter,
+        started: float,
+        work_dir: str,
+        result_path: Path,
+    ) -> dict[str, Any]:
         _drain(self.log_r, lambda data: None)  # stray output between jobs is nobody's
         frame: JobFrame = {
             "job_id": job["job_id"],
             "args": job["args"],
             "kwargs": job["kwargs"],
-            "environment": job["environment"],
+            "environment": {
+                **job_variables(job["job_id"], job["function_id"]),
+                **job["environment"],
+            },
             "work_dir": work_dir,
             "result_path": str(result_path),
             "memory_mib": int(job["memory_mib"]),
@@ -271,14 +319,14 @@ class Supervisor:
             _drain(self.log_r, log.feed)
             log.close()
         ended = time.time()
-        if report is None or stop is not None or report.get("taint"):
-            self._retire_after_job(process)
         outcome = self._judge(job, process, report, stop)
         if outcome["status"] == OutcomeStatus.SUCCESS and outcome["result_written"]:
             if (job.get("fault") or {}).get("action") == "lose_result":
                 outcome.update(result_written=False, result_attributes=None)  # a test's fault
             else:
                 outcome.update(self._store_result(job, result_path))
+        if report is None or stop is not None or report.get("taint"):
+            self._retire_after_job(process)  # its scratch dir goes too: the result is stored
         if report is not None and stop is None:
             cpu_ns, peak = int(report["cpu_ns"]), int(report["peak_bytes"])
             process.cpu_base_ns = int(report["cpu_total_ns"])
@@ -460,6 +508,8 @@ class Supervisor:
                 "error_reason": report["reason"],
             }
         status, usage = process.reap()
+        if self.sandbox is not None:
+            status = _unwrapped(status)
         exit_code = _exit_code(status)
         if stop is StopReason.TIMEOUT:
             reason = f"Timed out after {float(job['timeout_s']):g} s"
@@ -507,18 +557,37 @@ def _in_process(fault: dict[str, Any] | None) -> dict[str, Any] | None:
     return fault
 
 
-def _exec_job_process(argv: list[str], keep: tuple[int, int], log_fd: int) -> None:
-    """In the forked child: become the job process (never returns)."""
+def _exec_job_process(
+    argv: list[str], env: dict[str, str], keep: tuple[int, int], log_fd: int, sandboxed: bool
+) -> None:
+    """In the forked child: become the job process (never returns).
+
+    In a sandbox, bwrap leads the job's process group and would die of the SIGTERM a stop
+    with grace sends the group (taking the job with it at once): it ignores SIGTERM instead,
+    and the job process puts the default action back for itself and its children.
+    """
     try:
+        if sandboxed:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
         os.setpgid(0, 0)
         _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         os.dup2(log_fd, 1)
         os.dup2(log_fd, 2)
         for fd in keep:
             os.set_inheritable(fd, True)
-        os.execv(argv[0], argv)
+        os.execve(argv[0], argv, env)
     except BaseException:
         os._exit(_SETUP_FAILED)
+
+
+def _unwrapped(status: int) -> int:
+    """The job's own wait status from bwrap's: bwrap exits with 128 + N when the job was
+    killed by signal N (an ``os._exit(128 + N)`` of the job's own reads the same)."""
+    if os.WIFEXITED(status):
+        code = os.WEXITSTATUS(status)
+        if 128 < code < 128 + signal.NSIG:
+            return code - 128  # the wait status of death by that signal
+    return status
 
 
 def _setup_failed(job: dict[str, Any], started: float, reason: str) -> dict[str, Any]:
