@@ -458,19 +458,27 @@ def bench_conformance(bench: Bench) -> None:
     """The kit's default run, as ``batch-compute conformance URL`` would do it."""
     from batch_compute_conformance import CATEGORIES, Options, run_conformance
 
-    options = Options(base_url=bench.base, token=_token("conformance-first"),
-                      other_token=_token("conformance-second"), seed=1)
+    options = Options(
+        base_url=bench.base,
+        token=_token("conformance-first"),
+        other_token=_token("conformance-second"),
+        seed=1,
+    )
     started = time.monotonic()
     result = run_conformance(options, out=io.StringIO())
     total = time.monotonic() - started
     for name in CATEGORIES:
         seconds = result.outcome.categories[name].seconds
         bench.add(f"conformance kit: {name}", f"{seconds:.1f} s", "(info)")
-    bench.add("conformance kit: default run, all categories", f"{total:.1f} s", "<= 300 s",
-              total <= 300)
-    bench.add("conformance kit: verdict on this server",
-              "failed" if result.outcome.failed else "passed", "passed",
-              not result.outcome.failed)
+    bench.add(
+        "conformance kit: default run, all categories", f"{total:.1f} s", "<= 300 s", total <= 300
+    )
+    bench.add(
+        "conformance kit: verdict on this server",
+        "failed" if result.outcome.failed else "passed",
+        "passed",
+        not result.outcome.failed,
+    )
 
 
 def bench_rss_start(bench: Bench) -> None:

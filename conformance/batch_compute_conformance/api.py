@@ -86,8 +86,9 @@ def filter_is_scoped(body: Any, ledger: Ledger) -> bool:
         return False
     for node in body.get("filter") or []:
         ids = _function_ids_of(node)
-        if ids is not None and all(fid in ledger.functions or fid == _ABSENT_FUNCTION
-                                   for fid in ids):
+        if ids is not None and all(
+            fid in ledger.functions or fid == _ABSENT_FUNCTION for fid in ids
+        ):
             return True
     return False
 
@@ -305,12 +306,18 @@ class Api:
             if status not in ("building", "awaiting_bundle"):
                 return dict(function)
             if time.monotonic() > deadline:
-                raise Broken(rule, f"function {function_id} still {status} after {timeout:g} s",
-                             reply.exchange)
+                raise Broken(
+                    rule,
+                    f"function {function_id} still {status} after {timeout:g} s",
+                    reply.exchange,
+                )
             time.sleep(0.1)
 
     def ready_function(
-        self, bundle: bytes, timeout: float = 60.0, rule: str = "lifecycle.bundle-build",
+        self,
+        bundle: bytes,
+        timeout: float = 60.0,
+        rule: str = "lifecycle.bundle-build",
         **fields: Any,
     ) -> dict[str, Any]:
         """Create, upload, complete and wait for the build: the function as built."""
@@ -326,8 +333,9 @@ class Api:
         return self.request("POST", f"{COMPUTE}/jobs", json_body=body)
 
     def submit(self, function_id: str, *args: Any, rule: str, **fields: Any) -> dict[str, Any]:
-        job = self.expect(self.create_job(function_id, *args, **fields), 201, rule,
-                          "submitting a job")
+        job = self.expect(
+            self.create_job(function_id, *args, **fields), 201, rule, "submitting a job"
+        )
         return dict(job)
 
     def bulk(self, function_id: str, bulk_args: list[list[Any]], **fields: Any) -> Reply:
@@ -368,8 +376,12 @@ class Api:
                 return done
             if time.monotonic() > deadline:
                 waiting = [job_id for job_id in job_ids if job_id not in done]
-                raise Broken(rule, f"jobs {', '.join(waiting)} did not reach the expected state "
-                             f"within {timeout:g} s", reply.exchange)
+                raise Broken(
+                    rule,
+                    f"jobs {', '.join(waiting)} did not reach the expected state "
+                    f"within {timeout:g} s",
+                    reply.exchange,
+                )
             time.sleep(0.1)
 
     # -- search ---------------------------------------------------------------------------------
@@ -385,15 +397,21 @@ class Api:
         for _ in range(max_pages):
             page = reply.json()
             if reply.status != 200 or not isinstance(page, dict):
-                raise Broken("search.cursor-once", f"searching {resource} answered "
-                             f"{reply.status}", reply.exchange)
+                raise Broken(
+                    "search.cursor-once",
+                    f"searching {resource} answered {reply.status}",
+                    reply.exchange,
+                )
             yield reply, page
             cursor = (page.get("meta") or {}).get("page_cursor")
             if not cursor:
                 return
             reply = self.search(resource, {"page_cursor": cursor})
-        raise Broken("search.cursor-once", f"paging {resource} did not end after {max_pages} "
-                     "pages", reply.exchange)
+        raise Broken(
+            "search.cursor-once",
+            f"paging {resource} did not end after {max_pages} pages",
+            reply.exchange,
+        )
 
     # -- results --------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import zipfile
 
 __all__ = ["ENTRYPOINT", "bundle", "not_a_zip", "without_entrypoint"]
 
-ENTRYPOINT = '''\
+ENTRYPOINT = """\
 import os
 import sys
 import time
@@ -59,7 +59,7 @@ def conformance_main(mode, *args, **kwargs):
 
 
 main = conformance_main
-'''
+"""
 
 
 def bundle(requirements: str | None = None) -> bytes:

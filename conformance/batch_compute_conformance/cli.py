@@ -21,18 +21,33 @@ DESCRIPTION = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("base_url", metavar="BASE_URL",
-                        help="the backend's origin (compute API under /compute/v1)")
-    parser.add_argument("--token", default=os.environ.get("BATCH_COMPUTE_TOKEN"),
-                        help="bearer token of the first owner (default: $BATCH_COMPUTE_TOKEN)")
-    parser.add_argument("--other-token", default=os.environ.get("BATCH_COMPUTE_OTHER_TOKEN"),
-                        help="bearer token of a second, different owner "
-                             "(default: $BATCH_COMPUTE_OTHER_TOKEN)")
-    parser.add_argument("--only", action="append", choices=CATEGORIES, default=[],
-                        metavar="CATEGORY",
-                        help=f"run only this category (repeatable): {', '.join(CATEGORIES)}")
-    parser.add_argument("--examples", type=int, default=25,
-                        help="generated cases per operation and search machine (default: 25)")
+    parser.add_argument(
+        "base_url", metavar="BASE_URL", help="the backend's origin (compute API under /compute/v1)"
+    )
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("BATCH_COMPUTE_TOKEN"),
+        help="bearer token of the first owner (default: $BATCH_COMPUTE_TOKEN)",
+    )
+    parser.add_argument(
+        "--other-token",
+        default=os.environ.get("BATCH_COMPUTE_OTHER_TOKEN"),
+        help="bearer token of a second, different owner (default: $BATCH_COMPUTE_OTHER_TOKEN)",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=CATEGORIES,
+        default=[],
+        metavar="CATEGORY",
+        help=f"run only this category (repeatable): {', '.join(CATEGORIES)}",
+    )
+    parser.add_argument(
+        "--examples",
+        type=int,
+        default=25,
+        help="generated cases per operation and search machine (default: 25)",
+    )
     parser.add_argument("--seed", type=int, help="make the generated cases repeatable")
     parser.add_argument("--report", metavar="DIR", help="write junit.xml and report.html here")
 

@@ -16,30 +16,61 @@ from .exchange import Exchange
 
 __all__ = ["FINAL_STATUSES", "JOB_STATUSES", "Model"]
 
-JOB_STATUSES = ("pending", "running", "cancel", "canceling", "success", "failure", "timeout",
-                "canceled")
+JOB_STATUSES = (
+    "pending",
+    "running",
+    "cancel",
+    "canceling",
+    "success",
+    "failure",
+    "timeout",
+    "canceled",
+)
 FINAL_STATUSES = frozenset({"success", "failure", "timeout", "canceled"})
 RERUNNABLE = frozenset({"failure", "timeout", "canceled"})
 FUNCTION_STATUSES = ("awaiting_bundle", "building", "build_failed", "ready", "stopped")
 _RANK = {"pending": 0, "running": 1, "cancel": 2, "canceling": 3}
 _TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$")
-_DATES = {"function": ("creation_date", "modified_date"),
-          "job": ("creation_date", "last_execution_date", "last_completion_date")}
+_DATES = {
+    "function": ("creation_date", "modified_date"),
+    "job": ("creation_date", "last_execution_date", "last_completion_date"),
+}
 
 _STR, _INT, _NUM, _BOOL = (str,), (int,), (int, float), (bool,)
 _NULL = (type(None),)
 FUNCTION_FIELDS: dict[str, tuple[type, ...]] = {
-    "id": _STR, "name": _STR, "image": _STR, "cpus": _NUM, "memory": _INT,
-    "maximum_concurrency": _INT, "timeout": _INT, "retry_count": _INT, "enabled": _BOOL,
-    "auto_start": _BOOL, "environment": (dict, *_NULL), "namespace": _STR, "owner": _STR,
-    "status": _STR, "creation_date": _STR, "modified_date": _STR,
+    "id": _STR,
+    "name": _STR,
+    "image": _STR,
+    "cpus": _NUM,
+    "memory": _INT,
+    "maximum_concurrency": _INT,
+    "timeout": _INT,
+    "retry_count": _INT,
+    "enabled": _BOOL,
+    "auto_start": _BOOL,
+    "environment": (dict, *_NULL),
+    "namespace": _STR,
+    "owner": _STR,
+    "status": _STR,
+    "creation_date": _STR,
+    "modified_date": _STR,
 }
 JOB_FIELDS: dict[str, tuple[type, ...]] = {
-    "id": _STR, "function_id": _STR, "creation_date": _STR, "args": (list, *_NULL),
-    "kwargs": (dict, *_NULL), "environment": (dict, *_NULL), "tags": (list,), "status": _STR,
-    "error_reason": (str, *_NULL), "execution_count": (int, *_NULL),
-    "exit_code": (int, *_NULL), "runtime": (int, *_NULL),
-    "last_execution_date": (str, *_NULL), "last_completion_date": (str, *_NULL),
+    "id": _STR,
+    "function_id": _STR,
+    "creation_date": _STR,
+    "args": (list, *_NULL),
+    "kwargs": (dict, *_NULL),
+    "environment": (dict, *_NULL),
+    "tags": (list,),
+    "status": _STR,
+    "error_reason": (str, *_NULL),
+    "execution_count": (int, *_NULL),
+    "exit_code": (int, *_NULL),
+    "runtime": (int, *_NULL),
+    "last_execution_date": (str, *_NULL),
+    "last_completion_date": (str, *_NULL),
     "statistics": (dict, *_NULL),
 }
 
@@ -157,11 +188,18 @@ class Model:
             return self._check(
                 "every.required-fields", False, f"a {kind} is not a JSON object", exchange
             )
-        odd = [f"{name}={value[name]!r}" for name in _DATES[kind]
-               if isinstance(value.get(name), str) and not _TIMESTAMP.match(value[name])]
+        odd = [
+            f"{name}={value[name]!r}"
+            for name in _DATES[kind]
+            if isinstance(value.get(name), str) and not _TIMESTAMP.match(value[name])
+        ]
         if odd:
-            self._check("every.timestamps", False,
-                        f"{kind} {value.get('id', '?')} has {', '.join(odd)}", exchange)
+            self._check(
+                "every.timestamps",
+                False,
+                f"{kind} {value.get('id', '?')} has {', '.join(odd)}",
+                exchange,
+            )
         elif any(isinstance(value.get(name), str) for name in _DATES[kind]):
             self._check("every.timestamps", True, "", exchange)
         missing = [name for name in fields if name not in value]

@@ -16,9 +16,16 @@ __all__ = ["summary", "write_html", "write_junit"]
 def summary(outcome: Outcome, base_url: str) -> str:
     rows = [("category", "rules checked", "passed", "failed", "checks", "time")]
     for result in outcome.categories.values():
-        rows.append((result.name, str(result.rules_checked), str(result.rules_passed),
-                     str(result.rules_failed), str(sum(result.checks.values())),
-                     f"{result.seconds:.1f} s"))
+        rows.append(
+            (
+                result.name,
+                str(result.rules_checked),
+                str(result.rules_passed),
+                str(result.rules_failed),
+                str(sum(result.checks.values())),
+                f"{result.seconds:.1f} s",
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [f"Batch Compute conformance of {base_url}", ""]
     for index, row in enumerate(rows):
@@ -35,8 +42,12 @@ def summary(outcome: Outcome, base_url: str) -> str:
             if reproduce:
                 first = reproduce.splitlines()[0]
                 lines.append(f"      reproduce: {first[:300]}")
-    lines += ["", "FAILED: the backend breaks the rules above" if outcome.failed
-              else "PASSED: every rule checked holds"]
+    lines += [
+        "",
+        "FAILED: the backend breaks the rules above"
+        if outcome.failed
+        else "PASSED: every rule checked holds",
+    ]
     return "\n".join(lines)
 
 
@@ -53,22 +64,29 @@ def write_junit(outcome: Outcome, path: Path) -> None:
         by_key.setdefault((violation.category, violation.rule), []).append(violation)
     for result in outcome.categories.values():
         suite = ET.SubElement(
-            suites, "testsuite", name=result.name, tests=str(result.rules_checked),
-            failures=str(result.rules_failed), errors="0", time=f"{result.seconds:.3f}",
+            suites,
+            "testsuite",
+            name=result.name,
+            tests=str(result.rules_checked),
+            failures=str(result.rules_failed),
+            errors="0",
+            time=f"{result.seconds:.3f}",
         )
         for rule in sorted(result.checks):
             case = ET.SubElement(suite, "testcase", classname=result.name, name=rule, time="0")
             if result.failures.get(rule):
                 found = by_key.get((result.name, rule), [])
                 failure = ET.SubElement(
-                    case, "failure",
+                    case,
+                    "failure",
                     message=f"{result.failures[rule]} of {result.checks[rule]} checks failed: "
-                            f"{RULES[rule].text}",
+                    f"{RULES[rule].text}",
                 )
                 failure.text = "\n\n".join(
                     f"{v.message}\n\n{v.exchange.request_text() if v.exchange else ''}\n\n"
                     f"{v.exchange.response_text() if v.exchange else ''}\n\n"
-                    f"reproduce:\n{v.how_to_reproduce()}" for v in found
+                    f"reproduce:\n{v.how_to_reproduce()}"
+                    for v in found
                 )
     ET.indent(suites)
     ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
@@ -90,8 +108,11 @@ pre { background: #f7f7f7; border: 1px solid #ddd; padding: .6em; overflow-x: au
 
 def write_html(outcome: Outcome, path: Path, base_url: str) -> None:
     e = html.escape
-    verdict = ('<p class="fail">FAILED: the backend breaks documented rules.</p>' if outcome.failed
-               else '<p class="pass">PASSED: every rule checked holds.</p>')
+    verdict = (
+        '<p class="fail">FAILED: the backend breaks documented rules.</p>'
+        if outcome.failed
+        else '<p class="pass">PASSED: every rule checked holds.</p>'
+    )
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>Batch Compute conformance: {e(base_url)}</title><style>{_STYLE}</style>",
@@ -117,8 +138,9 @@ def write_html(outcome: Outcome, path: Path, base_url: str) -> None:
         parts.append("<p>None.</p>")
     for index, violation in enumerate(outcome.violations, 1):
         parts.append(f"<div class='violation' id='v{index}'>")
-        parts.append(f"<h3>{index}. <code>{e(violation.rule)}</code> "
-                     f"({e(violation.category)})</h3>")
+        parts.append(
+            f"<h3>{index}. <code>{e(violation.rule)}</code> ({e(violation.category)})</h3>"
+        )
         parts.append(f"<p><em>Rule:</em> {e(violation.text)}</p>")
         parts.append(f"<p><em>Found:</em> {e(violation.message)}</p>")
         if violation.exchange is not None:
@@ -129,8 +151,10 @@ def write_html(outcome: Outcome, path: Path, base_url: str) -> None:
             parts.append(f"<p>Reproduce</p><pre>{e(reproduce)}</pre>")
         parts.append("</div>")
 
-    parts.append("<h2>Rules</h2><table><tr><th>rule</th><th>category</th><th>rule text</th>"
-                 "<th>checks</th><th>result</th></tr>")
+    parts.append(
+        "<h2>Rules</h2><table><tr><th>rule</th><th>category</th><th>rule text</th>"
+        "<th>checks</th><th>result</th></tr>"
+    )
     checks: dict[str, int] = {}
     failures: dict[str, int] = {}
     for result in outcome.categories.values():
@@ -146,10 +170,14 @@ def write_html(outcome: Outcome, path: Path, base_url: str) -> None:
             verdict_cell = f"<span class='fail'>{failures[rule.id]} failed</span>"
         else:
             verdict_cell = "<span class='pass'>passed</span>"
-        parts.append(f"<tr><td><code>{e(rule.id)}</code></td><td>{e(rule.category)}</td>"
-                     f"<td>{e(rule.text)}</td><td>{count}</td><td>{verdict_cell}</td></tr>")
+        parts.append(
+            f"<tr><td><code>{e(rule.id)}</code></td><td>{e(rule.category)}</td>"
+            f"<td>{e(rule.text)}</td><td>{count}</td><td>{verdict_cell}</td></tr>"
+        )
     parts.append("</table>")
-    parts.append("<p>Tokens never appear here: reproductions read them from "
-                 "<code>$BATCH_COMPUTE_TOKEN</code> and <code>$BATCH_COMPUTE_OTHER_TOKEN</code>."
-                 "</p></body></html>")
+    parts.append(
+        "<p>Tokens never appear here: reproductions read them from "
+        "<code>$BATCH_COMPUTE_TOKEN</code> and <code>$BATCH_COMPUTE_OTHER_TOKEN</code>."
+        "</p></body></html>"
+    )
     path.write_text("\n".join(parts), encoding="utf-8")

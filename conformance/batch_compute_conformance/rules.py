@@ -45,8 +45,7 @@ _RULES = (
     Rule(
         "every.timestamps",
         "every",
-        "Every compute datetime is UTC in the fixed-width form "
-        "2024-05-01T12:00:00.123456+00:00.",
+        "Every compute datetime is UTC in the fixed-width form 2024-05-01T12:00:00.123456+00:00.",
     ),
     Rule(
         "every.execution-count",
@@ -196,8 +195,7 @@ _RULES = (
     Rule(
         "execution.log-lines",
         "execution",
-        "Printed lines appear in the job log in order, one JSON line each with a date ending "
-        "in Z.",
+        "Printed lines appear in the job log in order, one JSON line each with a date ending in Z.",
     ),
     Rule(
         "execution.failure",
@@ -293,8 +291,7 @@ _RULES = (
     Rule(
         "search.sort-order",
         "search",
-        "Records come in the requested multi-key order, ties broken by id, nulls first "
-        "ascending.",
+        "Records come in the requested multi-key order, ties broken by id, nulls first ascending.",
     ),
     Rule("search.limit", "search", "Paging never returns more than limit records in all."),
     Rule("search.page-size", "search", "No page holds more than page_size records."),
@@ -306,8 +303,7 @@ _RULES = (
     Rule(
         "search.count",
         "search",
-        "limit=0 answers no records and a meta.total equal to the number of records paged "
-        "through.",
+        "limit=0 answers no records and a meta.total equal to the number of records paged through.",
     ),
     Rule(
         "search.cursor-alone",
@@ -351,14 +347,12 @@ _RULES = (
     Rule(
         "isolation.bulk-untouched",
         "isolation",
-        "The second owner's cancel, rerun and delete by query never touch the first owner's "
-        "jobs.",
+        "The second owner's cancel, rerun and delete by query never touch the first owner's jobs.",
     ),
     Rule(
         "isolation.no-token",
         "isolation",
-        "Every compute and storage operation answers 401 without a token or with a malformed "
-        "one.",
+        "Every compute and storage operation answers 401 without a token or with a malformed one.",
     ),
 )
 

@@ -73,8 +73,10 @@ def _validate(options: Options) -> None:
     if not options.base_url.startswith(("http://", "https://")):
         raise CannotRun(f"BASE_URL must start with http:// or https://, not {options.base_url!r}")
     if not options.token or not options.other_token:
-        raise CannotRun("two tokens are needed: --token and --other-token (or "
-                        "BATCH_COMPUTE_TOKEN and BATCH_COMPUTE_OTHER_TOKEN)")
+        raise CannotRun(
+            "two tokens are needed: --token and --other-token (or "
+            "BATCH_COMPUTE_TOKEN and BATCH_COMPUTE_OTHER_TOKEN)"
+        )
     if options.token == options.other_token:
         raise CannotRun("--token and --other-token must belong to two different owners")
     unknown = [c for c in options.only if c not in CATEGORIES]
@@ -94,8 +96,10 @@ def _preflight(ctx: Context) -> None:
         if reply.status == 401:
             raise CannotRun(f"the backend refuses the {flag} token (401)")
         if reply.status != 200 or not isinstance(reply.json(), dict):
-            raise CannotRun(f"GET {COMPUTE}/functions?limit=0 answered {reply.status}; is "
-                            f"{ctx.options.base_url} a Batch Compute origin?")
+            raise CannotRun(
+                f"GET {COMPUTE}/functions?limit=0 answered {reply.status}; is "
+                f"{ctx.options.base_url} a Batch Compute origin?"
+            )
 
 
 def _clean_up(ctx: Context, timeout: float = 60.0) -> None:
@@ -110,13 +114,18 @@ def _clean_up(ctx: Context, timeout: float = 60.0) -> None:
         for chunk in _chunks(functions, 50):
             api.by_query("cancel", {"filter": scoped_filter(chunk)})
         deadline = time.monotonic() + timeout
-        busy = {"or": [{"name": "status", "op": "eq", "val": s}
-                       for s in ("running", "cancel", "canceling")]}
+        busy = {
+            "or": [
+                {"name": "status", "op": "eq", "val": s} for s in ("running", "cancel", "canceling")
+            ]
+        }
         while time.monotonic() < deadline:
             # Records, not counts: a backend whose counts are wrong must still be cleaned up.
             pages = [
-                api.search("jobs", {"filter": _json(scoped_filter(chunk, busy)), "page_size": 1})
-                .json() or {}
+                api.search(
+                    "jobs", {"filter": _json(scoped_filter(chunk, busy)), "page_size": 1}
+                ).json()
+                or {}
                 for chunk in _chunks(functions, 50)
             ]
             if not any(page.get("data") for page in pages if isinstance(page, dict)):

@@ -61,8 +61,8 @@ KIT_LINKS = {
             "parameters": {
                 "path.function_id": "$response.body#/function/id",
                 "query.expires": "$response.body#/bundle_upload_url#regex:[?&]expires=([0-9]+)",
-                "query.signature":
-                    "$response.body#/bundle_upload_url#regex:[?&]signature=([0-9A-Za-z%_.~-]+)",
+                "query.signature": "$response.body#/bundle_upload_url"
+                "#regex:[?&]signature=([0-9A-Za-z%_.~-]+)",
             },
         },
     },
@@ -71,16 +71,20 @@ KIT_LINKS = {
             "operationId": "download_result_data",
             "parameters": {
                 "path.blob_id": "$response.body#/data/id",
-                "query.expires":
-                    "$response.body#/data/attributes/resumable_url#regex:[?&]expires=([0-9]+)",
+                "query.expires": "$response.body#/data/attributes/resumable_url"
+                "#regex:[?&]expires=([0-9]+)",
                 "query.signature": "$response.body#/data/attributes/resumable_url"
-                                   "#regex:[?&]signature=([0-9A-Za-z%_.~-]+)",
+                "#regex:[?&]signature=([0-9A-Za-z%_.~-]+)",
             },
         },
     },
 }
-_FUNCTION_CHANGES = {"update_function", "delete_function", "complete_function_bundle",
-                     "upload_function_bundle"}
+_FUNCTION_CHANGES = {
+    "update_function",
+    "delete_function",
+    "complete_function_bundle",
+    "upload_function_bundle",
+}
 _JOB_CHANGES = {"update_job", "delete_job", "cancel_job"}
 _BY_QUERY = {"cancel_jobs", "rerun_jobs", "delete_jobs"}
 _CREATES_JOBS = {"create_job", "create_jobs_bulk"}
@@ -118,8 +122,11 @@ def _seed(ctx: Context, seeds: dict[str, Any]) -> None:
     try:
         url = document["data"]["attributes"]["resumable_url"]
     except (KeyError, TypeError):
-        raise Broken("execution.result-json", "the storage download answered no resumable_url",
-                     download.exchange) from None
+        raise Broken(
+            "execution.result-json",
+            "the storage download answered no resumable_url",
+            download.exchange,
+        ) from None
     seeds.update(job=job["id"], blob_id=blob_id, result_url=url)
 
 
@@ -205,8 +212,9 @@ class _Hooks:
         """Changes go only to what the kit created; queries only reach the kit's functions."""
         operation = self.operation_id(case)
         params = case.path_parameters if isinstance(case.path_parameters, dict) else {}
-        if operation in _FUNCTION_CHANGES and not _known(params.get("function_id"),
-                                                         self.ledger.functions):
+        if operation in _FUNCTION_CHANGES and not _known(
+            params.get("function_id"), self.ledger.functions
+        ):
             params["function_id"] = self.absent()
             case.path_parameters = params
             self.guarded += 1
@@ -215,8 +223,10 @@ class _Hooks:
             case.path_parameters = params
             self.guarded += 1
         body = case.body if isinstance(case.body, dict) else None
-        if operation in _CREATES_JOBS and body is not None and not _known(
-            body.get("function_id"), self.ledger.functions
+        if (
+            operation in _CREATES_JOBS
+            and body is not None
+            and not _known(body.get("function_id"), self.ledger.functions)
         ):
             body["function_id"] = self.absent()
             self.guarded += 1
@@ -285,7 +295,10 @@ class _Hooks:
         operation = self.operation_id(case)
         self.answered[operation].add(int(response.status_code))
         if response.status_code >= 300 or operation not in (
-            "create_function", "create_job", "create_jobs_bulk", "delete_function"
+            "create_function",
+            "create_job",
+            "create_jobs_bulk",
+            "delete_function",
         ):
             return
         body = _json_of(response)
@@ -340,8 +353,10 @@ def _exchange_of(response: Any, token: str) -> Exchange:
         request_headers=headers,
         request_body=body,
         status=int(response.status_code),
-        response_headers={k: ", ".join(v) if isinstance(v, list) else str(v)
-                          for k, v in dict(response.headers).items()},
+        response_headers={
+            k: ", ".join(v) if isinstance(v, list) else str(v)
+            for k, v in dict(response.headers).items()
+        },
         response_body=bytes(response.content or b""),
         owner="first" if headers.get("Authorization") == f"Bearer {token}" else None,
     )
@@ -422,8 +437,13 @@ def _run_schemathesis(ctx: Context, seeds: dict[str, Any]) -> None:
     def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool:
         return hooks.keep_failure(failure, case)
 
-    registered: list[Callable[..., Any]] = [filter_case, map_case, before_call, after_call,
-                                           filter_failure]
+    registered: list[Callable[..., Any]] = [
+        filter_case,
+        map_case,
+        before_call,
+        after_call,
+        filter_failure,
+    ]
     for hook in registered:
         schemathesis.hook(hook)
     _register_model_check()
@@ -440,13 +460,17 @@ def _run_schemathesis(ctx: Context, seeds: dict[str, Any]) -> None:
             elif isinstance(event, events.NonFatalError):
                 if _is_network_error(event.value):
                     # The backend dropped a connection or did not answer in time.
-                    ctx.check("contract.no-server-error", False,
-                              f"{event.label}: no answer: {event.info.message}")
+                    ctx.check(
+                        "contract.no-server-error",
+                        False,
+                        f"{event.label}: no answer: {event.info.message}",
+                    )
                 else:
                     ctx.outcome.note(f"schemathesis: {event.label}: {event.info.message}")
             elif isinstance(event, events.FatalError):
-                raise Broken("contract.response-conformance",
-                             f"schemathesis stopped: {event.exception}")
+                raise Broken(
+                    "contract.response-conformance", f"schemathesis stopped: {event.exception}"
+                )
     finally:
         _active.pop("run", None)
         for hook in registered:
@@ -463,9 +487,11 @@ def _run_schemathesis(ctx: Context, seeds: dict[str, Any]) -> None:
     ]
     for operation in operations:
         answered = sorted(hooks.answered.get(operation, set()))
-        ctx.check("contract.every-operation", any(200 <= s < 300 for s in answered),
-                  f"{operation} never answered 2xx to valid data (answers seen: "
-                  f"{answered or 'none'})")
+        ctx.check(
+            "contract.every-operation",
+            any(200 <= s < 300 for s in answered),
+            f"{operation} never answered 2xx to valid data (answers seen: {answered or 'none'})",
+        )
 
 
 def _record_scenario(ctx: Context, event: Any, token: str, status: Any, links: set[str]) -> None:
@@ -494,10 +520,13 @@ def _interaction_exchange(interaction: Any, token: str) -> Exchange | None:
         return None
     request, response = interaction.request, interaction.response
     headers = {k: (v[0] if isinstance(v, list) else str(v)) for k, v in request.headers.items()}
-    exchange = Exchange(method=request.method, url=request.uri, request_headers=headers,
-                        request_body=request.body,
-                        owner="first" if headers.get("Authorization") == f"Bearer {token}"
-                        else None)
+    exchange = Exchange(
+        method=request.method,
+        url=request.uri,
+        request_headers=headers,
+        request_body=request.body,
+        owner="first" if headers.get("Authorization") == f"Bearer {token}" else None,
+    )
     if response is not None:
         exchange.status = response.status_code
         exchange.response_headers = {
@@ -506,4 +535,3 @@ def _interaction_exchange(interaction: Any, token: str) -> Exchange | None:
         }
         exchange.response_body = response.content or b""
     return exchange
-

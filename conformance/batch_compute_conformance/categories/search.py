@@ -32,29 +32,85 @@ __all__ = ["run"]
 TAG_SETS = [[], ["a"], ["A", "b%"], ["x_y"], ["é"], ["a", "x_y"], ["conf"], []]
 TEXT = ["a", "A", "b", "b%", "x_", "x\\_y", "%", "_", "é", "c", "con%", "%y", ""]
 FUNCTION_FIELDS: dict[str, str] = {
-    "id": "string", "name": "string", "image": "string", "cpus": "number", "memory": "integer",
-    "maximum_concurrency": "integer", "timeout": "integer", "retry_count": "integer",
-    "enabled": "boolean", "auto_start": "boolean", "status": "string",
-    "creation_date": "datetime", "modified_date": "datetime",
+    "id": "string",
+    "name": "string",
+    "image": "string",
+    "cpus": "number",
+    "memory": "integer",
+    "maximum_concurrency": "integer",
+    "timeout": "integer",
+    "retry_count": "integer",
+    "enabled": "boolean",
+    "auto_start": "boolean",
+    "status": "string",
+    "creation_date": "datetime",
+    "modified_date": "datetime",
 }
 JOB_FIELDS: dict[str, str] = {
-    "id": "string", "function_id": "string", "tags": "tags", "status": "string",
-    "execution_count": "integer", "exit_code": "integer", "runtime": "integer",
-    "creation_date": "datetime", "last_execution_date": "datetime",
+    "id": "string",
+    "function_id": "string",
+    "tags": "tags",
+    "status": "string",
+    "execution_count": "integer",
+    "exit_code": "integer",
+    "runtime": "integer",
+    "creation_date": "datetime",
+    "last_execution_date": "datetime",
     "last_completion_date": "datetime",
 }
-FUNCTION_SORT = ["id", "creation_date", "modified_date", "name", "cpus", "memory",
-                 "maximum_concurrency", "timeout", "retry_count", "enabled", "auto_start",
-                 "status"]
-JOB_SORT = ["id", "creation_date", "status", "execution_count", "exit_code", "runtime",
-            "last_execution_date", "last_completion_date"]
+FUNCTION_SORT = [
+    "id",
+    "creation_date",
+    "modified_date",
+    "name",
+    "cpus",
+    "memory",
+    "maximum_concurrency",
+    "timeout",
+    "retry_count",
+    "enabled",
+    "auto_start",
+    "status",
+]
+JOB_SORT = [
+    "id",
+    "creation_date",
+    "status",
+    "execution_count",
+    "exit_code",
+    "runtime",
+    "last_execution_date",
+    "last_completion_date",
+]
 FUNCTION_SPECS: list[dict[str, Any]] = [
-    {"suffix": "alpha", "cpus": 0.25, "memory": 512, "timeout": 30, "retry_count": 0,
-     "maximum_concurrency": 1, "enabled": True},
-    {"suffix": "Beta", "cpus": 1, "memory": 2048, "timeout": 60, "retry_count": 2,
-     "maximum_concurrency": 5, "enabled": False},
-    {"suffix": "gamma_1", "cpus": 0.5, "memory": 4096, "timeout": 60, "retry_count": 1,
-     "maximum_concurrency": 5, "enabled": True, "auto_start": False},
+    {
+        "suffix": "alpha",
+        "cpus": 0.25,
+        "memory": 512,
+        "timeout": 30,
+        "retry_count": 0,
+        "maximum_concurrency": 1,
+        "enabled": True,
+    },
+    {
+        "suffix": "Beta",
+        "cpus": 1,
+        "memory": 2048,
+        "timeout": 60,
+        "retry_count": 2,
+        "maximum_concurrency": 5,
+        "enabled": False,
+    },
+    {
+        "suffix": "gamma_1",
+        "cpus": 0.5,
+        "memory": 4096,
+        "timeout": 60,
+        "retry_count": 1,
+        "maximum_concurrency": 5,
+        "enabled": True,
+        "auto_start": False,
+    },
 ]
 
 
@@ -74,8 +130,14 @@ def _make_data(ctx: Context, api: Api, data: dict[str, Any]) -> None:
     prefix = ctx.name("search")
     data["prefix"] = prefix
     runner = api.ready_function(bundle(), ctx.options.build_timeout, name=f"{prefix}-runner")
-    holder = api.ready_function(bundle(), ctx.options.build_timeout, name=f"{prefix}-holder",
-                                auto_start=False, cpus=2, memory=4096)
+    holder = api.ready_function(
+        bundle(),
+        ctx.options.build_timeout,
+        name=f"{prefix}-holder",
+        auto_start=False,
+        cpus=2,
+        memory=4096,
+    )
     for spec in FUNCTION_SPECS:
         fields = {k: v for k, v in spec.items() if k != "suffix"}
         api.create_function(name=f"{prefix}-{spec['suffix']}", **fields)
@@ -85,8 +147,10 @@ def _make_data(ctx: Context, api: Api, data: dict[str, Any]) -> None:
     for index, tags in enumerate(TAG_SETS[:5]):
         mode = ("raise", "no") if index == 3 else ("echo", index)
         finished.append(api.submit(runner["id"], *mode, rule=rule, tags=tags)["id"])
-    held = [api.submit(holder["id"], "echo", index, rule=rule, tags=tags)["id"]
-            for index, tags in enumerate(TAG_SETS)]
+    held = [
+        api.submit(holder["id"], "echo", index, rule=rule, tags=tags)["id"]
+        for index, tags in enumerate(TAG_SETS)
+    ]
     api.wait_jobs(finished, rule, ctx.options.job_timeout)
     for job_id in held[:2]:
         api.expect(api.cancel_job(job_id), 200, rule, "canceling a pending job")
@@ -156,43 +220,75 @@ def search_and_check(
         last = reply
         records = [r for r in page.get("data") or [] if isinstance(r, dict)]
         size = page_size or 100
-        ctx.check("search.page-size", len(records) <= size,
-                  f"a page holds {len(records)} records, page_size is {size}", reply.exchange)
+        ctx.check(
+            "search.page-size",
+            len(records) <= size,
+            f"a page holds {len(records)} records, page_size is {size}",
+            reply.exchange,
+        )
         wrong = [r.get("id") for r in records if not matches(r, full)]
-        ctx.check("search.filter-holds", not wrong,
-                  f"records {wrong} do not satisfy the filter {json.dumps(full)}", reply.exchange)
+        ctx.check(
+            "search.filter-holds",
+            not wrong,
+            f"records {wrong} do not satisfy the filter {json.dumps(full)}",
+            reply.exchange,
+        )
         if include is not None:
             _check_include(ctx, resource, records, True, reply)
         seen += records
     assert last is not None
     ids = [r.get("id") for r in seen]
     duplicates = sorted({i for i in ids if ids.count(i) > 1}, key=str)
-    ctx.check("search.cursor-once", not duplicates,
-              f"paging returned {duplicates} more than once", last.exchange)
+    ctx.check(
+        "search.cursor-once",
+        not duplicates,
+        f"paging returned {duplicates} more than once",
+        last.exchange,
+    )
     if limit is not None:
-        ctx.check("search.limit", len(seen) <= limit,
-                  f"paging returned {len(seen)} records, limit is {limit}", last.exchange)
+        ctx.check(
+            "search.limit",
+            len(seen) <= limit,
+            f"paging returned {len(seen)} records, limit is {limit}",
+            last.exchange,
+        )
     wanted = [r["id"] for r in expected]
     cap = len(wanted) if limit is None else min(limit, len(wanted))
     missing = [i for i in wanted if i not in ids] if limit is None else []
-    ctx.check("search.filter-complete", not missing and len(set(ids)) >= cap,
-              f"the query {json.dumps(full)} found {len(set(ids))} records, {cap} match it"
-              + (f"; missing {missing}" if missing else ""), last.exchange)
+    ctx.check(
+        "search.filter-complete",
+        not missing and len(set(ids)) >= cap,
+        f"the query {json.dumps(full)} found {len(set(ids))} records, {cap} match it"
+        + (f"; missing {missing}" if missing else ""),
+        last.exchange,
+    )
     position = violates_order(seen, sort)
-    ctx.check("search.sort-order", position is None,
-              f"record {position} ({ids[position] if position is not None else ''}) is out of "
-              f"order for sort {sort}", last.exchange)
+    ctx.check(
+        "search.sort-order",
+        position is None,
+        f"record {position} ({ids[position] if position is not None else ''}) is out of "
+        f"order for sort {sort}",
+        last.exchange,
+    )
     if limit is not None and position is None and not duplicates:
-        ctx.check("search.sort-order", ids == wanted[:limit],
-                  f"limit {limit} with sort {sort} answered {ids}, not the first records "
-                  f"{wanted[:limit]}", last.exchange)
+        ctx.check(
+            "search.sort-order",
+            ids == wanted[:limit],
+            f"limit {limit} with sort {sort} answered {ids}, not the first records "
+            f"{wanted[:limit]}",
+            last.exchange,
+        )
     if limit is None:
         count = api.search(resource, {"filter": json.dumps(full), "limit": 0})
         body = count.json() if isinstance(count.json(), dict) else {}
         total = (body.get("meta") or {}).get("total")
-        ctx.check("search.count", total == len(seen) and body.get("data") == [],
-                  f"limit=0 counted {total} (data {len(body.get('data') or [])} records), "
-                  f"paging found {len(seen)}", count.exchange)
+        ctx.check(
+            "search.count",
+            total == len(seen) and body.get("data") == [],
+            f"limit=0 counted {total} (data {len(body.get('data') or [])} records), "
+            f"paging found {len(seen)}",
+            count.exchange,
+        )
 
 
 def _check_include(
@@ -205,9 +301,13 @@ def _check_include(
             present = present and isinstance(record.get("job_statistics"), dict)
         absent = not any(key in record and record[key] is not None for key in keys)
         ok = present if wanted else absent
-        if not ctx.check("search.include", ok,
-                         f"{resource} {'lack' if wanted else 'carry'} {', '.join(keys)} "
-                         f"{'with' if wanted else 'without'} include", reply.exchange):
+        if not ctx.check(
+            "search.include",
+            ok,
+            f"{resource} {'lack' if wanted else 'carry'} {', '.join(keys)} "
+            f"{'with' if wanted else 'without'} include",
+            reply.exchange,
+        ):
             return
 
 
@@ -215,12 +315,22 @@ def _fixed_queries(ctx: Context, api: Api, data: dict[str, Any]) -> None:
     """Queries every backend must get right, before the random ones."""
     holder = data["function_ids"][1]
     search_and_check(ctx, api, data, "jobs", [], sort=["-creation_date"], page_size=3)
-    search_and_check(ctx, api, data, "jobs", [{"name": "tags", "op": "eq", "val": "a"}],
-                     page_size=1)
-    search_and_check(ctx, api, data, "jobs", [{"name": "status", "op": "eq", "val": "pending"}],
-                     sort=["status", "-id"], limit=4, page_size=2)
-    search_and_check(ctx, api, data, "functions", [], sort=["-name"], page_size=2,
-                     include="job.statistics")
+    search_and_check(
+        ctx, api, data, "jobs", [{"name": "tags", "op": "eq", "val": "a"}], page_size=1
+    )
+    search_and_check(
+        ctx,
+        api,
+        data,
+        "jobs",
+        [{"name": "status", "op": "eq", "val": "pending"}],
+        sort=["status", "-id"],
+        limit=4,
+        page_size=2,
+    )
+    search_and_check(
+        ctx, api, data, "functions", [], sort=["-name"], page_size=2, include="job.statistics"
+    )
     search_and_check(ctx, api, data, "jobs", [], page_size=4, include="timings")
 
     plain = api.search("jobs", {"filter": json.dumps(_scope("jobs", data)), "limit": 3})
@@ -228,47 +338,78 @@ def _fixed_queries(ctx: Context, api: Api, data: dict[str, Any]) -> None:
     plain = api.search("functions", {"filter": json.dumps(_scope("functions", data)), "limit": 3})
     _check_include(ctx, "functions", (plain.json() or {}).get("data") or [], False, plain)
 
-    legacy = api.search("jobs", {"function_id": holder, "status": ["pending", "canceled"],
-                                 "page_size": 100})
+    legacy = api.search(
+        "jobs", {"function_id": holder, "status": ["pending", "canceled"], "page_size": 100}
+    )
     got = sorted(r.get("id") for r in (legacy.json() or {}).get("data") or [])
-    want = sorted(r["id"] for r in data["jobs"].values()
-                  if r["function_id"] == holder and r["status"] in ("pending", "canceled"))
-    ctx.check("search.legacy-params", got == want,
-              f"function_id and status parameters found {got}, not {want}", legacy.exchange)
+    want = sorted(
+        r["id"]
+        for r in data["jobs"].values()
+        if r["function_id"] == holder and r["status"] in ("pending", "canceled")
+    )
+    ctx.check(
+        "search.legacy-params",
+        got == want,
+        f"function_id and status parameters found {got}, not {want}",
+        legacy.exchange,
+    )
 
     _cursor_alone(ctx, api, data)
 
     for params, what in (
-        ({"filter": json.dumps([{"name": "colour", "op": "eq", "val": "red"}])},
-         "an unknown filter attribute"),
-        ({"filter": json.dumps([{"name": "execution_count", "op": "prefix", "val": "1"}])},
-         "prefix on a number"),
+        (
+            {"filter": json.dumps([{"name": "colour", "op": "eq", "val": "red"}])},
+            "an unknown filter attribute",
+        ),
+        (
+            {"filter": json.dumps([{"name": "execution_count", "op": "prefix", "val": "1"}])},
+            "prefix on a number",
+        ),
         ({"filter": "[{not json"}, "malformed JSON"),
         ({"page_cursor": "not-a-cursor-this-server-issued"}, "a made-up cursor"),
     ):
         reply = api.search("jobs", params)
-        ctx.check("search.bad-query", reply.status == 400,
-                  f"{what} answered {reply.status}, not 400", reply.exchange)
+        ctx.check(
+            "search.bad-query",
+            reply.status == 400,
+            f"{what} answered {reply.status}, not 400",
+            reply.exchange,
+        )
 
 
 def _cursor_alone(ctx: Context, api: Api, data: dict[str, Any]) -> None:
     """Page two asked with its cursor alone, and with other parameters beside it: the same."""
-    first = api.search("jobs", {"filter": json.dumps(_scope("jobs", data)), "page_size": 2,
-                                "sort": "id"})
+    first = api.search(
+        "jobs", {"filter": json.dumps(_scope("jobs", data)), "page_size": 2, "sort": "id"}
+    )
     cursor = ((first.json() or {}).get("meta") or {}).get("page_cursor")
     if not cursor:
-        ctx.check("search.cursor-alone", False, "a 2-record page of more records had no cursor",
-                  first.exchange)
+        ctx.check(
+            "search.cursor-alone",
+            False,
+            "a 2-record page of more records had no cursor",
+            first.exchange,
+        )
         return
     alone = api.search("jobs", {"page_cursor": cursor})
-    noisy = api.search("jobs", {"page_cursor": cursor, "page_size": 1, "sort": "-id",
-                                "filter": json.dumps([{"name": "status", "op": "eq",
-                                                       "val": "running"}])})
-    ids = [[r.get("id") for r in (reply.json() or {}).get("data") or []]
-           for reply in (alone, noisy)]
-    ctx.check("search.cursor-alone", noisy.status == 200 and ids[0] == ids[1],
-              f"the page for a cursor alone held {ids[0]}, with other parameters {ids[1]}",
-              noisy.exchange)
+    noisy = api.search(
+        "jobs",
+        {
+            "page_cursor": cursor,
+            "page_size": 1,
+            "sort": "-id",
+            "filter": json.dumps([{"name": "status", "op": "eq", "val": "running"}]),
+        },
+    )
+    ids = [
+        [r.get("id") for r in (reply.json() or {}).get("data") or []] for reply in (alone, noisy)
+    ]
+    ctx.check(
+        "search.cursor-alone",
+        noisy.status == 200 and ids[0] == ids[1],
+        f"the page for a cursor alone held {ids[0]}, with other parameters {ids[1]}",
+        noisy.exchange,
+    )
 
 
 # -- the state machine --------------------------------------------------------------------------
@@ -327,8 +468,11 @@ def _spell(value: str, form: int) -> Any:
 def _filters(resource: str, records: list[dict[str, Any]]) -> st.SearchStrategy[list[Any]]:
     nodes = st.recursive(
         _leaf(resource, records),
-        lambda children: st.builds(lambda j, items: {j: items}, st.sampled_from(["and", "or"]),
-                                   st.lists(children, min_size=1, max_size=3)),
+        lambda children: st.builds(
+            lambda j, items: {j: items},
+            st.sampled_from(["and", "or"]),
+            st.lists(children, min_size=1, max_size=3),
+        ),
         max_leaves=4,
     )
     return st.lists(nodes, max_size=2)
@@ -343,18 +487,26 @@ def _sorts(resource: str) -> st.SearchStrategy[list[str] | None]:
 def _machine(ctx: Context, data: dict[str, Any]) -> None:
     api = ctx.first
     resources = st.sampled_from(["jobs", "functions"])
-    filters = {resource: _filters(resource, copy.deepcopy(_records(resource, data)))
-               for resource in ("jobs", "functions")}
+    filters = {
+        resource: _filters(resource, copy.deepcopy(_records(resource, data)))
+        for resource in ("jobs", "functions")
+    }
 
     class SearchMachine(RuleBasedStateMachine):
-        @rule(resource=resources, data_=st.data(),
-              limit=st.none() | st.integers(0, 8), page_size=st.none() | st.integers(1, 4))
-        def search(self, resource: str, data_: Any, limit: int | None,
-                   page_size: int | None) -> None:
+        @rule(
+            resource=resources,
+            data_=st.data(),
+            limit=st.none() | st.integers(0, 8),
+            page_size=st.none() | st.integers(1, 4),
+        )
+        def search(
+            self, resource: str, data_: Any, limit: int | None, page_size: int | None
+        ) -> None:
             nodes = data_.draw(filters[resource])
             sort = data_.draw(_sorts(resource))
-            self._guarded(lambda: search_and_check(ctx, api, data, resource, nodes, sort,
-                                                   limit, page_size))
+            self._guarded(
+                lambda: search_and_check(ctx, api, data, resource, nodes, sort, limit, page_size)
+            )
 
         @rule(index=st.integers(0, 100))
         def cancel(self, index: int) -> None:
