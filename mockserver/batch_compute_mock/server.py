@@ -16,6 +16,7 @@ from .builder.isolated import BuildLimits
 from .executors import Executor
 from .executors.local.pool import LocalExecutor
 from .scheduler.scheduler import Scheduler
+from .service.activity import ActivityService
 from .service.builds import BuildQueue
 from .service.credentials import CredentialService
 from .service.functions import FunctionService
@@ -44,6 +45,7 @@ class Server:
     credentials: CredentialService
     search: SearchService
     scheduler: Scheduler | None
+    activity: ActivityService
 
     @classmethod
     def create(cls, settings: Settings) -> Server:
@@ -89,6 +91,7 @@ class Server:
             credentials=CredentialService(store),
             search=SearchService(store, key),
             scheduler=scheduler,
+            activity=ActivityService(store),
         )
 
     def identify(self, token: str) -> Identity:

@@ -73,6 +73,10 @@ jobs = sa.Table(
     sa.Index("ix_jobs_owner_function_status", "owner", "function_id", "status"),
     sa.Index("ix_jobs_function_status", "function_id", "status", "creation_date"),
     sa.Index("ix_jobs_owner_reference", "owner", "reference_id", "batch_index"),
+    # One function's activity (completions per minute, runtimes): covers store.activity.
+    sa.Index(
+        "ix_jobs_function_completion", "function_id", "last_completion_date", "status", "runtime"
+    ),
 )
 
 credentials = sa.Table(
