@@ -215,6 +215,7 @@ def _banner(origin: str, token: str, data_dir: Path, grace: float = 10.0) -> str
         [
             f"Batch Compute listening on {origin}  (data: {data_dir})",
             f"  API docs: {origin}/ui/",
+            f"  Dashboard: {origin}/dashboard/  (sign in with the token below)",
             f"  Stop it with Ctrl+C (or SIGTERM): running jobs get {grace:g} s to finish, "
             "the rest are re-queued for the next start.",
             "",
