@@ -61,6 +61,7 @@ def test_completions_are_counted_per_minute_and_status_for_one_function(store: S
             _job("c", "f1", "failure", "2024-05-01T12:00:30.000000+00:00", 2),
             _job("d", "f1", "success", "2024-05-01T12:03:00.000000+00:00", 40),
             _job("e", "f1", "pending", None, None),
+            _job("r", "f1", "pending", "2024-05-01T12:01:00.000000+00:00", 9),  # to be retried
             _job("f", "f2", "success", "2024-05-01T12:00:10.000000+00:00", 7),  # another function
             _job("g", "f1", "success", "2024-05-01T11:58:59.000000+00:00", 1),  # before "since"
         ],
@@ -68,12 +69,17 @@ def test_completions_are_counted_per_minute_and_status_for_one_function(store: S
     with store.read() as reader:
         assert reader.latest_completion("f1") == "2024-05-01T12:03:00.000000+00:00"
         assert reader.latest_completion("nothing") is None
-        rows = reader.completions_per_minute("f1", "2024-05-01T11:59:00.000000+00:00")
-        assert sorted(rows) == [
-            ("2024-05-01T12:00", "failure", 1),
-            ("2024-05-01T12:00", "success", 2),
-            ("2024-05-01T12:03", "success", 1),
+        edges = [f"2024-05-01T{hour_minute}:00.000000+00:00" for hour_minute in
+                 ("11:59", "12:00", "12:01", "12:02", "12:03", "12:04")]  # fmt: skip
+        zero = {"success": 0, "failure": 0, "timeout": 0, "canceled": 0}
+        assert reader.completions_between("f1", edges) == [
+            zero,
+            {**zero, "success": 2, "failure": 1},
+            zero,
+            zero,
+            {**zero, "success": 1},
         ]
+        assert reader.completions_between("f1", edges[:1]) == []
         assert reader.runtime_counts("f1") == {1: 2, 2: 2, 40: 1}
         assert reader.runtime_counts("f2") == {7: 1}
 

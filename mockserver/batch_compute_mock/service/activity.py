@@ -1,7 +1,7 @@
 """What one function's jobs did over time, for people to look at: how many finished in each
 recent minute (by outcome), and how long they ran.
 
-Both come from one indexed read (``Reader.completions_per_minute``, ``Reader.runtime_counts``)
+Both come from indexed reads (``Reader.completions_between``, ``Reader.runtime_counts``)
 whose cost follows the function's finished jobs, so a page showing them stays fast at 100,000
 jobs. The ownership rule is the API's: another owner's function is ``NotFound``.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..kernel.errors import NotFound
-from ..kernel.states import TERMINAL_JOB_STATUSES, JobStatus
+from ..kernel.states import JobStatus
 from ..kernel.timestamps import format_timestamp, parse_timestamp
 from ..store import Store
 from .identity import Identity
@@ -27,6 +27,7 @@ OUTCOMES = tuple(
     for status in (JobStatus.SUCCESS, JobStatus.FAILURE, JobStatus.TIMEOUT, JobStatus.CANCELED)
 )
 _NICE_STEPS = (1, 2, 5)
+_MINUTE = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -75,32 +76,19 @@ class ActivityService:
             if store.function(function_id, identity.owner) is None:
                 raise NotFound(f"Function {function_id} not found.")
             latest = store.latest_completion(function_id)
-            rows: list[tuple[str, str, int]] = []
+            starts: list[datetime] = []
+            counts: list[dict[str, int]] = []
             if latest is not None:
-                first = _minute(parse_timestamp(latest)) - timedelta(minutes=minutes - 1)
-                rows = store.completions_per_minute(function_id, format_timestamp(first))
+                last = parse_timestamp(latest).replace(second=0, microsecond=0)
+                starts = [last - timedelta(minutes=back) for back in range(minutes - 1, -1, -1)]
+                edges = [format_timestamp(start) for start in [*starts, last + _MINUTE]]
+                counts = store.completions_between(function_id, edges)
             runtimes = store.runtime_counts(function_id)
-        per_minute = () if latest is None else _minutes(rows, parse_timestamp(latest), minutes)
-        return Activity(per_minute, runtime_bins(runtimes, bins))
-
-
-def _minute(moment: datetime) -> datetime:
-    return moment.replace(second=0, microsecond=0)
-
-
-def _minutes(rows: list[tuple[str, str, int]], latest: datetime, count: int) -> tuple[Minute, ...]:
-    """Every minute of the window, those without completions included (zeros)."""
-    by_minute: dict[str, dict[str, int]] = {}
-    for minute, status, number in rows:
-        if status in TERMINAL_JOB_STATUSES:
-            by_minute.setdefault(minute, {})[status] = number
-    last = _minute(latest)
-    window = []
-    for back in range(count - 1, -1, -1):
-        key = format_timestamp(last - timedelta(minutes=back))[:16]
-        counts = by_minute.get(key, {})
-        window.append(Minute(key, {status: counts.get(status, 0) for status in OUTCOMES}))
-    return tuple(window)
+        window = tuple(
+            Minute(format_timestamp(start)[:16], {o: slot.get(o, 0) for o in OUTCOMES})
+            for start, slot in zip(starts, counts, strict=True)
+        )
+        return Activity(window, runtime_bins(runtimes, bins))
 
 
 def runtime_bins(counts: Mapping[int, int], bins: int = 20) -> tuple[RuntimeBin, ...]:

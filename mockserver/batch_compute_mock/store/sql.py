@@ -74,8 +74,8 @@ class SqlReader:
     def latest_completion(self, function_id: str) -> str | None:
         return activity.latest_completion(self._conn, function_id)
 
-    def completions_per_minute(self, function_id: str, since: str) -> list[tuple[str, str, int]]:
-        return activity.completions_per_minute(self._conn, function_id, since)
+    def completions_between(self, function_id: str, edges: Sequence[str]) -> list[dict[str, int]]:
+        return activity.completions_between(self._conn, function_id, edges)
 
     def runtime_counts(self, function_id: str) -> dict[int, int]:
         return activity.runtime_counts(self._conn, function_id)
