@@ -119,6 +119,23 @@ def test_signing_in_sets_a_signed_httponly_cookie_scoped_to_the_dashboard(
     assert home.status_code == 200 and "Signed in as <strong>dana</strong>" in home.text
 
 
+def test_cookies_are_secure_when_people_use_https(settings: Settings) -> None:
+    behind_a_proxy = attrs.evolve(settings, public_url="https://compute.example")
+    with TestClient(create_app(behind_a_proxy), base_url=ORIGIN) as client:
+        form = client.get("/dashboard/signin")
+        assert "secure" in form.headers["set-cookie"].lower()
+        nonce = _csrf(form.text)  # a Secure cookie: the client keeps it off plain HTTP
+        answer = client.post(
+            "/dashboard/signin",
+            data={"token": token("dana"), "csrf": nonce},
+            headers={"Cookie": f"batch_compute_signin={nonce}"},
+            follow_redirects=False,
+        )
+        assert answer.status_code == 303
+        session = [c for c in answer.headers.get_list("set-cookie") if "session=" in c]
+        assert session and "secure" in session[0].lower()
+
+
 def test_a_bad_token_a_stale_form_or_a_foreign_next_are_refused(client: TestClient) -> None:
     expired = sign_in(client, token("dana", exp=int(time.time()) - 10))
     assert expired.status_code == 401 and "expired" in expired.text

@@ -130,7 +130,7 @@ class Access:
             self._sessions.encode(session),
             max_age=session.seconds_left(),
             path=_COOKIE_PATH,
-            secure=request.url.scheme == "https",
+            secure=self._secure(request),
             httponly=True,
             samesite="lax",
         )
@@ -142,6 +142,12 @@ class Access:
         response = RedirectResponse(f"{SIGNIN}?out=1", 303)
         response.delete_cookie(SESSION_COOKIE, path=_COOKIE_PATH, httponly=True)
         return response
+
+    def _secure(self, request: Request) -> bool:
+        """Cookies only over HTTPS when people reach the server that way (behind a proxy that
+        ends TLS, the request itself is plain HTTP: ``--public-url`` says what they use)."""
+        public = self._server.settings.public_url
+        return request.url.scheme == "https" or public.startswith("https://")
 
     def _signin_form(
         self, request: Request, next_path: str, message: str, error: str, status: int = 200
@@ -162,7 +168,7 @@ class Access:
             nonce,
             max_age=_SIGNIN_NONCE_SECONDS,
             path=SIGNIN,
-            secure=request.url.scheme == "https",
+            secure=self._secure(request),
             httponly=True,
             samesite="strict",
         )
