@@ -38,6 +38,7 @@ class Action:
     question: str  #: the confirmation page's heading
     statuses: frozenset[str] = frozenset()
     danger: bool = False
+    detail: str = ""  #: what happens to which jobs, in words
 
     @property
     def on_jobs(self) -> bool:
@@ -53,9 +54,29 @@ ACTIONS: dict[str, Action] = {
         Action("stop", "Stop", "Stop this function? Pending jobs wait until it is started."),
         Action("enable", "Enable", "Enable this function? It will accept new jobs."),
         Action("disable", "Disable", "Disable this function? It will refuse new jobs."),
-        Action("cancel", "Cancel jobs", "Cancel the matching jobs?", _CANCELABLE, True),
-        Action("rerun", "Rerun jobs", "Rerun the matching jobs?", JobEdge.RERUN.sources),
-        Action("delete", "Delete jobs", "Delete the matching jobs?", _DELETABLE, True),
+        Action(
+            "cancel",
+            "Cancel jobs",
+            "Cancel the matching jobs?",
+            statuses=_CANCELABLE,
+            danger=True,
+            detail="Pending jobs are canceled at once; running ones are stopped.",
+        ),
+        Action(
+            "rerun",
+            "Rerun jobs",
+            "Rerun the matching jobs?",
+            statuses=JobEdge.RERUN.sources,
+            detail="Jobs that failed, timed out or were canceled run again from the start.",
+        ),
+        Action(
+            "delete",
+            "Delete jobs",
+            "Delete the matching jobs?",
+            statuses=_DELETABLE,
+            danger=True,
+            detail="Running jobs are left alone; cancel them first to delete them.",
+        ),
     )
 }
 FUNCTION_ACTIONS = ("start", "stop", "enable", "disable")
