@@ -81,7 +81,7 @@ class Pages:
             "functions": rows,
             "total": page["meta"]["total"],
             "search": search,
-            "first_page": "/dashboard/" + (f"?{urlencode({'q': search})}" if search else ""),
+            "first_page": _link("/dashboard/", q=search),
             "next_page": _link("/dashboard/", q=search, cursor=next_cursor) if next_cursor else "",
             "paged": bool(cursor),
         }
