@@ -5,6 +5,8 @@ figure / value / target, and stops the server. Sections (``--only NAME``, repeat
 
 * ``submit``: 10 bulk requests of 1,000 jobs to a stopped function, per-request latency.
 * ``search``: with 100,000 jobs for one owner, a filtered sorted first page and a count.
+* ``dashboard``: the dashboard's pages over one function with 100,000 jobs (finished ones
+  spread over the last hour), fetched through the app in process (``bench_dashboard.py``).
 * ``get``: GET /compute/v1/jobs/{id} requests per second (wrk, else a Python loop).
 * ``rss``: the server's resident memory after start-up and after everything else.
 * ``exec``: 10,000 ``return x + 1`` jobs end to end, the ProcessPoolExecutor(2) floor,
@@ -43,7 +45,7 @@ import httpx
 
 __all__ = ["main"]
 
-SECTIONS = ("submit", "search", "get", "exec", "conformance", "rss")
+SECTIONS = ("submit", "search", "dashboard", "get", "exec", "conformance", "rss")
 BULK = 1000
 ENTRYPOINT = "def main(x):\n    return x + 1\n"
 BIN = Path(sys.executable).parent
@@ -309,6 +311,27 @@ def bench_search(bench: Bench) -> None:
         )
 
 
+_DASHBOARD_PAGES = {
+    "functions_page_ms": "the functions page",
+    "function_page_ms": "a function's page (counts, charts, jobs table)",
+    "function_page_live_update_ms": "its live update",
+    "jobs_table_failure_by_runtime_ms": "its jobs table, status=failure sorted by -runtime",
+    "jobs_table_next_page_ms": "that table's next page (cursor)",
+    "job_page_ms": "a job's page",
+}
+
+
+def bench_dashboard_pages(bench: Bench) -> None:
+    from bench_dashboard import bench_dashboard  # scripts/ is on the path of this script
+
+    jobs = bench.sizes.search_jobs
+    with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as tmp:
+        figures = bench_dashboard(tmp, jobs)
+    for key, label in _DASHBOARD_PAGES.items():
+        value = figures[key]
+        bench.add(f"dashboard: {label}, {jobs:,} jobs, p50", value, "<= 100 ms", value <= 100)
+
+
 def _ensure_wrk() -> str | None:
     if shutil.which("wrk"):
         return shutil.which("wrk")
@@ -527,6 +550,7 @@ def main(argv: list[str] | None = None) -> int:
     sections: dict[str, Callable[[Bench], None]] = {
         "submit": bench_submit,
         "search": bench_search,
+        "dashboard": bench_dashboard_pages,
         "get": bench_get,
         "exec": bench_exec,
         "conformance": bench_conformance,

@@ -15,6 +15,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="DIR",
         help="browser tests save their screenshots here (default: each test's tmp_path)",
     )
+    parser.addoption(
+        "--readme-screenshots",
+        metavar="DIR",
+        help="the dashboard's browser tests also save the README's screenshots here "
+        "(docs/screenshots to refresh them)",
+    )
 
 
 settings.register_profile(

@@ -23,6 +23,7 @@ from .connexion_ext.decorate_once import AsyncApp
 from .connexion_ext.log_validation import validator_map
 from .connexion_ext.path_parameters import fold_path_parameters
 from .contract import connexion_view, load_contract
+from .dashboard import dashboard_routes
 from .kernel.errors import DomainError, PayloadTooLarge
 from .problems import handle_domain_error, handle_http_error, handle_problem
 from .server import Server
@@ -73,6 +74,8 @@ def create_app(settings: Settings, server: Server | None = None) -> AsyncApp:
     app.add_error_handler(HTTPException, handle_http_error)
     app.add_url_rule("/healthz", "healthz", _healthz)
     app.add_url_rule("/openapi.json", "openapi_json", _served_contract(settings.public_url))
+    for route in dashboard_routes(server):  # the web pages, over the same services
+        app.add_url_rule(route.path, route.name, route.endpoint, methods=route.methods)
     app.add_middleware(_ProvideServer, position=MiddlewarePosition.BEFORE_EXCEPTION, server=server)
     app.add_middleware(
         _LimitBodySize,

@@ -19,6 +19,7 @@ from .contract import operation_ids
 from .executors import Executor
 from .executors.local.pool import LocalExecutor
 from .scheduler.scheduler import Scheduler
+from .service.activity import ActivityService
 from .service.builds import BuildQueue
 from .service.credentials import CredentialService
 from .service.functions import FunctionService
@@ -51,6 +52,7 @@ class Server:
     search: SearchService
     scheduler: Scheduler | None
     controls: TestControls | None
+    activity: ActivityService
 
     @classmethod
     def create(cls, settings: Settings) -> Server:
@@ -109,6 +111,7 @@ class Server:
             search=SearchService(store, key),
             scheduler=scheduler,
             controls=controls,
+            activity=ActivityService(store),
         )
 
     def identify(self, token: str) -> Identity:

@@ -29,9 +29,15 @@ ALLOWED = {
     "service": {"kernel", "store", "blobs", "builder"},
     "connexion_ext": {"kernel", "service"},
     "api": {"kernel", "service", "server"},
+    "dashboard": {"kernel", "service", "server"},
 }
 #: Third-party packages only some packages may import.
-FRAMEWORKS = {"sqlalchemy": {"store"}, "alembic": {"store"}, "connexion": {"connexion_ext", "api"}}
+FRAMEWORKS = {
+    "sqlalchemy": {"store"},
+    "alembic": {"store"},
+    "connexion": {"connexion_ext", "api"},
+    "jinja2": {"dashboard"},
+}
 
 
 def _modules(root: Path) -> Iterator[tuple[Path, ast.Module]]:

@@ -15,6 +15,7 @@ from ..store import Reader, Row, Store, Writer
 from .batch_stamps import batch_stamps
 from .environment import environment_errors
 from .identity import Identity
+from .log_window import LogWindow, read_log_window
 from .storage import ResultStorage
 from .wire import job_to_wire
 
@@ -208,6 +209,15 @@ class JobService:
             return self._blobs.read_bytes(job_log_key(job_id))
         except FileNotFoundError:
             return b""
+
+    def log_window(
+        self, identity: Identity, job_id: str, offset: int | None, limit: int = 1 << 20
+    ) -> LogWindow:
+        """Whole lines of the job's log after ``offset``, or its tail when ``offset`` is None
+        (see ``service.log_window``)."""
+        with self._store.read() as store:
+            self._owned(store, identity, job_id)
+        return read_log_window(self._blobs, job_log_key(job_id), offset, limit)
 
     # By query ------------------------------------------------------------------------------
     def cancel_matching(self, identity: Identity, rows: Sequence[Mapping[str, Any]]) -> list[dict]:

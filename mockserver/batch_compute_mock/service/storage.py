@@ -13,6 +13,7 @@ from typing import Any
 from ..blobs import BlobStore
 from ..blobs.keys import result_key
 from ..kernel.errors import NotFound
+from ..kernel.ids import result_blob_id
 from ..kernel.timestamps import utc_now, z_timestamp
 from ..store import Row, Store
 from .identity import Identity
@@ -51,6 +52,34 @@ class ResultStorage:
             return self._blobs.read_bytes(result_key(row["id"]))
         except FileNotFoundError:
             raise NotFound(f"Blob {blob_id} has no data.") from None
+
+    def job_result(self, identity: Identity, job_id: str) -> dict[str, Any] | None:
+        """The result a job of the caller stored: ``id`` and its catalog attributes (what a
+        ``ComputeResult`` set: description, tags, extra_properties, expires...), or None
+        when it stored none (or it expired)."""
+        with self._store.read() as store:
+            job = store.job(job_id, identity.owner)
+            if job is None:
+                raise NotFound(f"Job {job_id} not found.")
+            function = store.function(job["function_id"])
+            row = None
+            if function is not None:
+                blob_id = result_blob_id(function["namespace"], function["id"], job_id)
+                row = store.result(blob_id, identity.owner)
+        if row is None or _expired(row):
+            return None
+        return {"id": row["id"], **_attributes(row)}
+
+    def job_result_data(self, identity: Identity, job_id: str, limit: int | None = None) -> bytes:
+        """The bytes of a job's result (the first ``limit`` of them); ``NotFound`` without one."""
+        result = self.job_result(identity, job_id)
+        if result is None:
+            raise NotFound(f"Job {job_id} has no stored result.")
+        try:
+            with self._blobs.open(result_key(result["id"])) as file:
+                return file.read() if limit is None else file.read(limit)
+        except FileNotFoundError:
+            raise NotFound(f"Job {job_id} has no stored result.") from None
 
     def delete_for_jobs(self, job_ids: Sequence[str]) -> None:
         with self._store.write() as store:

@@ -73,6 +73,23 @@ jobs = sa.Table(
     sa.Index("ix_jobs_owner_function_status", "owner", "function_id", "status"),
     sa.Index("ix_jobs_function_status", "function_id", "status", "creation_date"),
     sa.Index("ix_jobs_owner_reference", "owner", "reference_id", "batch_index"),
+    # One function's finished jobs over time (store.activity); partial: new jobs stay out.
+    sa.Index(
+        "ix_jobs_function_finished",
+        "function_id",
+        "status",
+        "last_completion_date",
+        sqlite_where=sa.text("last_completion_date IS NOT NULL"),
+        postgresql_where=sa.text("last_completion_date IS NOT NULL"),
+    ),
+    sa.Index(
+        "ix_jobs_function_runtime",
+        "function_id",
+        "runtime",
+        "status",
+        sqlite_where=sa.text("runtime IS NOT NULL"),
+        postgresql_where=sa.text("runtime IS NOT NULL"),
+    ),
 )
 
 credentials = sa.Table(

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from ..kernel.query import PagePosition, Query
 from ..kernel.states import Edge, FunctionStatus, JobStatus
-from . import credentials, functions, jobs, journal, results, transitions, whole
+from . import activity, credentials, functions, jobs, journal, results, transitions, whole
 from .database import Database
 from .dialects import search_dialect
 from .protocol import OwnedIds, Page, Row, Start
@@ -75,6 +75,16 @@ class SqlReader:
 
     def active_jobs(self) -> list[Row]:
         return list(jobs.active_jobs(self._conn))
+
+    # Activity of one function
+    def latest_completion(self, function_id: str) -> str | None:
+        return activity.latest_completion(self._conn, function_id)
+
+    def completions_between(self, function_id: str, edges: Sequence[str]) -> list[dict[str, int]]:
+        return activity.completions_between(self._conn, function_id, edges)
+
+    def runtime_counts(self, function_id: str) -> dict[int, int]:
+        return activity.runtime_counts(self._conn, function_id)
 
     # Searches
     def search_page(self, query: Query, owner: str, position: PagePosition | None) -> Page:
