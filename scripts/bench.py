@@ -12,6 +12,9 @@ figure / value / target, and stops the server. Sections (``--only NAME``, repeat
 * ``exec``: 10,000 ``return x + 1`` jobs end to end, the ProcessPoolExecutor(2) floor,
   warm single-job latency and a cold first job.
 * ``conformance``: the conformance kit's default run (two fresh owners), seconds per category.
+* ``sandbox``: trivial-job throughput and warm latency on two more servers, one with
+  ``--sandbox off`` and one with ``--sandbox bwrap``, run one after the other (the sandboxed
+  rate should stay within 20% of the unconfined one).
 
     ./scripts/bench [--quick] [--only submit --only search] [--workers N]
     ./scripts/bench --only conformance
@@ -45,7 +48,7 @@ import httpx
 
 __all__ = ["main"]
 
-SECTIONS = ("submit", "search", "dashboard", "get", "exec", "conformance", "rss")
+SECTIONS = ("submit", "search", "dashboard", "get", "exec", "conformance", "sandbox", "rss")
 BULK = 1000
 ENTRYPOINT = "def main(x):\n    return x + 1\n"
 BIN = Path(sys.executable).parent
@@ -59,10 +62,11 @@ class Sizes:
     wrk_seconds: int = 10
     exec_jobs: int = 10_000
     warm_samples: int = 30
+    sandbox_jobs: int = 5_000
 
     @classmethod
     def quick(cls) -> Sizes:
-        return cls(3, 5_000, 10, 3, 1_000, 10)
+        return cls(3, 5_000, 10, 3, 1_000, 10, 1_000)
 
 
 @dataclass
@@ -82,6 +86,7 @@ class Bench:
     token: str
     pid: int
     sizes: Sizes
+    workers: int | None = None
     rows: list[Row] = field(default_factory=list)
     stopped_function: str | None = None
     stopped_jobs: int = 0
@@ -108,12 +113,12 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_server(workers: int | None) -> Iterator[tuple[str, int]]:
+def running_server(workers: int | None, extra: tuple[str, ...] = ()) -> Iterator[tuple[str, int]]:
     """A server on a free loopback port over a temporary data dir; stopped on exit."""
     with tempfile.TemporaryDirectory(prefix="bench-server-") as tmp:
         port = _free_port()
         command = [str(BIN / "batch-compute"), "serve", "--host", "127.0.0.1"]
-        command += ["--port", str(port), "--data-dir", str(Path(tmp) / "data")]
+        command += ["--port", str(port), "--data-dir", str(Path(tmp) / "data"), *extra]
         if workers:
             command += ["--workers", str(workers)]
         with open(Path(tmp) / "server.log", "wb") as log:
@@ -449,6 +454,24 @@ def bench_exec(bench: Bench) -> None:
     bench.add(f"warm single job p95 of {len(warm)}", p95, "(info) ms")
 
     n = bench.sizes.exec_jobs
+    rate, submitted, elapsed, stats = _throughput(bench, function_id, n)
+    bench.add(
+        f"exec {n:,} jobs end to end (submit {submitted:.1f}s, total {elapsed:.1f}s)",
+        rate,
+        ">= 500 jobs/s",
+        rate >= 500,
+    )
+    bad = {k: v for k, v in stats.items() if k not in ("success",) and v}
+    if bad:
+        bench.add("  non-success job statuses", json.dumps(bad))
+    floor = _floor(n)
+    bench.add(f"floor: ProcessPoolExecutor(2) {n:,} calls", floor, "(info) calls/s")
+
+
+def _throughput(
+    bench: Bench, function_id: str, n: int
+) -> tuple[float, float, float, dict[str, int]]:
+    """Submit ``n`` jobs in bulk and wait for them: (jobs/s, submit s, total s, statuses)."""
     base = _statistics(bench, function_id).get("success", 0)
     start = time.perf_counter()
     for offset in range(0, n, BULK):
@@ -463,18 +486,32 @@ def bench_exec(bench: Bench) -> None:
             break
         time.sleep(0.1)
     elapsed = time.perf_counter() - start
-    rate = (stats.get("success", 0) - base) / elapsed
-    bench.add(
-        f"exec {n:,} jobs end to end (submit {submitted:.1f}s, total {elapsed:.1f}s)",
-        rate,
-        ">= 500 jobs/s",
-        rate >= 500,
-    )
-    bad = {k: v for k, v in stats.items() if k not in ("success",) and v}
-    if bad:
-        bench.add("  non-success job statuses", json.dumps(bad))
-    floor = _floor(n)
-    bench.add(f"floor: ProcessPoolExecutor(2) {n:,} calls", floor, "(info) calls/s")
+    return (stats.get("success", 0) - base) / elapsed, submitted, elapsed, stats
+
+
+def bench_sandbox(bench: Bench) -> None:
+    """The same trivial jobs on an unconfined and on a sandboxed server (fresh ones)."""
+    rates = {mode: _sandbox_run(bench, mode) for mode in ("off", "bwrap")}
+    ratio = rates["bwrap"] / rates["off"] if rates["off"] else 0.0
+    bench.add("sandboxed / unconfined throughput", f"{ratio:.2f}", ">= 0.80", ratio >= 0.8)
+
+
+def _sandbox_run(bench: Bench, mode: str) -> float:
+    n = bench.sizes.sandbox_jobs
+    server = running_server(bench.workers, ("--sandbox", mode))
+    with (
+        server as (base, pid),
+        httpx.Client(base_url=base, headers=bench.client.headers, timeout=120) as client,
+    ):
+        other = Bench(client, base, bench.token, pid, bench.sizes, bench.workers)
+        function_id = create_function(other, f"bench-sandbox-{mode}", auto_start=True)
+        _one_job(other, function_id, -1)  # the worker and its job process are warm
+        warm = [_one_job(other, function_id, i) for i in range(bench.sizes.warm_samples)]
+        p50 = _ms(statistics.median(warm))
+        bench.add(f"--sandbox {mode}: warm single job p50", p50, "(info) ms")
+        rate, *_ = _throughput(other, function_id, n)
+        bench.add(f"--sandbox {mode}: {n:,} jobs end to end", rate, "(info) jobs/s")
+    return rate
 
 
 def bench_conformance(bench: Bench) -> None:
@@ -554,12 +591,13 @@ def main(argv: list[str] | None = None) -> int:
         "get": bench_get,
         "exec": bench_exec,
         "conformance": bench_conformance,
+        "sandbox": bench_sandbox,
     }
     token = _token()
     with running_server(options.workers) as (base, pid):
         headers = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
-            bench = Bench(client, base, token, pid, sizes)
+            bench = Bench(client, base, token, pid, sizes, options.workers)
             print(f"server pid {pid} at {base}", flush=True)
             if "rss" in chosen:
                 time.sleep(1)
