@@ -41,6 +41,8 @@ __all__ = [
     "live_server",
     "namespace",
     "pytest_collection_modifyitems",
+    "server",
+    "unconfined_server",
     "user_token",
 ]
 
@@ -78,23 +80,42 @@ def earthone_python() -> Path:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """One server for the whole compat session; tests stay apart by using distinct users."""
+    """One server for the whole compat session, as configured by default (jobs sandboxed where
+    bubblewrap works); tests stay apart by using distinct users."""
     # Three slots: job_control keeps three jobs running at once.
     with LiveServer(tmp_path_factory.mktemp("compat-server"), ["--workers", "3"]) as server:
         yield server
 
 
+@pytest.fixture(scope="session")
+def unconfined_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server whose jobs see the host's files, for scenarios that signal their jobs through
+    marker files: a sandboxed job cannot read them, by design."""
+    args = ["--workers", "3", "--sandbox", "off"]
+    with LiveServer(tmp_path_factory.mktemp("compat-unconfined"), args) as server:
+        yield server
+
+
+@pytest.fixture
+def server(request: pytest.FixtureRequest) -> LiveServer:
+    """The server this test drives: ``unconfined_server`` for tests marked
+    ``jobs_share_files``, else ``live_server``."""
+    shares_files = request.node.get_closest_marker("jobs_share_files") is not None
+    name = "unconfined_server" if shares_files else "live_server"
+    return request.getfixturevalue(name)  # type: ignore[no-any-return]
+
+
 @pytest.fixture
 def compat_client(
-    live_server: LiveServer, tmp_path: Path
+    server: LiveServer, tmp_path: Path
 ) -> Callable[[Path, str, str | None], CompatClient]:
     """Factory: ``compat_client(python, flavor, token)`` with a private HOME for this test."""
 
     def make(python: Path, flavor: str, token: str | None) -> CompatClient:
         return CompatClient(
             python=python,
-            compute_url=live_server.compute_url,
-            catalog_url=live_server.catalog_url,
+            compute_url=server.compute_url,
+            catalog_url=server.catalog_url,
             home=tmp_path / f"home-{flavor}",
             flavor=FLAVORS[flavor],
             token=token,
@@ -112,12 +133,12 @@ def compat_user() -> str:
 @pytest.fixture
 def descarteslabs_client(
     descarteslabs_python: Path,
-    live_server: LiveServer,
+    server: LiveServer,
     compat_client: Callable[[Path, str, str | None], CompatClient],
     compat_user: str,
 ) -> CompatClient:
     """A descarteslabs 3.2.2 runner acting as ``compat_user``."""
-    return compat_client(descarteslabs_python, "descarteslabs", live_server.token(compat_user))
+    return compat_client(descarteslabs_python, "descarteslabs", server.token(compat_user))
 
 
 @pytest.fixture
@@ -129,13 +150,13 @@ def earthone_userid() -> str:
 @pytest.fixture
 def earthone_client(
     earthone_python: Path,
-    live_server: LiveServer,
+    server: LiveServer,
     compat_client: Callable[[Path, str, str | None], CompatClient],
     compat_user: str,
     earthone_userid: str,
 ) -> CompatClient:
     """An earthone 6.2.0 runner acting as ``compat_user`` (token with a ``userid`` claim)."""
-    token = live_server.token(compat_user, userid=earthone_userid)
+    token = server.token(compat_user, userid=earthone_userid)
     return compat_client(earthone_python, "earthone", token)
 
 
@@ -151,11 +172,11 @@ def client_python(flavor: str, request: pytest.FixtureRequest) -> Path:
 
 
 @pytest.fixture
-def user_token(live_server: LiveServer, flavor: str) -> Callable[..., str]:
+def user_token(server: LiveServer, flavor: str) -> Callable[..., str]:
     """Factory ``user_token(sub, org=None)``: a token in the current client's style."""
 
     def make(sub: str, org: str | None = None) -> str:
-        return flavor_token(live_server, flavor, sub, org)
+        return flavor_token(server, flavor, sub, org)
 
     return make
 

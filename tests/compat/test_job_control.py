@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from support.compat import CompatClient
 
 __all__ = ["test_cancel_stop_disable_rerun_delete_and_documents"]
@@ -26,6 +28,7 @@ STATISTICS = (
 )
 
 
+@pytest.mark.jobs_share_files
 def test_cancel_stop_disable_rerun_delete_and_documents(
     client: CompatClient, tmp_path: Path
 ) -> None:

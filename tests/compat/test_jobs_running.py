@@ -14,6 +14,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from support.compat import CompatClient
 
 __all__ = [
@@ -43,6 +45,7 @@ def _assert_ran(job: dict[str, Any], status: str = "success", attempts: int = 1)
         assert (job["exit_code"], job["error_reason"]) == (0, None), job
 
 
+@pytest.mark.jobs_share_files
 def test_jobs_run_end_to_end(client: CompatClient, namespace: str, tmp_path: Path) -> None:
     obs = client.observe("execution_flow.py", {"MARKER_DIR": str(tmp_path)})
     function_id = obs["function"]["id"]

@@ -496,6 +496,10 @@ def _concurrency(ctx: Context, api: Api, state: dict[str, Any]) -> None:
         if len(finished) == len(state["limited_jobs"]):
             break
         ctx.pause(0.1)
+    # Jobs that ran before this scenario began polling still tell, by their own times.
+    afterwards = _most_at_once([api.get_job(jid).json() for jid in state["limited_jobs"]])
+    if afterwards > most:
+        most, worst = afterwards, None
     ctx.check(
         "execution.max-concurrency",
         most <= limit,
@@ -507,6 +511,28 @@ def _concurrency(ctx: Context, api: Api, state: dict[str, Any]) -> None:
         most >= 1,
         "no job of the limited function was ever seen running",
     )
+
+
+def _most_at_once(jobs: list[Any]) -> int:
+    """The most of ``jobs`` whose [last_execution_date, last_completion_date] overlap."""
+    events = []
+    for job in jobs:
+        try:
+            start = datetime.fromisoformat(job["last_execution_date"])
+            end = datetime.fromisoformat(job["last_completion_date"])
+        except (TypeError, KeyError, ValueError):
+            continue
+        events += [(_aware(start), 1), (_aware(end), -1)]
+    most = running = 0
+    for _, step in sorted(events):  # at equal times an end (-1) sorts before a start
+        running += step
+        most = max(most, running)
+    return most
+
+
+def _aware(moment: datetime) -> datetime:
+    """Dates without an offset read as UTC, so a backend mixing both styles still compares."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _rerun(ctx: Context, api: Api, state: dict[str, Any]) -> None:
