@@ -355,7 +355,8 @@ def _banner(
             f"Batch Compute listening on {origin}  (data: {data_dir})",
             f"  API docs: {origin}/ui/",
             *controls,
-            f"  Dashboard: {origin}/dashboard/  (sign in with the token below)",
+            f"  Dashboard: {origin}/dashboard/",
+            f"    open it signed in: {origin}/dashboard/signin#token={token}",
             *([f"  Job sandbox: {sandbox}"] if sandbox else []),
             f"  Stop it with Ctrl+C (or SIGTERM): running jobs get {grace:g} s to finish, "
             "the rest are re-queued for the next start.",

@@ -291,6 +291,21 @@ def test_the_banner_of_serve_leads_to_the_dashboard(
     expect(page.locator(".who")).to_have_text("Signed in as local-user")
 
 
+def test_the_ready_sign_in_link_of_serve_signs_in(
+    browser_page: BrowserPage, live_server: LiveServer
+) -> None:
+    """The banner's second dashboard line opens the dashboard signed in (the token rides in the
+    link's fragment, which the page's script hands to the sign-in form)."""
+    banner = live_server.log_path.read_text()
+    ready = re.search(r"open it signed in: (\S+)", banner)
+    assert ready, banner
+    assert ready[1].startswith(f"{live_server.origin}/dashboard/signin#token=ey")
+    page = browser_page.page
+    page.goto(ready[1])
+    expect(page).to_have_url(f"{live_server.origin}/dashboard/")
+    expect(page.locator(".who")).to_have_text("Signed in as local-user")
+
+
 def test_signing_out(browser_page: BrowserPage, work: Work) -> None:
     page = sign_in(browser_page, work.token)
     page.get_by_role("button", name="Sign out").click()

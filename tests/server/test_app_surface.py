@@ -57,7 +57,8 @@ def test_banner_prints_paste_ready_lines_for_both_clients() -> None:
         "export EARTHONE_COMPUTE_URL=http://127.0.0.1:9/compute/v1",
         "export EARTHONE_CATALOG_V2_URL=http://127.0.0.1:9/catalog/v2",
         "export EARTHONE_TOKEN=TOKEN",
-        "Dashboard: http://127.0.0.1:9/dashboard/",
+        "Dashboard: http://127.0.0.1:9/dashboard/\n",
+        "open it signed in: http://127.0.0.1:9/dashboard/signin#token=TOKEN\n",
     ):
         assert line in text
     assert "/_mock/" not in text

@@ -1,10 +1,25 @@
-// Batch Compute dashboard: keeps a page up to date while work goes on (no page reloads).
+// Batch Compute dashboard: signs in from a ready link, and keeps a page up to date while work
+// goes on (no page reloads).
 //
 // A page showing work names its live URL on <main data-live-url>. Every data-live-every ms
 // while that work goes on (data-live="true"), or every data-idle-every ms otherwise (0: stop),
 // this script fetches it and gets JSON back: {live, parts: {elementId: html}, log?}. Each
 // part replaces its element's content; a job's log lines are appended (or replace the log
 // when a new attempt began). The HTML is rendered and escaped by the server.
+(function () {
+  "use strict";
+  // The ready sign-in link `serve` prints (/dashboard/signin#token=...): the token travels in
+  // the fragment, which browsers never send, so it stays out of request lines and logs. Fill
+  // the form with it, drop it from the address bar and history, and sign in.
+  var form = document.querySelector("form[action='/dashboard/signin']");
+  var handed = /^#token=([^&]+)/.exec(window.location.hash);
+  if (form && handed) {
+    history.replaceState(null, "", window.location.pathname + window.location.search);
+    form.elements.token.value = decodeURIComponent(handed[1]);
+    form.submit();
+  }
+})();
+
 (function () {
   "use strict";
   var main = document.querySelector("main[data-live-url]");
