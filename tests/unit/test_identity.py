@@ -60,6 +60,7 @@ def test_printed_tokens_agree_for_both_clients() -> None:
         (unsigned({"exp": LATER}), "'sub'"),
         (unsigned(["not", "an", "object"]), "JSON object"),  # type: ignore[arg-type]
     ],
+    ids=["not-a-jwt", "bad-base64", "no-exp", "expired", "no-sub", "not-an-object"],
 )
 def test_unusable_tokens_are_refused_with_a_reason(token: str, words: str) -> None:
     with pytest.raises(Unauthenticated, match=words):
