@@ -10,6 +10,7 @@ run ``-m slow`` for a longer soak by hand.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -66,6 +67,8 @@ def _load_schema(app: Any, max_examples: int) -> Any:
 # Bound at import: schemathesis reads the app when it builds one test per operation. Its
 # lifespan starts with the first request and is stopped by the module fixture below.
 _DATA_DIR = Path(tempfile.mkdtemp(prefix="batch-compute-schemathesis-"))
+# Every pytest-xdist worker imports this module to collect it, even one that runs none of it.
+atexit.register(shutil.rmtree, _DATA_DIR, ignore_errors=True)
 APP = create_app(
     Settings(
         data_dir=_DATA_DIR / "data",
