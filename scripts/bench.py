@@ -15,6 +15,10 @@ figure / value / target, and stops the server. Sections (``--only NAME``, repeat
 * ``sandbox``: trivial-job throughput and warm latency on two more servers, one with
   ``--sandbox off`` and one with ``--sandbox bwrap``, run one after the other (the sandboxed
   rate should stay within 20% of the unconfined one).
+* ``envs``: function environments (``--requirements install``) on fresh servers sharing an
+  empty uv cache: the first build of a one-package environment (uv downloads it), a rebuild of
+  the same set from uv's cache on another server, and trivial-job throughput in that
+  environment vs on a ``--requirements check`` server (the server's own Python).
 
     ./scripts/bench [--quick] [--only submit --only search] [--workers N]
     ./scripts/bench --only conformance
@@ -48,7 +52,17 @@ import httpx
 
 __all__ = ["main"]
 
-SECTIONS = ("submit", "search", "dashboard", "get", "exec", "conformance", "sandbox", "rss")
+SECTIONS = (
+    "submit",
+    "search",
+    "dashboard",
+    "get",
+    "exec",
+    "conformance",
+    "sandbox",
+    "envs",
+    "rss",
+)
 BULK = 1000
 ENTRYPOINT = "def main(x):\n    return x + 1\n"
 BIN = Path(sys.executable).parent
@@ -113,7 +127,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_server(workers: int | None, extra: tuple[str, ...] = ()) -> Iterator[tuple[str, int]]:
+def running_server(
+    workers: int | None, extra: tuple[str, ...] = (), env: dict[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
     """A server on a free loopback port over a temporary data dir; stopped on exit."""
     with tempfile.TemporaryDirectory(prefix="bench-server-") as tmp:
         port = _free_port()
@@ -122,7 +138,9 @@ def running_server(workers: int | None, extra: tuple[str, ...] = ()) -> Iterator
         if workers:
             command += ["--workers", str(workers)]
         with open(Path(tmp) / "server.log", "wb") as log:
-            proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+            )
         base = f"http://127.0.0.1:{port}"
         try:
             _wait_healthy(base, proc)
@@ -188,14 +206,18 @@ def _check(response: httpx.Response, *ok: int) -> Any:
     return response.json() if response.content else None
 
 
-def _bundle() -> bytes:
+def _bundle(requirements: str | None = None) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("__dlentrypoint__.py", ENTRYPOINT)
+        if requirements is not None:
+            archive.writestr("requirements.txt", requirements)
     return buffer.getvalue()
 
 
-def create_function(bench: Bench, name: str, auto_start: bool) -> str:
+def create_function(
+    bench: Bench, name: str, auto_start: bool, requirements: str | None = None
+) -> str:
     """Create, upload and complete a bundle; wait until ready (or stopped)."""
     body = {
         "name": name,
@@ -209,7 +231,7 @@ def create_function(bench: Bench, name: str, auto_start: bool) -> str:
     function_id = created["function"]["id"] if "function" in created else created["id"]
     upload = httpx.put(
         created["bundle_upload_url"],
-        content=_bundle(),
+        content=_bundle(requirements),
         headers={"content-type": "application/octet-stream"},
         timeout=60,
     )
@@ -514,6 +536,55 @@ def _sandbox_run(bench: Bench, mode: str) -> float:
     return rate
 
 
+ENV_REQUIREMENTS = "tomli-w==1.0.0\n"
+
+
+def bench_envs(bench: Bench) -> None:
+    """Environments: cold build, rebuild from uv's cache, job throughput in one vs none."""
+    with tempfile.TemporaryDirectory(prefix="bench-uv-cache-") as cache:
+        env = {"UV_CACHE_DIR": cache}
+        first = _env_server(bench, ("--requirements", "install"), env, "first build")
+        rebuilt = _env_server(bench, ("--requirements", "install"), env, "")
+    plain = _env_server(bench, ("--requirements", "check"), None, "no environment")
+    bench.add("first build of a one-package environment (empty uv cache)", f"{first[0]:.2f} s")
+    bench.add("rebuild of the same set on another server (uv's cache)", f"{rebuilt[0]:.2f} s")
+    bench.add("the same set again on one server (shared environment)", f"{first[1]:.2f} s")
+    ratio = first[2] / plain[2] if plain[2] else 0.0
+    bench.add("job throughput: in an environment / server's Python", f"{ratio:.2f}", ">= 0.80")
+
+
+def _env_server(
+    bench: Bench, extra: tuple[str, ...], env: dict[str, str] | None, label: str
+) -> tuple[float, float, float]:
+    """(first build s, second build of the same set s, jobs/s) on a fresh server; jobs run
+    only when there is a ``label`` for their figure."""
+    n = bench.sizes.sandbox_jobs
+    mode = extra[-1]
+    with (
+        running_server(bench.workers, extra, env) as (base, pid),
+        httpx.Client(base_url=base, headers=bench.client.headers, timeout=120) as client,
+    ):
+        other = Bench(client, base, bench.token, pid, bench.sizes, bench.workers)
+        requirements = ENV_REQUIREMENTS if mode == "install" else None  # check: none to check
+        started = time.perf_counter()
+        function_id = create_function(other, "bench-env", True, requirements)
+        build = time.perf_counter() - started
+        started = time.perf_counter()
+        create_function(other, "bench-env-again", True, requirements)
+        again = time.perf_counter() - started
+        if not label:
+            return build, again, 0.0
+        _one_job(other, function_id, -1)
+        rate, *_ = _throughput(other, function_id, n)
+        what = "in its environment" if mode == "install" else "on the server's Python"
+        bench.add(
+            f"--requirements {mode}: {n:,} jobs {what}",
+            rate,
+            "(info) jobs/s",
+        )
+    return build, again, rate
+
+
 def bench_conformance(bench: Bench) -> None:
     """The kit's default run, as ``batch-compute conformance URL`` would do it."""
     from batch_compute_conformance import CATEGORIES, Options, run_conformance
@@ -592,6 +663,7 @@ def main(argv: list[str] | None = None) -> int:
         "exec": bench_exec,
         "conformance": bench_conformance,
         "sandbox": bench_sandbox,
+        "envs": bench_envs,
     }
     token = _token()
     with running_server(options.workers) as (base, pid):

@@ -1,4 +1,9 @@
-"""Building a function: check the bundle, check its requirements, unpack it; log every step.
+"""Building a function: check the bundle, install (or check) its requirements, unpack it.
+
+With ``EnvironmentOptions(mode="install")`` the requirements are installed with uv into the
+function's environment (``environments``) on the Python its image names (``pythons``); with
+``mode="check"`` (or no options) they are only checked against the server's own environment
+and jobs run on the server's interpreter. Every step is logged.
 
 The build log is what ``Function.build_log()`` shows the user, so it says what was checked
 and, on failure, exactly why (last line ``Build failed: <reason>``). A bad bundle is an
@@ -19,19 +24,39 @@ from batch_compute_mock.builder.bundle import (
     extract_bundle,
     inspect_bundle,
 )
+from batch_compute_mock.builder.environments import (
+    EnvironmentBuildError,
+    EnvironmentSpec,
+    EnvironmentStore,
+)
+from batch_compute_mock.builder.pythons import choose_python
 from batch_compute_mock.builder.requirements import check_requirements
 from batch_compute_mock.kernel.timestamps import utc_now, z_timestamp
 
-__all__ = ["BuildResult", "build_function", "gzip_log"]
+__all__ = ["BuildResult", "EnvironmentOptions", "build_function", "gzip_log"]
 
 
 @dataclass(frozen=True)
 class BuildResult:
-    """``reason`` is the one-line cause of a failure (also the log's last line), else None."""
+    """``reason`` is the one-line cause of a failure (also the log's last line), else None;
+    ``environment_key`` names the environment jobs run in (None: the server's own)."""
 
     ok: bool
     log: str
     reason: str | None = None
+    environment_key: str | None = None
+
+
+@dataclass(frozen=True)
+class EnvironmentOptions:
+    """How requirements are handled (``serve --requirements``); plain data, sent as JSON to
+    the build process. ``root`` holds the environments, ``max_bytes`` caps them."""
+
+    mode: str = "check"  #: "install" or "check"
+    root: str = ""
+    image: str = ""
+    allow_downloads: bool = False
+    max_bytes: int | None = None
 
 
 @dataclass
@@ -46,17 +71,23 @@ class _Log:
 
 
 def build_function(
-    zip_path: Path, dest_dir: Path, limits: BundleLimits | None = None
+    zip_path: Path,
+    dest_dir: Path,
+    limits: BundleLimits | None = None,
+    environment: EnvironmentOptions | None = None,
 ) -> BuildResult:
     """Build the bundle at ``zip_path`` into ``dest_dir`` (replaced only on success)."""
     limits = limits or BundleLimits()
+    environment = environment or EnvironmentOptions()
+    installing = environment.mode == "install"
     zip_path, dest_dir = Path(zip_path), Path(dest_dir)
     log = _Log()
     try:
         size = f"{zip_path.stat().st_size} bytes"
     except OSError:
         size = "unreadable"
-    log(f"Build started: bundle {zip_path.name} ({size}), Python {platform.python_version()}")
+    python = "" if installing else f", Python {platform.python_version()}"
+    log(f"Build started: bundle {zip_path.name} ({size}){python}")
 
     def fail(reason: str) -> BuildResult:
         log(f"Build failed: {reason}")
@@ -69,10 +100,18 @@ def build_function(
         return fail(str(exc))
     _log_report(log, report)
 
-    log("Step 2/3: checking requirements")
-    reason = _check_requirements(log, report.requirements)
-    if reason is not None:
-        return fail(reason)
+    key = None
+    if installing:
+        log("Step 2/3: building the environment")
+        try:
+            key = _install_requirements(log, report.requirements, environment)
+        except EnvironmentBuildError as exc:
+            return fail(str(exc))
+    else:
+        log("Step 2/3: checking requirements")
+        reason = _check_requirements(log, report.requirements)
+        if reason is not None:
+            return fail(reason)
 
     log("Step 3/3: unpacking the bundle")
     try:
@@ -83,7 +122,7 @@ def build_function(
         return fail(f"The bundle could not be unpacked ({exc.strerror or exc})")
     log(f"  Unpacked {len(report.files)} files")
     log("Build succeeded")
-    return BuildResult(True, log.text())
+    return BuildResult(True, log.text(), environment_key=key)
 
 
 def _log_report(log: _Log, report: BundleReport) -> None:
@@ -92,6 +131,36 @@ def _log_report(log: _Log, report: BundleReport) -> None:
     log(f"  Files ({len(report.files)}, {report.total_bytes} bytes):")
     for entry in report.files:
         log(f"    {entry.name} ({entry.size} bytes)")
+
+
+def _install_requirements(log: _Log, text: str | None, options: EnvironmentOptions) -> str:
+    """Build (or reuse) the environment for ``text`` on the image's Python; its key."""
+    uv = _uv()
+    store = EnvironmentStore(Path(options.root), uv, allow_downloads=options.allow_downloads)
+    choice = choose_python(options.image, uv, allow_downloads=options.allow_downloads)
+    interpreter = choice.interpreter
+    if choice.note is None:
+        log(f"  Python {interpreter.version} ({interpreter.path}) for image {options.image}")
+    else:
+        log(
+            f"  Python {interpreter.version} ({interpreter.path}) instead of the image's: "
+            f"{choice.note}"
+        )
+    if text is None:
+        log("  No requirements.txt: the environment has the job runtime only")
+    spec = EnvironmentSpec.of(text, interpreter)
+    for line in spec.requirements:
+        log(f"  requirement: {line}")
+    store.ensure(spec, log)
+    if options.max_bytes is not None:
+        store.evict(options.max_bytes, log, keep=spec.key)
+    return spec.key
+
+
+def _uv() -> str:
+    import uv
+
+    return uv.find_uv_bin()
 
 
 def _check_requirements(log: _Log, text: str | None) -> str | None:

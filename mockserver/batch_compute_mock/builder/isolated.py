@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..kernel.timestamps import utc_now, z_timestamp
-from .build import BuildResult, build_function
+from .build import BuildResult, EnvironmentOptions, build_function
 from .bundle import BundleLimits
 
 __all__ = ["BuildLimits", "build_in_child", "child_main"]
@@ -50,14 +50,17 @@ def build_in_child(
     dest_dir: Path,
     bundle_limits: BundleLimits | None = None,
     limits: BuildLimits | None = None,
+    environment: EnvironmentOptions | None = None,
 ) -> BuildResult:
-    """``build_function(zip_path, dest_dir, bundle_limits)`` in a limited child process."""
+    """``build_function(zip_path, dest_dir, bundle_limits, environment)`` in a limited child
+    process (uv, run by it, inherits its limits)."""
     limits = limits or BuildLimits()
     request = {
         "zip_path": str(zip_path),
         "dest_dir": str(dest_dir),
         "bundle_limits": asdict(bundle_limits or BundleLimits()),
         "limits": asdict(limits),
+        "environment": asdict(environment or EnvironmentOptions()),
     }
     process = subprocess.Popen(
         [sys.executable, "-P", "-c", _BOOT, json.dumps(request)],
@@ -79,7 +82,12 @@ def build_in_child(
         _kill_group(process.pid)  # anything the build left running
     try:
         answer = json.loads(stdout)
-        return BuildResult(bool(answer["ok"]), str(answer["log"]), answer.get("reason"))
+        return BuildResult(
+            bool(answer["ok"]),
+            str(answer["log"]),
+            answer.get("reason"),
+            answer.get("environment_key"),
+        )
     except (ValueError, KeyError, TypeError):
         return _failed(_died(process.returncode, stderr, limits))
 
@@ -122,6 +130,7 @@ def child_main() -> None:
             Path(request["zip_path"]),
             Path(request["dest_dir"]),
             BundleLimits(**request["bundle_limits"]),
+            EnvironmentOptions(**request["environment"]),
         )
     except MemoryError:
         result = _failed(

@@ -125,7 +125,7 @@ class _WorkerHandle:
         self.transport: asyncio.Transport | None = None
         self.job_id: str | None = None
         self.log_key: str | None = None  # the running job's log
-        self.key: tuple[str, int] | None = None  # the function its job process is warm for
+        self.key: tuple[str, int, str | None] | None = None  # what its job process is warm for
         self.future: asyncio.Future[dict[str, Any]] | None = None
         self.dispatched_at = 0.0
         self.timeout_s = 0.0
@@ -175,6 +175,8 @@ class LocalExecutor:
     lists the directories jobs import from besides its own site-packages (default: the
     ``PYTHONPATH`` of ``base_env``, so jobs see what the server sees). ``preload`` names
     modules every job process imports once at start (e.g. heavy libraries most functions use).
+    ``environments_dir`` holds the functions' environments: a job whose spec names one runs
+    on that environment's interpreter instead (with ``python_path`` unused).
     """
 
     def __init__(
@@ -198,6 +200,7 @@ class LocalExecutor:
         python: str | None = None,
         python_path: Sequence[str] | None = None,
         preload: Sequence[str] = (),
+        environments_dir: Path | None = None,
     ) -> None:
         if slots < 1:
             raise ValueError("slots must be at least 1")
@@ -227,6 +230,7 @@ class LocalExecutor:
             "slots": slots,
             "job_env": job_base_environment(base, job_env),
             "sandbox": sandbox.to_json() if sandbox is not None else None,
+            "envs_dir": str(environments_dir) if environments_dir is not None else None,
         }
         self._workers: set[_WorkerHandle] = set()
         self._idle: list[_WorkerHandle] = []
@@ -523,8 +527,8 @@ _REASONS = {
 }
 
 
-def _key(spec: JobSpec) -> tuple[str, int]:
-    return (spec.function_id, int(spec.memory_mib))
+def _key(spec: JobSpec) -> tuple[str, int, str | None]:
+    return (spec.function_id, int(spec.memory_mib), spec.environment_key)
 
 
 def _blob_size(blobs: BlobStore, key: str) -> int:
