@@ -317,7 +317,7 @@ def _byte_size(text: str) -> int:
 
 def _settings(options: argparse.Namespace, origin: str, data_dir: Path) -> Settings:
     """The server's settings from ``serve``'s options: the one place they are mapped."""
-    from .executors.local.sandbox import SandboxMode, SandboxUnavailable, probe
+    from .builder.sandbox import SandboxMode, SandboxUnavailable, probe
     from .settings import Settings
 
     try:

@@ -83,6 +83,7 @@ class Server:
                 root=str(settings.environments_dir),
                 allow_downloads=settings.allow_python_downloads,
                 max_bytes=settings.env_cache_max_bytes,
+                sandbox=policy.to_json() if (policy := settings.sandbox.policy) else None,
             ),
         )
         jobs = JobService(store, blobs, results, journal=journal)

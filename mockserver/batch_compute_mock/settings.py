@@ -8,7 +8,7 @@ from pathlib import Path
 
 import attrs
 
-from .executors.local.sandbox import SandboxStatus
+from .builder.sandbox import SandboxStatus
 from .service.sealing import check_key, key_from_file
 
 __all__ = ["Settings"]

@@ -12,6 +12,7 @@ import gzip
 import importlib.metadata
 import importlib.util
 import json
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -300,11 +301,15 @@ def test_the_cache_cap_evicts_unused_environments_least_recently_used_first(
     assert any("Removed unused environment" in line for line in lines)
 
 
-def image_python() -> Interpreter:
-    """The interpreter builds choose for ``python3.11:latest`` (what ``FUNCTION`` asks for)."""
+def uv_bin() -> str:
     import uv
 
-    return choose_python("python3.11:latest", uv.find_uv_bin()).interpreter
+    return uv.find_uv_bin()
+
+
+def image_python() -> Interpreter:
+    """The interpreter builds choose for ``python3.11:latest`` (what ``FUNCTION`` asks for)."""
+    return choose_python("python3.11:latest", uv_bin()).interpreter
 
 
 PYPROJECT = """
@@ -376,3 +381,25 @@ def test_builds_do_not_see_the_servers_secrets() -> None:
         "UV_INDEX_PRIVATE_PASSWORD": "index-password",
         "UV_INDEX_URL": "https://example.invalid/simple",
     }
+
+
+def test_builds_run_in_the_sandbox_jobs_run_in(settings: Settings, tmp_path: Path) -> None:
+    from batch_compute_mock.builder.sandbox import NOBODY, SandboxMode, probe
+
+    sandboxed = attrs.evolve(settings, data_dir=tmp_path / "data", sandbox=probe(SandboxMode.BWRAP))
+    alice = bearer("alice")
+    with TestClient(create_app(sandboxed), base_url=ORIGIN) as client:
+        function = build(client, alice, "tomli-w==1.0.0\n", image="python3.8:latest")
+        log = build_log(client, alice, function["id"])
+        assert function["status"] == "ready", log
+        assert "with uv in the sandbox" in log
+        assert versions(client, alice, function, "tomli_w") == {
+            "python": [3, 8],
+            "tomli_w": "1.0.0",
+        }
+    spec = EnvironmentSpec.of(
+        "tomli-w==1.0.0\n", choose_python("python3.8:latest", uv_bin()).interpreter
+    )
+    installed = EnvironmentStore(sandboxed.environments_dir).path(spec.key) / "bin"
+    if os.geteuid() == 0:  # as root, the build ran as the jobs' unprivileged user
+        assert installed.stat().st_uid == NOBODY

@@ -16,6 +16,7 @@ import gzip
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from batch_compute_mock.builder.bundle import (
     BundleError,
@@ -31,6 +32,7 @@ from batch_compute_mock.builder.environments import (
 )
 from batch_compute_mock.builder.pythons import choose_python
 from batch_compute_mock.builder.requirements import check_requirements
+from batch_compute_mock.builder.sandbox import SandboxPolicy
 from batch_compute_mock.kernel.timestamps import utc_now, z_timestamp
 
 __all__ = ["BuildResult", "EnvironmentOptions", "build_function", "gzip_log"]
@@ -57,6 +59,8 @@ class EnvironmentOptions:
     image: str = ""
     allow_downloads: bool = False
     max_bytes: int | None = None
+    #: The ``SandboxPolicy`` (as JSON) uv runs in; None: unconfined.
+    sandbox: dict[str, Any] | None = None
 
 
 @dataclass
@@ -136,7 +140,10 @@ def _log_report(log: _Log, report: BundleReport) -> None:
 def _install_requirements(log: _Log, text: str | None, options: EnvironmentOptions) -> str:
     """Build (or reuse) the environment for ``text`` on the image's Python; its key."""
     uv = _uv()
-    store = EnvironmentStore(Path(options.root), uv, allow_downloads=options.allow_downloads)
+    sandbox = SandboxPolicy.from_json(options.sandbox) if options.sandbox else None
+    store = EnvironmentStore(
+        Path(options.root), uv, allow_downloads=options.allow_downloads, sandbox=sandbox
+    )
     choice = choose_python(options.image, uv, allow_downloads=options.allow_downloads)
     interpreter = choice.interpreter
     if choice.note is None:

@@ -38,9 +38,12 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 
+import attrs
+
 import batch_compute_runtime
 
 from .pythons import Interpreter
+from .sandbox import SandboxPolicy, import_roots
 
 __all__ = [
     "EnvironmentBuildError",
@@ -136,10 +139,18 @@ def normalise_requirements(text: str) -> tuple[str, ...]:
 class EnvironmentStore:
     """The environments under ``root``; ``uv`` is the uv binary to build them with."""
 
-    def __init__(self, root: Path, uv: str | None = None, allow_downloads: bool = False) -> None:
+    def __init__(
+        self,
+        root: Path,
+        uv: str | None = None,
+        allow_downloads: bool = False,
+        sandbox: SandboxPolicy | None = None,
+    ) -> None:
         self.root = Path(root)
         self._uv = uv
         self._allow_downloads = allow_downloads
+        #: uv runs inside it (with the network) when given; see ``_uv_run``.
+        self._sandbox = attrs.evolve(sandbox, network=True) if sandbox is not None else None
 
     # Paths ----------------------------------------------------------------------------
     def path(self, key: str) -> Path:
@@ -193,17 +204,16 @@ class EnvironmentStore:
         key, target = spec.key, self.path(spec.key)
         shutil.rmtree(target, ignore_errors=True)  # what an interrupted build left
         started = time.monotonic()
-        log(f"  Creating environment {key} with uv (Python {spec.version})")
-        self._uv_run(["venv", "--python", spec.python, str(target)], log)
+        where = " in the sandbox" if self._sandbox is not None else ""
+        log(f"  Creating environment {key} with uv{where} (Python {spec.version})")
+        self._own(target)
+        run = functools.partial(self._uv_run, spec=spec, target=target, log=log)
+        run(["venv", "--allow-existing", "--python", spec.python, str(target)])
         if spec.requirements:
-            with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as file:
-                file.write("\n".join(spec.requirements) + "\n")
-            try:
-                log(f"  Installing {len(spec.requirements)} requirement line(s) with uv pip")
-                python = str(self.python(key))
-                self._uv_run(["pip", "install", "--python", python, "-r", file.name], log)
-            finally:
-                os.unlink(file.name)
+            listed = target / ".requirements.txt"  # what was asked for, kept with the result
+            listed.write_text("\n".join(spec.requirements) + "\n")
+            log(f"  Installing {len(spec.requirements)} requirement line(s) with uv pip")
+            run(["pip", "install", "--python", str(self.python(key)), "-r", str(listed)])
         else:
             log("  No requirements to install")
         self.attach_runtime(key)
@@ -211,13 +221,40 @@ class EnvironmentStore:
         _write_atomic(target / _READY, json.dumps({"bytes": size, "spec": spec.to_json()}))
         log(f"  Environment {key} built in {time.monotonic() - started:.1f} s ({_mib(size)})")
 
-    def _uv_run(self, arguments: list[str], log: Callable[[str], None]) -> None:
+    def _own(self, path: Path) -> None:
+        """Create ``path`` for the sandbox's user (the build writes there as that user)."""
+        path.mkdir(parents=True, exist_ok=True)
+        if self._sandbox is not None and self._sandbox.uid is not None:
+            gid = self._sandbox.uid if self._sandbox.gid is None else self._sandbox.gid
+            os.chown(path, self._sandbox.uid, gid)
+
+    def _uv_run(
+        self,
+        arguments: list[str],
+        *,
+        spec: EnvironmentSpec,
+        target: Path,
+        log: Callable[[str], None],
+    ) -> None:
+        """Run uv (in the sandbox when there is one), its output to ``log`` line by line."""
         uv = self._uv or _find_uv()
         env = {**build_environment(os.environ), "NO_COLOR": "1", "UV_NO_PROGRESS": "1"}
         if not self._allow_downloads:
             env["UV_PYTHON_DOWNLOADS"] = "never"
+        command = [uv, *arguments]
+        if self._sandbox is not None:
+            # The build sees the system, uv, the interpreter, its own environment and uv's
+            # cache; nothing else of the host (the data dir, other environments, secrets).
+            cache = Path(os.environ.get("UV_CACHE_DIR") or self.root / "uv-cache")
+            self._own(cache)
+            env.update(UV_CACHE_DIR=str(cache), HOME="/tmp", TMPDIR="/tmp")
+            env["UV_LINK_MODE"] = "copy"  # a hard link cannot cross into another mount
+            read_only = [os.path.dirname(os.path.realpath(uv)), *import_roots(spec.python, [])]
+            command = self._sandbox.wrap(
+                command, read_only=read_only, writable=[str(target), str(cache)]
+            )
         process = subprocess.Popen(
-            [uv, *arguments],
+            command,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -49,13 +49,13 @@ import batch_compute_runtime
 from batch_compute_runtime.frames import FrameDecoder, ProtocolError, encode_frame
 
 from ...blobs import BlobStore
+from ...builder.sandbox import SandboxPolicy
 from ...kernel.timestamps import format_timestamp, parse_timestamp
 from ..outcome import JobOutcome, OutcomeStatus, StopReason
 from ..spec import JobSpec
 from .env import job_base_environment, server_environment
 from .limits import DEFAULT_FSIZE_CAP_BYTES, DEFAULT_MEMORY_HEADROOM_MIB, DEFAULT_NPROC_CAP
 from .logs import DEFAULT_LOG_CAP_BYTES, LogWriter
-from .sandbox import SandboxPolicy
 
 __all__ = ["LocalExecutor", "PoolStats"]
 

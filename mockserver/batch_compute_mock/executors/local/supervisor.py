@@ -60,6 +60,7 @@ from batch_compute_runtime.procs import count_group, kill_children, kill_group, 
 from ...blobs import BlobStore, open_blobs
 from ...builder.cache import BundleCache
 from ...builder.environments import EnvironmentStore
+from ...builder.sandbox import SandboxPolicy, import_roots
 from ...kernel.timestamps import format_timestamp, parse_timestamp
 from ..outcome import (
     OutcomeStatus,
@@ -71,7 +72,6 @@ from ..outcome import (
 from .env import job_variables
 from .limits import MIB, nproc_backstop
 from .logs import LogWriter
-from .sandbox import SandboxPolicy, import_roots
 
 __all__ = ["Supervisor", "main"]
 
@@ -174,7 +174,7 @@ class Supervisor:
         self.blobs: BlobStore = open_blobs(config["blob_url"])
         self.bundles = BundleCache(Path(config["cache_dir"]), self.blobs)
         envs_dir = config.get("envs_dir")
-        self.envs = EnvironmentStore(Path(envs_dir)) if envs_dir else None
+        self.envs = EnvironmentStore(Path(envs_dir), sandbox=self.sandbox) if envs_dir else None
         self.log_cap = int(config["log_cap_bytes"])
         self.term_grace = float(config["term_grace_s"])
         self.watch_interval = float(config["watchdog_interval_s"])
