@@ -236,6 +236,7 @@ def _serve(options: argparse.Namespace) -> int:
             options.shutdown_grace,
             settings.test_controls,
             settings.sandbox.detail,
+            _requirements_line(settings),
         )
         print(banner, flush=True)
         if port_file is not None:
@@ -379,6 +380,15 @@ def _remove(path: Path | None) -> None:
             path.unlink()
 
 
+def _requirements_line(settings: Settings) -> str:
+    """What the banner says about function environments (``--requirements``)."""
+    if settings.requirements == "check":
+        return "checked against the server's environment, not installed (--requirements check)"
+    cap = settings.env_cache_max_bytes
+    limit = f", cap {cap / 1024**3:g} GiB" if cap is not None else ""
+    return f"installed with uv per function (environments in {settings.environments_dir}{limit})"
+
+
 def _banner(
     origin: str,
     token: str,
@@ -386,6 +396,7 @@ def _banner(
     grace: float = 10.0,
     test_controls: bool = False,
     sandbox: str = "",
+    requirements: str = "",
 ) -> str:
     controls = (
         [f"  Test controls: {origin}/_mock/ (reset, snapshot, faults; off with --no-test-controls)"]
@@ -400,6 +411,7 @@ def _banner(
             f"  Dashboard: {origin}/dashboard/",
             f"    open it signed in: {origin}/dashboard/signin#token={token}",
             *([f"  Job sandbox: {sandbox}"] if sandbox else []),
+            *([f"  Requirements: {requirements}"] if requirements else []),
             f"  Stop it with Ctrl+C (or SIGTERM): running jobs get {grace:g} s to finish, "
             "the rest are re-queued for the next start.",
             "",

@@ -272,8 +272,13 @@ def test_an_evicted_environment_is_rebuilt_when_a_job_needs_it(
     store = EnvironmentStore(settings.environments_dir)
     # No job ran in it yet, so no worker holds it: a cap of 0 removes it.
     assert spec.key in store.evict(0, lambda line: None)
-    assert versions(client, alice, function, "tomli_w")["tomli_w"] == "1.1.0"
+    job = run_job(client, alice, function["id"], "tomli_w")
+    assert job["status"] == "success", job["error_reason"]
+    assert json.loads(result_bytes(client, alice, function, job) or b"")["tomli_w"] == "1.1.0"
     assert store.is_ready(spec.key)
+    log = client.get(f"/compute/v1/jobs/{job['id']}/log", headers=alice).text
+    assert f"Building environment {spec.key} first" in log, log
+    assert "+ tomli-w==1.1.0" in log  # uv's own output, in the job's log
 
 
 def test_the_cache_cap_evicts_unused_environments_least_recently_used_first(
@@ -361,6 +366,7 @@ def test_a_build_past_its_time_limit_is_stopped(
     assert function["status"] == "build_failed"
     log = build_log(strict, alice, function["id"])
     assert "the build took longer than its limit of 5 s and was stopped" in log, log
+    assert "Installing 1 requirement line(s) with uv pip" in log  # what it did until then
 
 
 def test_builds_do_not_see_the_servers_secrets() -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,12 +42,13 @@ __all__ = ["BuildResult", "EnvironmentOptions", "build_function", "gzip_log"]
 @dataclass(frozen=True)
 class BuildResult:
     """``reason`` is the one-line cause of a failure (also the log's last line), else None;
-    ``environment_key`` names the environment jobs run in (None: the server's own)."""
+    ``environment_spec`` is the environment jobs run in (``EnvironmentSpec.to_json()``;
+    None: the server's own Python)."""
 
     ok: bool
     log: str
     reason: str | None = None
-    environment_key: str | None = None
+    environment_spec: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -66,9 +68,13 @@ class EnvironmentOptions:
 @dataclass
 class _Log:
     lines: list[str] = field(default_factory=list)
+    echo: Callable[[str], None] | None = None
 
     def __call__(self, message: str) -> None:
-        self.lines.append(f"{z_timestamp(utc_now())} {message}")
+        line = f"{z_timestamp(utc_now())} {message}"
+        self.lines.append(line)
+        if self.echo is not None:
+            self.echo(line)
 
     def text(self) -> str:
         return "\n".join(self.lines) + "\n"
@@ -79,13 +85,15 @@ def build_function(
     dest_dir: Path,
     limits: BundleLimits | None = None,
     environment: EnvironmentOptions | None = None,
+    echo: Callable[[str], None] | None = None,
 ) -> BuildResult:
-    """Build the bundle at ``zip_path`` into ``dest_dir`` (replaced only on success)."""
+    """Build the bundle at ``zip_path`` into ``dest_dir`` (replaced only on success);
+    ``echo`` gets each log line as it is written (so a build that is killed keeps its log)."""
     limits = limits or BundleLimits()
     environment = environment or EnvironmentOptions()
     installing = environment.mode == "install"
     zip_path, dest_dir = Path(zip_path), Path(dest_dir)
-    log = _Log()
+    log = _Log(echo=echo)
     try:
         size = f"{zip_path.stat().st_size} bytes"
     except OSError:
@@ -104,11 +112,11 @@ def build_function(
         return fail(str(exc))
     _log_report(log, report)
 
-    key = None
+    built = None
     if installing:
         log("Step 2/3: building the environment")
         try:
-            key = _install_requirements(log, report.requirements, environment)
+            built = _install_requirements(log, report.requirements, environment)
         except EnvironmentBuildError as exc:
             return fail(str(exc))
     else:
@@ -126,7 +134,7 @@ def build_function(
         return fail(f"The bundle could not be unpacked ({exc.strerror or exc})")
     log(f"  Unpacked {len(report.files)} files")
     log("Build succeeded")
-    return BuildResult(True, log.text(), environment_key=key)
+    return BuildResult(True, log.text(), environment_spec=built)
 
 
 def _log_report(log: _Log, report: BundleReport) -> None:
@@ -137,8 +145,10 @@ def _log_report(log: _Log, report: BundleReport) -> None:
         log(f"    {entry.name} ({entry.size} bytes)")
 
 
-def _install_requirements(log: _Log, text: str | None, options: EnvironmentOptions) -> str:
-    """Build (or reuse) the environment for ``text`` on the image's Python; its key."""
+def _install_requirements(
+    log: _Log, text: str | None, options: EnvironmentOptions
+) -> dict[str, Any]:
+    """Build (or reuse) the environment for ``text`` on the image's Python; its spec."""
     uv = _uv()
     sandbox = SandboxPolicy.from_json(options.sandbox) if options.sandbox else None
     store = EnvironmentStore(
@@ -161,7 +171,7 @@ def _install_requirements(log: _Log, text: str | None, options: EnvironmentOptio
     store.ensure(spec, log)
     if options.max_bytes is not None:
         store.evict(options.max_bytes, log, keep=spec.key)
-    return spec.key
+    return spec.to_json()
 
 
 def _uv() -> str:

@@ -5,11 +5,12 @@ makes it what it is: the normalised requirement lines, the interpreter's full ve
 platform. Functions with the same requirements on the same Python share one; it is built once
 (a per-key file lock serialises builds, also across processes and restarts) and kept until the
 cache passes its size cap, when the least recently used ones that no job is using are removed.
+A function stores its ``EnvironmentSpec``, so a worker lacking the environment (evicted, or a
+function restored from a snapshot) builds it again before the job starts.
 
 Files under ``<root>``:
 
 - ``<key>/``                  the virtual environment; complete once ``<key>/.ready`` exists
-- ``specs/<key>.json``        what the environment holds, so it can be rebuilt after eviction
 - ``locks/<key>.build``       held exclusively while the environment is built or removed
 - ``locks/<key>.use``         held shared by every worker whose job process runs in it
 - ``runtime-<hash>/``         a copy of the job runtime (standard library only), which every
@@ -163,16 +164,6 @@ class EnvironmentStore:
     def is_ready(self, key: str) -> bool:
         return (self.path(key) / _READY).is_file()
 
-    def spec(self, key: str) -> EnvironmentSpec | None:
-        try:
-            return EnvironmentSpec.from_json(json.loads((self._specs / f"{key}.json").read_text()))
-        except (OSError, ValueError, KeyError, AssertionError):
-            return None
-
-    @property
-    def _specs(self) -> Path:
-        return self.root / "specs"
-
     @property
     def _locks(self) -> Path:
         return self.root / "locks"
@@ -185,9 +176,8 @@ class EnvironmentStore:
         went to ``log``, line by line).
         """
         key = spec.key
-        for directory in (self.root, self._specs, self._locks):
+        for directory in (self.root, self._locks):
             directory.mkdir(parents=True, exist_ok=True)
-        _write_atomic(self._specs / f"{key}.json", json.dumps(spec.to_json()))
         waited = time.monotonic()
         with _locked(self._locks / f"{key}.build", fcntl.LOCK_EX):
             if time.monotonic() - waited > 1.0:

@@ -96,7 +96,7 @@ class BuildQueue:
                 edge = FunctionEdge.BUILT
             else:
                 target, edge = FunctionStatus.BUILD_FAILED, FunctionEdge.BUILD_FAILED
-            changes = {"modified_date": now, "environment_key": outcome.environment_key}
+            changes = {"modified_date": now, "environment_spec": outcome.environment_spec}
             built = store.transition_function(edge, function_id, target, changes)
             if built and target == FunctionStatus.BUILD_FAILED:
                 # Jobs submitted while it built can never run: end them now, not never.

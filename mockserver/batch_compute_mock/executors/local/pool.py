@@ -49,6 +49,7 @@ import batch_compute_runtime
 from batch_compute_runtime.frames import FrameDecoder, ProtocolError, encode_frame
 
 from ...blobs import BlobStore
+from ...builder.environments import EnvironmentSpec
 from ...builder.sandbox import SandboxPolicy
 from ...kernel.timestamps import format_timestamp, parse_timestamp
 from ..outcome import JobOutcome, OutcomeStatus, StopReason
@@ -528,7 +529,9 @@ _REASONS = {
 
 
 def _key(spec: JobSpec) -> tuple[str, int, str | None]:
-    return (spec.function_id, int(spec.memory_mib), spec.environment_key)
+    environment = spec.python_environment
+    key = EnvironmentSpec.from_json(environment).key if environment else None
+    return (spec.function_id, int(spec.memory_mib), key)
 
 
 def _blob_size(blobs: BlobStore, key: str) -> int:

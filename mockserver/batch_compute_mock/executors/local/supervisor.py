@@ -59,7 +59,7 @@ from batch_compute_runtime.procs import count_group, kill_children, kill_group, 
 
 from ...blobs import BlobStore, open_blobs
 from ...builder.cache import BundleCache
-from ...builder.environments import EnvironmentStore
+from ...builder.environments import EnvironmentBuildError, EnvironmentSpec, EnvironmentStore
 from ...builder.sandbox import SandboxPolicy, import_roots
 from ...kernel.timestamps import format_timestamp, parse_timestamp
 from ..outcome import (
@@ -217,7 +217,9 @@ class Supervisor:
     # Job processes ----------------------------------------------------------------------
     def _process_for(self, job: dict[str, Any], log: LogWriter) -> _JobProcess:
         bundle_dir = str(self.bundles.ensure(job["function_id"], job["bundle_key"]))
-        env_key = job.get("environment_key")
+        environment = job.get("python_environment")
+        spec = EnvironmentSpec.from_json(environment) if environment else None
+        env_key = spec.key if spec is not None else None
         key = (job["function_id"], bundle_dir, int(job["memory_mib"]), env_key)
         current = self.process
         if current is not None and current.key == key and current.alive():
@@ -227,8 +229,8 @@ class Supervisor:
         self._retire()
         hold = None
         python, python_path = self.python, self.python_path
-        if env_key:
-            hold, python = self._environment(env_key, log)
+        if spec is not None:
+            hold, python = self._environment(spec, log)
             python_path = []  # the environment holds everything its jobs import
         try:
             process = self._start_process(
@@ -241,23 +243,25 @@ class Supervisor:
         self.process = process
         return process
 
-    def _environment(self, env_key: str, log: LogWriter) -> tuple[int, str]:
+    def _environment(self, spec: EnvironmentSpec, log: LogWriter) -> tuple[int, str]:
         """Hold the environment (so it is not evicted under the job) and return its
-        interpreter, rebuilding it first if the cache cap removed it since the build."""
+        interpreter, building it first if this machine lacks it (the cache cap removed it, or
+        the function came from a snapshot or another server)."""
         if self.envs is None:
             raise RuntimeError("this worker has no environments directory")
+        env_key = spec.key
         hold = self.envs.hold(env_key)
         try:
             if not self.envs.is_ready(env_key):
-                spec = self.envs.spec(env_key)
-                if spec is None:
-                    raise RuntimeError(
-                        f"the function's environment {env_key} is gone; save the function again"
-                    )
                 log.feed(
-                    f"Rebuilding environment {env_key} (it was removed to save space)\n".encode()
+                    f"Building environment {env_key} first: this machine does not have it "
+                    "(removed past the cache cap, or the function came from elsewhere)\n".encode()
                 )
-                self.envs.ensure(spec, lambda line: None)
+                try:
+                    self.envs.ensure(spec, lambda line: log.feed(f"{line}\n".encode()))
+                except EnvironmentBuildError as error:
+                    reason = f"the function's environment could not be built: {error}"
+                    raise RuntimeError(reason) from None
             self.envs.attach_runtime(env_key)
         except BaseException:
             EnvironmentStore.release(hold)

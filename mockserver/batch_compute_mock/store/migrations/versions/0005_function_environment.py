@@ -1,5 +1,6 @@
 """Functions remember the environment their build made (``serve --requirements install``):
-the key of the virtual environment their jobs run in; null for the server's own Python.
+what it holds (requirement lines, interpreter, version, platform), from which any server can
+rebuild it; null: jobs run on the server's own Python.
 
 Revision ID: 0005
 Revises: 0004
@@ -18,9 +19,9 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("functions") as functions:
-        functions.add_column(sa.Column("environment_key", sa.String, nullable=True))
+        functions.add_column(sa.Column("environment_spec", sa.JSON, nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("functions") as functions:
-        functions.drop_column("environment_key")
+        functions.drop_column("environment_spec")
