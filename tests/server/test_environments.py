@@ -369,6 +369,18 @@ def test_a_build_past_its_time_limit_is_stopped(
     assert "Installing 1 requirement line(s) with uv pip" in log  # what it did until then
 
 
+def test_the_key_depends_on_the_requirement_set_not_its_spelling() -> None:
+    python = Interpreter("/usr/bin/python3", "3.11.2", "linux-x86_64")
+    one = EnvironmentSpec.of("Six == 1.16.0\n# a comment\ntomli_w>=1.0\n", python)
+    same = EnvironmentSpec.of("tomli-w>=1.0  # inline\n\nsix==1.16.0\nsix==1.16.0\n", python)
+    assert one.requirements == ("six==1.16.0", "tomli-w>=1.0")
+    assert one.key == same.key
+    assert EnvironmentSpec.of("six==1.15.0\n", python).key != one.key
+    newer = Interpreter("/usr/bin/python3", "3.11.7", "linux-x86_64")
+    assert EnvironmentSpec.of("six==1.16.0\ntomli-w>=1.0\n", newer).key != one.key
+    assert EnvironmentSpec.from_json(one.to_json()) == one
+
+
 def test_builds_do_not_see_the_servers_secrets() -> None:
     from batch_compute_mock.builder.environments import build_environment
 

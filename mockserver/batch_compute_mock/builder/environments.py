@@ -40,10 +40,13 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 import attrs
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 import batch_compute_runtime
 
 from .pythons import Interpreter
+from .requirements import logical_lines
 from .sandbox import SandboxPolicy, import_roots
 
 __all__ = [
@@ -104,7 +107,8 @@ class EnvironmentSpec:
     @classmethod
     def from_json(cls, data: dict[str, object]) -> EnvironmentSpec:
         requirements = data["requirements"]
-        assert isinstance(requirements, list)
+        if not isinstance(requirements, list):
+            raise ValueError(f"an environment's requirements are a list, not {requirements!r}")
         return cls(
             tuple(str(r) for r in requirements),
             str(data["python"]),
@@ -116,11 +120,6 @@ class EnvironmentSpec:
 def normalise_requirements(text: str) -> tuple[str, ...]:
     """The requirement set as a key: options first in their order, then requirements
     canonicalised (``Six == 1.16.0`` is ``six==1.16.0``), deduplicated and sorted."""
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
-
-    from .requirements import logical_lines
-
     options: list[str] = []
     requirements: set[str] = set()
     for _number, line in logical_lines(text):
