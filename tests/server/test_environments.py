@@ -203,6 +203,7 @@ def test_a_python_not_installed_is_replaced_and_the_log_says_so(
     [
         ("no-such-package-batch-compute-i13==1.0", "not found in the package registry"),
         ("tomli-w==99.0.0", "no version of tomli-w==99.0.0"),
+        ("six==1.16.0\nsix==1.15.0", "your requirements are unsatisfiable"),
     ],
 )
 def test_a_bad_requirement_fails_the_build_with_uvs_message(

@@ -17,9 +17,10 @@ Files under ``<root>``:
                               environment imports through a ``.pth`` file: jobs get the runtime
                               and the client stand-ins without listing anything
 
-uv's own cache (``UV_CACHE_DIR`` or its default) keeps downloaded and built wheels, so
-rebuilding a set that was evicted is quick. Index settings come from uv's environment
-variables and configuration files (``UV_INDEX_URL``, ``UV_EXTRA_INDEX_URL``, ``uv.toml``).
+uv's own cache (``UV_CACHE_DIR`` or its default; ``<root>/uv-cache`` when builds are
+sandboxed) keeps downloaded and built wheels, so rebuilding a set that was evicted is quick.
+Index settings come from uv's environment variables (``UV_INDEX_URL``,
+``UV_EXTRA_INDEX_URL``, ...) and, unsandboxed, its configuration files.
 """
 
 from __future__ import annotations
@@ -234,7 +235,9 @@ class EnvironmentStore:
         if self._sandbox is not None:
             # The build sees the system, uv, the interpreter, its own environment and uv's
             # cache; nothing else of the host (the data dir, other environments, secrets).
-            cache = Path(os.environ.get("UV_CACHE_DIR") or self.root / "uv-cache")
+            # uv's cache of its own, written by the sandbox's user only: a cache shared with
+            # the host could hand a poisoned wheel to it, and the host's is not writable here.
+            cache = self.root / "uv-cache"
             self._own(cache)
             env.update(UV_CACHE_DIR=str(cache), HOME="/tmp", TMPDIR="/tmp")
             env["UV_LINK_MODE"] = "copy"  # a hard link cannot cross into another mount

@@ -9,7 +9,8 @@
 Up to ``slots`` worker processes are started on demand and kept warm; ``run`` waits (FIFO) for
 a free one. A worker is a supervisor process (``supervisor``) plus the warm job process it
 starts for one function (``batch_compute_runtime``); ``run`` prefers an idle worker whose job
-process is warm for the job's (function id, memory), then any idle worker (which starts a new
+process is warm for the job's (function id, memory, environment), then any idle worker (which
+starts a new
 job process), then a new worker. Each worker is a ``python -P`` child in its own session, with
 the server environment minus secrets (``env``; job processes get an allow-list instead, and
 run in the ``sandbox`` when one is given), a socketpair control channel carrying one

@@ -6,11 +6,13 @@ log pipe it shares with the pool (the pool keeps a read end, to rescue a job's l
 this process dies). It imports everything once, then serves "run" messages:
 
 1. Make sure a job process (``batch_compute_runtime``) is alive for the job's key - function
-   id, unpacked bundle and memory limit - reusing the current one when the key matches,
-   otherwise killing it and starting a new one: fork, join a new process group, die with us
-   (``PR_SET_PDEATHSIG``), point fds 1 and 2 at the log pipe, exec
-   ``python -I -m batch_compute_runtime``. The bundle comes from the blob store through the
-   machine's ``BundleCache``.
+   id, unpacked bundle, memory limit and environment - reusing the current one when the key
+   matches, otherwise killing it and starting a new one: fork, join a new process group, die
+   with us (``PR_SET_PDEATHSIG``), point fds 1 and 2 at the log pipe, exec
+   ``python -I -m batch_compute_runtime`` on the function environment's interpreter (held
+   with a shared lock against eviction while the process lives, and built first if this
+   machine lacks it) or, without one, on the configured interpreter. The bundle comes from
+   the blob store through the machine's ``BundleCache``.
 2. Send the job down the job pipe and supervise in a ``poll`` loop over the log pipe (written
    to the job's log blob as it arrives, see ``logs``), the report pipe, a pidfd of the job
    process and the control socket (``cancel``/``shutdown``), waking for the deadline and for
