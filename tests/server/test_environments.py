@@ -422,3 +422,22 @@ def test_builds_run_in_the_sandbox_jobs_run_in(settings: Settings, tmp_path: Pat
     installed = EnvironmentStore(sandboxed.environments_dir).path(spec.key) / "bin"
     if os.geteuid() == 0:  # as root, the build ran as the jobs' unprivileged user
         assert installed.stat().st_uid == NOBODY
+
+
+def test_serve_takes_the_environment_options() -> None:
+    from batch_compute_mock.cli import _parser
+
+    parser = _parser()
+    defaults = parser.parse_args(["serve"])
+    assert (defaults.requirements, defaults.env_cache_max_bytes) == ("install", 10 * 1024**3)
+    assert defaults.allow_python_downloads is False
+    options = ["--requirements", "check", "--env-cache-max-bytes", "1.5G"]
+    chosen = parser.parse_args(["serve", *options, "--allow-python-downloads"])
+    assert chosen.requirements == "check"
+    assert chosen.env_cache_max_bytes == int(1.5 * 1024**3)
+    assert chosen.allow_python_downloads is True
+    assert parser.parse_args(["serve", "--env-cache-max-bytes", "500MiB"]).env_cache_max_bytes == (
+        500 * 1024**2
+    )
+    with pytest.raises(SystemExit):
+        parser.parse_args(["serve", "--env-cache-max-bytes", "lots"])
