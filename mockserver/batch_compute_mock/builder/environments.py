@@ -31,6 +31,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -61,6 +62,7 @@ __all__ = [
 _READY = ".ready"
 _PTH = "_batch_compute_runtime.pth"
 _REASON_CHARS = 300
+_CAUSE = re.compile(r"^(?:error|cause|caused by):\s*", re.IGNORECASE)
 #: The box-drawing marks uv puts before its error lines (a multiplication sign, arrows).
 _MARKS = "\u00d7\u2570\u2500\u25b6\u2502 "
 
@@ -229,14 +231,16 @@ class EnvironmentStore:
         """Run uv (in the sandbox when there is one), its output to ``log`` line by line."""
         uv = self._uv or _find_uv()
         env = {**build_environment(os.environ), "NO_COLOR": "1", "UV_NO_PROGRESS": "1"}
+        env["COLUMNS"] = "1000"  # uv wraps its messages at this width: one message, one line
         if not self._allow_downloads:
             env["UV_PYTHON_DOWNLOADS"] = "never"
         command = [uv, *arguments]
         if self._sandbox is not None:
             # The build sees the system, uv, the interpreter, its own environment and uv's
             # cache; nothing else of the host (the data dir, other environments, secrets).
-            # uv's cache of its own, written by the sandbox's user only: a cache shared with
-            # the host could hand a poisoned wheel to it, and the host's is not writable here.
+            # uv's cache of its own, owned by the sandbox's user: the operator's is neither
+            # writable by that user nor exposed to builds. (Sandboxed builds share this one,
+            # as they must for a rebuild to be quick.)
             cache = self.root / "uv-cache"
             self._own(cache)
             env.update(UV_CACHE_DIR=str(cache), HOME="/tmp", TMPDIR="/tmp")
@@ -443,7 +447,8 @@ def _short_reason(said: list[str], returncode: int) -> str:
     if start is None:
         text = cleaned[-1] if cleaned else f"uv exited with code {returncode}"
     else:
-        text = " ".join(part for part in cleaned[start : start + 3] if part)
+        parts = [_CAUSE.sub("", part) for part in cleaned[start : start + 3]]
+        text = ": ".join(part.rstrip(":") for part in parts if part)
     text = text.removeprefix("error: ")
     if len(text) > _REASON_CHARS:
         text = text[: _REASON_CHARS - 3] + "..."
