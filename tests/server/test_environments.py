@@ -441,3 +441,26 @@ def test_serve_takes_the_environment_options() -> None:
     )
     with pytest.raises(SystemExit):
         parser.parse_args(["serve", "--env-cache-max-bytes", "lots"])
+
+
+WHERE = """
+import os, sys
+
+
+def main():
+    return [os.getpid(), sys.executable]
+"""
+
+
+def test_jobs_of_a_function_reuse_its_warm_interpreter(
+    client: TestClient, settings: Settings, alice: dict[str, str]
+) -> None:
+    function = build(client, alice, "tomli-w==1.0.0\n", source=WHERE)
+    seen = []
+    for _ in range(3):
+        job = run_job(client, alice, function["id"])
+        assert job["status"] == "success", job["error_reason"]
+        seen.append(json.loads(result_bytes(client, alice, function, job) or b""))
+    assert len({pid for pid, _ in seen}) == 1, seen  # one warm job process
+    key = EnvironmentSpec.of("tomli-w==1.0.0\n", image_python()).key
+    assert seen[0][1] == str(EnvironmentStore(settings.environments_dir).python(key))
