@@ -13,6 +13,7 @@ import importlib.metadata
 import importlib.util
 import json
 import os
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -464,3 +465,23 @@ def test_jobs_of_a_function_reuse_its_warm_interpreter(
     assert len({pid for pid, _ in seen}) == 1, seen  # one warm job process
     key = EnvironmentSpec.of("tomli-w==1.0.0\n", image_python()).key
     assert seen[0][1] == str(EnvironmentStore(settings.environments_dir).python(key))
+
+
+def test_the_dashboard_says_where_a_function_runs(
+    client: TestClient, alice: dict[str, str]
+) -> None:
+    function = build(client, alice, "tomli-w==1.0.0\n")
+    form = client.get("/dashboard/signin")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf is not None, form.text
+    token = alice["Authorization"].removeprefix("Bearer ")
+    signed = client.post(
+        "/dashboard/signin",
+        data={"token": token, "csrf": csrf.group(1), "next": "/dashboard/"},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303, signed.text
+    page = client.get(f"/dashboard/functions/{function['id']}")
+    assert page.status_code == 200
+    wanted = f"Python {image_python().version} in an environment of its own (tomli-w==1.0.0)"
+    assert wanted in page.text
