@@ -35,6 +35,9 @@ functions = sa.Table(
     sa.Column("status", sa.String, nullable=False),
     sa.Column("creation_date", sa.String, nullable=False),
     sa.Column("modified_date", sa.String, nullable=False),
+    # The environment its jobs run in (builder.environments.EnvironmentSpec as JSON), which
+    # any server can rebuild; null: the server's own Python.
+    sa.Column("environment_spec", sa.JSON, nullable=True),
     sa.Index("ix_functions_owner_creation", "owner", "creation_date", "id"),
     sa.Index("ix_functions_owner_name", "owner", "name"),
     sa.Index("ix_functions_owner_status", "owner", "status"),
