@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import attrs
+import pytest
 from starlette.testclient import TestClient
 
 from batch_compute_mock.app import create_app
@@ -14,6 +15,8 @@ from batch_compute_mock.cli import _banner
 from batch_compute_mock.service.identity import client_claims, identity_from_token, make_token
 from batch_compute_mock.settings import Settings
 from support.inprocess import ORIGIN
+
+pytestmark = pytest.mark.both_databases
 
 
 def test_health_docs_and_served_contract(client: TestClient) -> None:
