@@ -129,7 +129,14 @@ class PostgresSearch(SearchDialect):
 
     def bind(self, value: Any) -> Any:
         # A boolean as a typed parameter: SQLAlchemy refuses < and > with a bare True/False.
-        return sa.literal(value, sa.Boolean()) if isinstance(value, bool) else value
+        if isinstance(value, bool):
+            return sa.literal(value, sa.Boolean())
+        # Integers as bigint: the API takes any 64-bit value, an integer column holds 32 bits,
+        # and a parameter cast to the column's type would overflow (int4 vs int8 compares
+        # with the column's index, as a numeric would not).
+        if isinstance(value, int):
+            return sa.literal(value, sa.BigInteger())
+        return value
 
     def order(self, column: Any, descending: bool, nullable: bool) -> Any:
         if not nullable:
