@@ -28,6 +28,7 @@ __all__ = [
     "journal",
     "metadata",
     "results",
+    "server_keys",
 ]
 
 #: Text ordered by code point on every database.
@@ -160,6 +161,15 @@ journal = sa.Table(
     sa.Index("ix_journal_job", "job_id", "id"),
     sa.Index("ix_journal_function", "function_id", "id"),
     sa.Index("ix_journal_owner", "owner"),
+)
+
+#: Secrets every server on this database shares (``name``: e.g. "signing"; ``value``: hex).
+server_keys = sa.Table(
+    "server_keys",
+    metadata,
+    sa.Column("name", Text, primary_key=True),
+    sa.Column("value", Text, nullable=False),
+    sa.Column("created", Text, nullable=False),
 )
 
 
