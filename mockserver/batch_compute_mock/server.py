@@ -118,6 +118,17 @@ class Server:
             signing_key=key,
         )
 
+    def problems(self) -> dict[str, str]:
+        """What keeps this server from serving: the database or the blob store not
+        answering, each with the reason (empty when both answer)."""
+        found: dict[str, str] = {}
+        for name, ping in (("database", self.store.ping), ("blobs", self.blobs.ping)):
+            try:
+                ping()
+            except Exception as error:  # any failure of the backend is the answer itself
+                found[name] = f"{type(error).__name__}: {error}".splitlines()[0][:300]
+        return found
+
     def identify(self, token: str) -> Identity:
         return identity_from_token(token, self.settings.jwt_secret)
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from types import TracebackType
 
 import psycopg
+import sqlalchemy as sa
 
 from batch_compute_mock.store.database import Database
 
@@ -116,7 +117,7 @@ class PostgresCluster:
         return self.url(name)
 
     def drop_database(self, url: str) -> None:
-        name = url.rsplit("/", 1)[1].split("?", 1)[0]
+        name = sa.engine.make_url(url).database
         with self._admin() as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 

@@ -242,5 +242,9 @@ class SqlStore:
         with self.database.write() as conn:
             yield SqlWriter(conn, self._searcher)
 
+    def ping(self) -> None:
+        with self.database.read() as conn:
+            conn.exec_driver_sql("SELECT 1")
+
     def close(self) -> None:
         self.database.dispose()
