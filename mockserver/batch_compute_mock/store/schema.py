@@ -7,7 +7,7 @@ Datetimes are stored as fixed-width UTC ISO 8601 text (``2024-05-01T12:00:00.000
 so text order is time order and filters compare them without conversion. JSON-valued fields
 (``args``, ``kwargs``, ``environment``, ``tags``, ``statistics``) use SQLAlchemy's JSON type.
 
-Two types differ on PostgreSQL (migration 0005), so that every search answers as on SQLite:
+Two types differ on PostgreSQL (migration 0006), so that every search answers as on SQLite:
 text compares and sorts by code point (``COLLATE "C"``, SQLite's and Python's order, where the
 database default would follow a locale), and a job's ``tags`` are ``jsonb`` with a GIN index
 (the ``?`` / ``?|`` operators ``dialects`` uses for tag filters).

@@ -6,8 +6,8 @@ every text column becomes ``COLLATE "C"`` so that sorts, ranges and keyset curso
 both databases. Tags become ``jsonb``, whose ``?`` and ``?|`` operators a GIN index serves
 (SQLite keeps its JSON text and ``json_each``). Nothing changes on SQLite.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
-# Every text column of revision 0004, frozen here.
+# Every text column of revision 0005, frozen here.
 _TEXT_COLUMNS = {
     "functions": (
         "id",
