@@ -15,6 +15,10 @@ figure / value / target, and stops the server. Sections (``--only NAME``, repeat
 * ``sandbox``: trivial-job throughput and warm latency on two more servers, one with
   ``--sandbox off`` and one with ``--sandbox bwrap``, run one after the other (the sandboxed
   rate should stay within 20% of the unconfined one).
+* ``envs``: function environments (``--requirements install``) on fresh servers sharing an
+  empty uv cache: the first build of a one-package environment (uv downloads it), a rebuild of
+  the same set from uv's cache on another server, and trivial-job throughput in that
+  environment vs on a ``--requirements check`` server (the server's own Python).
 
     ./scripts/bench [--quick] [--only submit --only search] [--workers N]
     ./scripts/bench --only conformance
@@ -52,7 +56,17 @@ import httpx
 
 __all__ = ["main"]
 
-SECTIONS = ("submit", "search", "dashboard", "get", "exec", "conformance", "sandbox", "rss")
+SECTIONS = (
+    "submit",
+    "search",
+    "dashboard",
+    "get",
+    "exec",
+    "conformance",
+    "sandbox",
+    "envs",
+    "rss",
+)
 BULK = 1000
 ENTRYPOINT = "def main(x):\n    return x + 1\n"
 BIN = Path(sys.executable).parent
@@ -161,20 +175,28 @@ DATABASES = Databases("sqlite")
 
 
 @contextmanager
-def running_server(workers: int | None, extra: tuple[str, ...] = ()) -> Iterator[tuple[str, int]]:
-    """A server on a free loopback port over a temporary data dir; stopped on exit."""
+def running_server(
+    workers: int | None,
+    extra: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+    data_dir: Path | None = None,
+) -> Iterator[tuple[str, int]]:
+    """A server on a free loopback port over ``data_dir`` (default: a temporary one);
+    stopped on exit."""
     with tempfile.TemporaryDirectory(prefix="bench-server-") as tmp:
         port = _free_port()
+        data = data_dir or Path(tmp) / "data"
         command = [str(BIN / "batch-compute"), "serve", "--host", "127.0.0.1"]
-        command += ["--port", str(port), "--data-dir", str(Path(tmp) / "data"), *extra]
+        command += ["--port", str(port), "--data-dir", str(data), *extra]
         if workers:
             command += ["--workers", str(workers)]
-        env = dict(os.environ)
+        server_env = dict(os.environ)
         database_url = DATABASES.url()
         if database_url is not None:
-            env["BATCH_COMPUTE_DATABASE_URL"] = database_url
+            server_env["BATCH_COMPUTE_DATABASE_URL"] = database_url
+        server_env.update(env or {})
         with open(Path(tmp) / "server.log", "wb") as log:
-            proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+            proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=server_env)
         base = f"http://127.0.0.1:{port}"
         try:
             _wait_healthy(base, proc)
@@ -240,14 +262,18 @@ def _check(response: httpx.Response, *ok: int) -> Any:
     return response.json() if response.content else None
 
 
-def _bundle() -> bytes:
+def _bundle(requirements: str | None = None) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("__dlentrypoint__.py", ENTRYPOINT)
+        if requirements is not None:
+            archive.writestr("requirements.txt", requirements)
     return buffer.getvalue()
 
 
-def create_function(bench: Bench, name: str, auto_start: bool) -> str:
+def create_function(
+    bench: Bench, name: str, auto_start: bool, requirements: str | None = None
+) -> str:
     """Create, upload and complete a bundle; wait until ready (or stopped)."""
     body = {
         "name": name,
@@ -261,7 +287,7 @@ def create_function(bench: Bench, name: str, auto_start: bool) -> str:
     function_id = created["function"]["id"] if "function" in created else created["id"]
     upload = httpx.put(
         created["bundle_upload_url"],
-        content=_bundle(),
+        content=_bundle(requirements),
         headers={"content-type": "application/octet-stream"},
         timeout=60,
     )
@@ -567,6 +593,66 @@ def _sandbox_run(bench: Bench, mode: str) -> float:
     return rate
 
 
+ENV_REQUIREMENTS = "tomli-w==1.0.0\n"
+
+
+def bench_envs(bench: Bench) -> None:
+    """Environments: cold build, rebuild from uv's cache, job throughput in one vs none."""
+    with tempfile.TemporaryDirectory(prefix="bench-envs-") as tmp:
+        # An empty uv cache: the one in the data dir when builds are sandboxed, else this.
+        env = {"UV_CACHE_DIR": str(Path(tmp) / "uv-cache")}
+        data_dir = Path(tmp) / "data"
+        with running_server(bench.workers, (), env, data_dir) as (base, pid):
+            other = _other(bench, base, pid)
+            started = time.perf_counter()
+            function_id = create_function(other, "bench-env", True, ENV_REQUIREMENTS)
+            first = time.perf_counter() - started
+            started = time.perf_counter()
+            create_function(other, "bench-env-shared", True, ENV_REQUIREMENTS)
+            shared = time.perf_counter() - started
+            _drop_environments(data_dir / "envs")
+            started = time.perf_counter()
+            create_function(other, "bench-env-rebuilt", True, ENV_REQUIREMENTS)
+            rebuilt = time.perf_counter() - started
+            bench.add("first build of a one-package environment (empty uv cache)", f"{first:.2f} s")
+            bench.add("rebuild of the same set after its removal (uv's cache)", f"{rebuilt:.2f} s")
+            bench.add("the same set again (the environment is shared)", f"{shared:.2f} s")
+            in_env = _env_rate(bench, other, function_id, "in its environment")
+    with running_server(bench.workers, ("--requirements", "check")) as (base, pid):
+        other = _other(bench, base, pid)
+        function_id = create_function(other, "bench-no-env", True)
+        plain = _env_rate(bench, other, function_id, "on the server's Python (check)")
+    ratio = in_env / plain if plain else 0.0
+    bench.add(
+        "job throughput: in an environment / server's Python",
+        f"{ratio:.2f}",
+        ">= 0.80",
+        ratio >= 0.8,
+    )
+
+
+def _other(bench: Bench, base: str, pid: int) -> Bench:
+    client = httpx.Client(base_url=base, headers=bench.client.headers, timeout=120)
+    return Bench(client, base, bench.token, pid, bench.sizes, bench.workers)
+
+
+def _drop_environments(root: Path) -> None:
+    """Remove every built environment (nothing runs in them yet), keeping uv's cache."""
+    from batch_compute_mock.builder.environments import EnvironmentStore
+
+    store = EnvironmentStore(root)
+    for key in store.ready_keys():
+        shutil.rmtree(store.path(key))
+
+
+def _env_rate(bench: Bench, other: Bench, function_id: str, where: str) -> float:
+    n = bench.sizes.sandbox_jobs
+    _one_job(other, function_id, -1)  # the worker and its job process are warm
+    rate, *_ = _throughput(other, function_id, n)
+    bench.add(f"{n:,} trivial jobs {where}", rate, "(info) jobs/s")
+    return rate
+
+
 def bench_conformance(bench: Bench) -> None:
     """The kit's default run, as ``batch-compute conformance URL`` would do it."""
     from batch_compute_conformance import CATEGORIES, Options, run_conformance
@@ -658,6 +744,7 @@ def _run(options: argparse.Namespace) -> int:
         "exec": bench_exec,
         "conformance": bench_conformance,
         "sandbox": bench_sandbox,
+        "envs": bench_envs,
     }
     token = _token()
     with running_server(options.workers) as (base, pid):

@@ -126,6 +126,29 @@ def _parser() -> argparse.ArgumentParser:
         help="wall-clock limit of one function build (default: %(default)s)",
     )
     serve.add_argument(
+        "--requirements",
+        choices=["install", "check"],
+        default=os.environ.get("BATCH_COMPUTE_REQUIREMENTS", "install"),
+        help="install: each function's requirements.txt is installed with uv into an "
+        "environment of its own, on the Python its image names; check: requirements must "
+        "already be satisfied by the server's environment, nothing is installed, jobs run on "
+        "the server's Python (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--env-cache-max-bytes",
+        type=_byte_size,
+        default=10 * 1024**3,
+        metavar="BYTES",
+        help="built environments past this size (e.g. 5G, 500M) are removed, least recently "
+        "used first, never while a job uses them (default: 10G)",
+    )
+    serve.add_argument(
+        "--allow-python-downloads",
+        action="store_true",
+        help="let uv download a Python an image asks for that this machine lacks (default: "
+        "use the server's Python instead and say so in the build log)",
+    )
+    serve.add_argument(
         "--log-level",
         default="warning",
         type=str.lower,
@@ -248,6 +271,7 @@ def _serve(options: argparse.Namespace) -> int:
             options.shutdown_grace,
             settings.test_controls,
             settings.sandbox.detail,
+            _requirements_line(settings),
             database=_shown_database(options.database_url),
         )
         print(banner, flush=True)
@@ -317,9 +341,25 @@ def _read_secret(path: Path, option: str) -> str:
     return secret
 
 
+_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+
+
+def _byte_size(text: str) -> int:
+    """``5G``, ``500M``, ``1048576``: a size in bytes (binary units)."""
+    value = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = value[-1:] if value[-1:] in _UNITS and value[-1:] else ""
+    try:
+        number = float(value[: len(value) - len(unit)])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size (e.g. 5G, 500M)") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: a size cannot be negative")
+    return int(number * _UNITS[unit])
+
+
 def _settings(options: argparse.Namespace, origin: str, data_dir: Path) -> Settings:
     """The server's settings from ``serve``'s options: the one place they are mapped."""
-    from .executors.local.sandbox import SandboxMode, SandboxUnavailable, probe
+    from .builder.sandbox import SandboxMode, SandboxUnavailable, probe
     from .settings import Settings
 
     try:
@@ -336,6 +376,9 @@ def _settings(options: argparse.Namespace, origin: str, data_dir: Path) -> Setti
             workers=options.workers,
             shutdown_grace_seconds=options.shutdown_grace,
             build_timeout_seconds=options.build_timeout,
+            requirements=options.requirements,
+            env_cache_max_bytes=options.env_cache_max_bytes,
+            allow_python_downloads=options.allow_python_downloads,
             test_controls=_is_loopback(options.host)
             if options.test_controls is None
             else options.test_controls,
@@ -379,6 +422,15 @@ def _remove(path: Path | None) -> None:
             path.unlink()
 
 
+def _requirements_line(settings: Settings) -> str:
+    """What the banner says about function environments (``--requirements``)."""
+    if settings.requirements == "check":
+        return "checked against the server's environment, not installed (--requirements check)"
+    cap = settings.env_cache_max_bytes
+    limit = f", cap {cap / 1024**3:g} GiB" if cap is not None else ""
+    return f"installed with uv per function (environments in {settings.environments_dir}{limit})"
+
+
 def _banner(
     origin: str,
     token: str,
@@ -386,6 +438,7 @@ def _banner(
     grace: float = 10.0,
     test_controls: bool = False,
     sandbox: str = "",
+    requirements: str = "",
     database: str | None = None,
 ) -> str:
     controls = (
@@ -402,6 +455,7 @@ def _banner(
             f"  Dashboard: {origin}/dashboard/",
             f"    open it signed in: {origin}/dashboard/signin#token={token}",
             *([f"  Job sandbox: {sandbox}"] if sandbox else []),
+            *([f"  Requirements: {requirements}"] if requirements else []),
             f"  Stop it with Ctrl+C (or SIGTERM): running jobs get {grace:g} s to finish, "
             "the rest are re-queued for the next start.",
             "",

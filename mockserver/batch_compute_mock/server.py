@@ -12,6 +12,7 @@ from collections.abc import Callable
 import attrs
 
 from .blobs import BlobStore, open_blobs
+from .builder.build import EnvironmentOptions
 from .builder.bundle import BundleLimits
 from .builder.cache import BundleCache
 from .builder.isolated import BuildLimits
@@ -80,6 +81,13 @@ class Server:
                 timeout_seconds=settings.build_timeout_seconds,
             ),
             journal=journal,
+            environments=EnvironmentOptions(
+                mode=settings.requirements,
+                root=str(settings.environments_dir),
+                allow_downloads=settings.allow_python_downloads,
+                max_bytes=settings.env_cache_max_bytes,
+                sandbox=policy.to_json() if (policy := settings.sandbox.policy) else None,
+            ),
         )
         jobs = JobService(store, blobs, results, journal=journal)
         scheduler = None
@@ -177,4 +185,5 @@ def _executor(settings: Settings, blobs: BlobStore) -> Executor:
         drop_env=("BATCH_COMPUTE_JWT_SECRET",),
         job_env=settings.job_env,
         sandbox=settings.sandbox.policy,
+        environments_dir=settings.environments_dir,
     )

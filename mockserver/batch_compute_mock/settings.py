@@ -7,7 +7,7 @@ from pathlib import Path
 
 import attrs
 
-from .executors.local.sandbox import SandboxStatus
+from .builder.sandbox import SandboxStatus
 from .service.sealing import check_key, key_from_file
 
 __all__ = ["Settings"]
@@ -42,8 +42,19 @@ class Settings:
     shutdown_grace_seconds: float = 10.0
     #: Wall-clock limit of one build (checking, unpacking and, later, installing a bundle).
     build_timeout_seconds: float = 600.0
-    #: Address space of the process that builds a bundle.
-    build_memory_mib: int = 1024
+    #: Address space of the process that builds a bundle (uv, which it runs, included).
+    build_memory_mib: int = 2048
+    #: ``install``: each function's requirements are installed with uv into an environment of
+    #: its own on its image's Python (``serve``'s default); ``check``: they must already be
+    #: satisfied by the server's environment, and jobs run on the server's Python.
+    requirements: str = attrs.field(
+        default="check", validator=attrs.validators.in_(("install", "check"))
+    )
+    #: Built environments past this many bytes are removed, least recently used first
+    #: (never one a job is using); ``None``: no cap.
+    env_cache_max_bytes: int | None = None
+    #: Let uv download a Python an image asks for that this machine lacks.
+    allow_python_downloads: bool = False
     #: The ``/_mock/`` test controls (reset, snapshot, faults, journal); the CLI turns them on
     #: for a server on loopback. The job journal is kept only while they are on.
     test_controls: bool = False
@@ -60,6 +71,11 @@ class Settings:
     #: Names of server environment variables jobs see too (``--job-env``); they inherit no
     #: others.
     job_env: tuple[str, ...] = ()
+
+    @property
+    def environments_dir(self) -> Path:
+        """Where function environments are built (``builder.environments``)."""
+        return self.data_dir / "envs"
 
     @property
     def legacy_signing_key_file(self) -> Path:

@@ -23,7 +23,8 @@ ALLOWED = {
     "kernel": set(),
     "store": {"kernel"},
     "blobs": {"kernel"},
-    "builder": {"kernel", "blobs"},
+    # builder installs the job runtime into every function environment it builds.
+    "builder": {"kernel", "blobs", "runtime"},
     "executors": {"kernel", "blobs", "builder", "runtime"},
     "scheduler": {"kernel", "store", "blobs", "executors"},
     "service": {"kernel", "store", "blobs", "builder"},

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from batch_compute_mock.builder.sandbox import SandboxMode, probe
 from batch_compute_mock.executors import OutcomeStatus, StopReason
-from batch_compute_mock.executors.local.sandbox import SandboxMode, probe
 from support.executor_lab import ExecutorLab
 
 

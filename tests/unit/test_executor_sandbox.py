@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from batch_compute_mock.executors.local.sandbox import (
+from batch_compute_mock.builder.sandbox import (
     NOBODY,
     SandboxMode,
     SandboxPolicy,

@@ -19,11 +19,12 @@ import resource
 import signal
 import subprocess
 import sys
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..kernel.timestamps import utc_now, z_timestamp
-from .build import BuildResult, build_function
+from .build import BuildResult, EnvironmentOptions, build_function
 from .bundle import BundleLimits
 
 __all__ = ["BuildLimits", "build_in_child", "child_main"]
@@ -50,14 +51,31 @@ def build_in_child(
     dest_dir: Path,
     bundle_limits: BundleLimits | None = None,
     limits: BuildLimits | None = None,
+    environment: EnvironmentOptions | None = None,
 ) -> BuildResult:
-    """``build_function(zip_path, dest_dir, bundle_limits)`` in a limited child process."""
+    """``build_function(zip_path, dest_dir, bundle_limits, environment)`` in a limited child
+    process (uv, run by it, inherits its limits)."""
     limits = limits or BuildLimits()
+    with tempfile.TemporaryDirectory(prefix="build-progress-") as progress_dir:
+        progress = Path(progress_dir) / "log"
+        return _run_child(zip_path, dest_dir, bundle_limits, limits, environment, progress)
+
+
+def _run_child(
+    zip_path: Path,
+    dest_dir: Path,
+    bundle_limits: BundleLimits | None,
+    limits: BuildLimits,
+    environment: EnvironmentOptions | None,
+    progress: Path,
+) -> BuildResult:
     request = {
+        "progress_path": str(progress),
         "zip_path": str(zip_path),
         "dest_dir": str(dest_dir),
         "bundle_limits": asdict(bundle_limits or BundleLimits()),
         "limits": asdict(limits),
+        "environment": asdict(environment or EnvironmentOptions()),
     }
     process = subprocess.Popen(
         [sys.executable, "-P", "-c", _BOOT, json.dumps(request)],
@@ -73,15 +91,21 @@ def build_in_child(
         _kill_group(process.pid)
         process.communicate()
         return _failed(
-            f"the build took longer than its limit of {limits.timeout_seconds:g} s and was stopped"
+            f"the build took longer than its limit of {limits.timeout_seconds:g} s and was stopped",
+            progress,
         )
     finally:
         _kill_group(process.pid)  # anything the build left running
     try:
         answer = json.loads(stdout)
-        return BuildResult(bool(answer["ok"]), str(answer["log"]), answer.get("reason"))
+        return BuildResult(
+            bool(answer["ok"]),
+            str(answer["log"]),
+            answer.get("reason"),
+            answer.get("environment_spec"),
+        )
     except (ValueError, KeyError, TypeError):
-        return _failed(_died(process.returncode, stderr, limits))
+        return _failed(_died(process.returncode, stderr, limits), progress)
 
 
 def _died(returncode: int, stderr: bytes, limits: BuildLimits) -> str:
@@ -97,8 +121,14 @@ def _died(returncode: int, stderr: bytes, limits: BuildLimits) -> str:
     return f"the build process exited with code {returncode} ({last[0][:500]})"
 
 
-def _failed(reason: str) -> BuildResult:
-    return BuildResult(False, f"{z_timestamp(utc_now())} Build failed: {reason}\n", reason)
+def _failed(reason: str, progress: Path | None = None) -> BuildResult:
+    """A failed build's result: the log the child wrote so far, then the reason."""
+    so_far = ""
+    if progress is not None:
+        with contextlib.suppress(OSError):
+            so_far = progress.read_text(errors="replace")
+    line = f"{z_timestamp(utc_now())} Build failed: {reason}\n"
+    return BuildResult(False, so_far + line, reason)
 
 
 def _kill_group(pid: int) -> None:
@@ -117,16 +147,25 @@ def child_main() -> None:
     _limit(resource.RLIMIT_CPU, max(1, int(limits.timeout_seconds)))
     _limit(resource.RLIMIT_FSIZE, limits.max_file_bytes)
     _limit(resource.RLIMIT_CORE, 0)
+    progress = open(request["progress_path"], "a", encoding="utf-8")  # noqa: SIM115
+
+    def echo(line: str) -> None:
+        progress.write(line + "\n")
+        progress.flush()
+
     try:
         result = build_function(
             Path(request["zip_path"]),
             Path(request["dest_dir"]),
             BundleLimits(**request["bundle_limits"]),
+            EnvironmentOptions(**request["environment"]),
+            echo,
         )
     except MemoryError:
         result = _failed(
             f"the build ran out of memory (its limit is {limits.memory_mib} MiB); the bundle "
-            "is too large or its entrypoint too complex to compile"
+            "is too large or its entrypoint too complex to compile",
+            Path(request["progress_path"]),
         )
     sys.stdout.write(json.dumps(asdict(result)))
     sys.stdout.flush()

@@ -21,7 +21,13 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-__all__ = ["Outcome", "RequirementCheck", "check_requirements", "requirements_satisfied"]
+__all__ = [
+    "Outcome",
+    "RequirementCheck",
+    "check_requirements",
+    "logical_lines",
+    "requirements_satisfied",
+]
 
 _URL = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://|\.{1,2}/|/|~)")
 _INLINE_COMMENT = re.compile(r"(?:^|\s+)#.*$")
@@ -59,10 +65,10 @@ def requirements_satisfied(checks: list[RequirementCheck]) -> bool:
 
 def check_requirements(text: str) -> list[RequirementCheck]:
     """One check per requirement, option or URL line; blank and comment lines give none."""
-    return [_check_line(number, line) for number, line in _logical_lines(text)]
+    return [_check_line(number, line) for number, line in logical_lines(text)]
 
 
-def _logical_lines(text: str) -> list[tuple[int, str]]:
+def logical_lines(text: str) -> list[tuple[int, str]]:
     """Non-empty lines with comments removed and ``\\`` continuations joined, as pip reads them."""
     result: list[tuple[int, str]] = []
     pending = ""

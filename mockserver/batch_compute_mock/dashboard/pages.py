@@ -134,6 +134,7 @@ class Pages:
             "live": row["live"],
             "function_actions": [ACTIONS[name] for name in actions],
             "build_log": log_text,
+            "python": server.functions.python_of(visit.identity, function_id),
             "build_failure": views.build_failure(log_text)
             if status == FunctionStatus.BUILD_FAILED
             else None,

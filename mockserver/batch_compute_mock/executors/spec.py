@@ -40,5 +40,9 @@ class JobSpec:
     environment: dict[str, str] = attrs.field(factory=dict, converter=_env)
     timeout_s: float = 900.0
     memory_mib: int = 512
+    #: The function's environment (``builder.environments.EnvironmentSpec`` as JSON) its job
+    #: process runs in, built here first if this machine lacks it; None: the executor's own
+    #: interpreter.
+    python_environment: dict[str, Any] | None = None
     #: A test's injected fault (``testing.faults``): ``{"action": ..., ...}`` or None.
     fault: dict[str, Any] | None = None

@@ -9,6 +9,7 @@ found ``building`` at start-up (the server died mid-build) are simply built agai
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import tempfile
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from ..blobs import BlobStore
 from ..blobs.keys import build_log_key, bundle_key
-from ..builder.build import BuildResult, gzip_log
+from ..builder.build import BuildResult, EnvironmentOptions, gzip_log
 from ..builder.bundle import BundleLimits
 from ..builder.cache import BundleCache
 from ..builder.isolated import BuildLimits, build_in_child
@@ -41,6 +42,7 @@ class BuildQueue:
         build_limits: BuildLimits | None = None,
         on_ready: Callable[[str], None] = lambda _function_id: None,
         journal: bool = False,
+        environments: EnvironmentOptions | None = None,
     ) -> None:
         self._journal = journal
         self._store = store
@@ -48,6 +50,7 @@ class BuildQueue:
         self._cache = cache
         self._limits = limits
         self._build_limits = build_limits or BuildLimits()
+        self._environments = environments or EnvironmentOptions()
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="build")
         self.on_ready = on_ready
 
@@ -93,7 +96,8 @@ class BuildQueue:
                 edge = FunctionEdge.BUILT
             else:
                 target, edge = FunctionStatus.BUILD_FAILED, FunctionEdge.BUILD_FAILED
-            built = store.transition_function(edge, function_id, target, {"modified_date": now})
+            changes = {"modified_date": now, "environment_spec": outcome.environment_spec}
+            built = store.transition_function(edge, function_id, target, changes)
             if built and target == FunctionStatus.BUILD_FAILED:
                 # Jobs submitted while it built can never run: end them now, not never.
                 waiting = [
@@ -108,7 +112,7 @@ class BuildQueue:
                     [job["id"] for job in waiting],
                     JobStatus.FAILURE,
                     {
-                        "error_reason": "The function failed to build; see its build log.",
+                        "error_reason": _build_failed_reason(outcome.reason),
                         "last_completion_date": now,
                     },
                 )
@@ -117,9 +121,25 @@ class BuildQueue:
 
     def _run_build(self, function_id: str) -> BuildResult:
         """The build, in its child process, of the bundle fetched to a local file."""
+        with self._store.read() as store:
+            row = store.function(function_id)
+            image = row["image"] if row is not None else ""
+        environment = dataclasses.replace(self._environments, image=image)
         with tempfile.TemporaryDirectory(prefix="build-") as workspace:
             zip_path = Path(workspace) / f"{function_id}.zip"
             self._blobs.fetch_file(bundle_key(function_id), zip_path)
             return build_in_child(
-                zip_path, self._cache.path(function_id), self._limits, self._build_limits
+                zip_path,
+                self._cache.path(function_id),
+                self._limits,
+                self._build_limits,
+                environment,
             )
+
+
+def _build_failed_reason(reason: str | None) -> str:
+    """A waiting job's ``error_reason``: the build's own short reason, when there is one."""
+    if not reason:
+        return "The function failed to build; see its build log."
+    short = reason if len(reason) <= 300 else reason[:297] + "..."
+    return f"The function failed to build ({short}); see its build log."

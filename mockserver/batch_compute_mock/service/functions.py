@@ -191,6 +191,22 @@ class FunctionService:
         except FileNotFoundError:  # like a job's log before it runs: not there yet, not missing
             return gzip_log(f"The build has not finished yet: the function is {row['status']}.\n")
 
+    def python_of(self, identity: Identity, function_id: str) -> str:
+        """Where the function's jobs run, in words: its environment's Python and packages, or
+        the server's own Python (built with ``--requirements check``, or not built yet)."""
+        with self._store.read() as store:
+            row = self._owned(store, identity, function_id)
+        spec = row.get("environment_spec")
+        if not spec:
+            if row["status"] in (FunctionStatus.READY, FunctionStatus.STOPPED):
+                return "the server's own Python (requirements checked, not installed)"
+            if row["status"] == FunctionStatus.BUILD_FAILED:
+                return "nothing: the build failed"
+            return "not built yet"
+        requirements = list(spec.get("requirements") or [])
+        listed = ", ".join(requirements) if requirements else "no requirements"
+        return f"Python {spec.get('version')} in an environment of its own ({listed})"
+
     @staticmethod
     def _owned(store: Reader, identity: Identity, function_id: str) -> Row:
         row = store.function(function_id, identity.owner)

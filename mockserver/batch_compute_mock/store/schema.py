@@ -57,6 +57,9 @@ functions = sa.Table(
     sa.Column("status", Text, nullable=False),
     sa.Column("creation_date", Text, nullable=False),
     sa.Column("modified_date", Text, nullable=False),
+    # The environment its jobs run in (builder.environments.EnvironmentSpec as JSON), which
+    # any server can rebuild; null: the server's own Python.
+    sa.Column("environment_spec", sa.JSON, nullable=True),
     sa.Index("ix_functions_owner_creation", "owner", "creation_date", "id"),
     sa.Index("ix_functions_owner_name", "owner", "name"),
     sa.Index("ix_functions_owner_status", "owner", "status"),

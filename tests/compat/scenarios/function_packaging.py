@@ -1,10 +1,11 @@
 """Creating functions the other documented ways, and a build that fails.
 
-* From a dotted import path, with ``requirements`` (``attrs``: installed in the SERVER's
-  environment, where the build checks requirements), ``include_modules`` (a small package made
-  in the working directory: the client refuses top-level cwd modules) and ``include_data``
+* From a dotted import path, with ``requirements`` (``attrs``: installed into the function's
+  environment, or checked against the server's with ``--requirements check``),
+  ``include_modules`` (a small package made in the working directory: the client refuses
+  top-level cwd modules) and ``include_data``
   (a file inside that package and one at the top level).
-* A requirements FILE naming a package that is not installed: the build fails, the build log
+* A requirements FILE naming a package that does not exist: the build fails, the build log
   says why, and waiting, submitting and starting all refuse in the client's own way.
 """
 

@@ -9,13 +9,13 @@
 Up to ``slots`` worker processes are started on demand and kept warm; ``run`` waits (FIFO) for
 a free one. A worker is a supervisor process (``supervisor``) plus the warm job process it
 starts for one function (``batch_compute_runtime``); ``run`` prefers an idle worker whose job
-process is warm for the job's (function id, memory), then any idle worker (which starts a new
-job process), then a new worker. Each worker is a ``python -P`` child in its own session, with
-the server environment minus secrets (``env``; job processes get an allow-list instead, and
-run in the ``sandbox`` when one is given), a socketpair control channel carrying one
-length-prefixed JSON frame each way per job, and a log pipe whose read end this process also
-keeps: if a worker dies mid-job, what the job printed last is still read and appended to its
-log. The parent does no per-job thread, process or pipe work: one write, one read, one timer.
+process is warm for the job's (function id, memory, environment), then any idle worker (which
+starts a new job process), then a new worker. Each worker is a ``python -P`` child in its own
+session, with the server environment minus secrets (``env``; job processes get an allow-list
+instead, and run in the ``sandbox`` when one is given), a socketpair control channel carrying
+one length-prefixed JSON frame each way per job, and a log pipe whose read end this process
+also keeps: if a worker dies mid-job, what the job printed last is still read and appended to
+its log. The parent does no per-job thread, process or pipe work: one write, one read, one timer.
 
 Timeouts and cancels are carried out by the worker, which tells them apart from crashes. The
 pool keeps a backstop timer (``timeout + term_grace_s + backstop_s``): if a worker has not
@@ -49,13 +49,14 @@ import batch_compute_runtime
 from batch_compute_runtime.frames import FrameDecoder, ProtocolError, encode_frame
 
 from ...blobs import BlobStore
+from ...builder.environments import EnvironmentSpec
+from ...builder.sandbox import SandboxPolicy
 from ...kernel.timestamps import format_timestamp, parse_timestamp
 from ..outcome import JobOutcome, OutcomeStatus, StopReason
 from ..spec import JobSpec
 from .env import job_base_environment, server_environment
 from .limits import DEFAULT_FSIZE_CAP_BYTES, DEFAULT_MEMORY_HEADROOM_MIB, DEFAULT_NPROC_CAP
 from .logs import DEFAULT_LOG_CAP_BYTES, LogWriter
-from .sandbox import SandboxPolicy
 
 __all__ = ["LocalExecutor", "PoolStats"]
 
@@ -125,7 +126,7 @@ class _WorkerHandle:
         self.transport: asyncio.Transport | None = None
         self.job_id: str | None = None
         self.log_key: str | None = None  # the running job's log
-        self.key: tuple[str, int] | None = None  # the function its job process is warm for
+        self.key: tuple[str, int, str | None] | None = None  # what its job process is warm for
         self.future: asyncio.Future[dict[str, Any]] | None = None
         self.dispatched_at = 0.0
         self.timeout_s = 0.0
@@ -175,6 +176,8 @@ class LocalExecutor:
     lists the directories jobs import from besides its own site-packages (default: the
     ``PYTHONPATH`` of ``base_env``, so jobs see what the server sees). ``preload`` names
     modules every job process imports once at start (e.g. heavy libraries most functions use).
+    ``environments_dir`` holds the functions' environments: a job whose spec names one runs
+    on that environment's interpreter instead (with ``python_path`` unused).
     """
 
     def __init__(
@@ -198,6 +201,7 @@ class LocalExecutor:
         python: str | None = None,
         python_path: Sequence[str] | None = None,
         preload: Sequence[str] = (),
+        environments_dir: Path | None = None,
     ) -> None:
         if slots < 1:
             raise ValueError("slots must be at least 1")
@@ -227,6 +231,7 @@ class LocalExecutor:
             "slots": slots,
             "job_env": job_base_environment(base, job_env),
             "sandbox": sandbox.to_json() if sandbox is not None else None,
+            "envs_dir": str(environments_dir) if environments_dir is not None else None,
         }
         self._workers: set[_WorkerHandle] = set()
         self._idle: list[_WorkerHandle] = []
@@ -523,8 +528,10 @@ _REASONS = {
 }
 
 
-def _key(spec: JobSpec) -> tuple[str, int]:
-    return (spec.function_id, int(spec.memory_mib))
+def _key(spec: JobSpec) -> tuple[str, int, str | None]:
+    environment = spec.python_environment
+    key = EnvironmentSpec.from_json(environment).key if environment else None
+    return (spec.function_id, int(spec.memory_mib), key)
 
 
 def _blob_size(blobs: BlobStore, key: str) -> int:

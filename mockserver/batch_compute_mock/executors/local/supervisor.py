@@ -6,11 +6,13 @@ log pipe it shares with the pool (the pool keeps a read end, to rescue a job's l
 this process dies). It imports everything once, then serves "run" messages:
 
 1. Make sure a job process (``batch_compute_runtime``) is alive for the job's key - function
-   id, unpacked bundle and memory limit - reusing the current one when the key matches,
-   otherwise killing it and starting a new one: fork, join a new process group, die with us
-   (``PR_SET_PDEATHSIG``), point fds 1 and 2 at the log pipe, exec
-   ``python -I -m batch_compute_runtime``. The bundle comes from the blob store through the
-   machine's ``BundleCache``.
+   id, unpacked bundle, memory limit and environment - reusing the current one when the key
+   matches, otherwise killing it and starting a new one: fork, join a new process group, die
+   with us (``PR_SET_PDEATHSIG``), point fds 1 and 2 at the log pipe, exec
+   ``python -I -m batch_compute_runtime`` on the function environment's interpreter (held
+   with a shared lock against eviction while the process lives, and built first if this
+   machine lacks it) or, without one, on the configured interpreter. The bundle comes from
+   the blob store through the machine's ``BundleCache``.
 2. Send the job down the job pipe and supervise in a ``poll`` loop over the log pipe (written
    to the job's log blob as it arrives, see ``logs``), the report pipe, a pidfd of the job
    process and the control socket (``cancel``/``shutdown``), waking for the deadline and for
@@ -59,6 +61,8 @@ from batch_compute_runtime.procs import count_group, kill_children, kill_group, 
 
 from ...blobs import BlobStore, open_blobs
 from ...builder.cache import BundleCache
+from ...builder.environments import EnvironmentBuildError, EnvironmentSpec, EnvironmentStore
+from ...builder.sandbox import SandboxPolicy, import_roots
 from ...kernel.timestamps import format_timestamp, parse_timestamp
 from ..outcome import (
     OutcomeStatus,
@@ -70,7 +74,6 @@ from ..outcome import (
 from .env import job_variables
 from .limits import MIB, nproc_backstop
 from .logs import LogWriter
-from .sandbox import SandboxPolicy, import_roots
 
 __all__ = ["Supervisor", "main"]
 
@@ -102,8 +105,17 @@ def _prepare_process() -> None:
 class _JobProcess:
     """The supervisor's handle on its current job process."""
 
-    def __init__(self, pid: int, key: tuple[Any, ...], scratch: Path, job_w: int, report_r: int):
+    def __init__(
+        self,
+        pid: int,
+        key: tuple[Any, ...],
+        scratch: Path,
+        job_w: int,
+        report_r: int,
+        hold: int | None = None,
+    ):
         self.pid = pid
+        self.hold = hold  #: a shared lock keeping its environment from eviction
         self.key = key
         self.scratch = scratch  #: this process's own: its jobs' working dirs and HOME
         self.job_w = job_w
@@ -135,6 +147,9 @@ class _JobProcess:
         for fd in (self.job_w, self.report_r, self.pidfd):
             with contextlib.suppress(OSError):
                 os.close(fd)
+        if self.hold is not None:
+            EnvironmentStore.release(self.hold)
+            self.hold = None
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
@@ -160,6 +175,8 @@ class Supervisor:
         self.roots: dict[tuple[str, ...], list[str]] = {}
         self.blobs: BlobStore = open_blobs(config["blob_url"])
         self.bundles = BundleCache(Path(config["cache_dir"]), self.blobs)
+        envs_dir = config.get("envs_dir")
+        self.envs = EnvironmentStore(Path(envs_dir), sandbox=self.sandbox) if envs_dir else None
         self.log_cap = int(config["log_cap_bytes"])
         self.term_grace = float(config["term_grace_s"])
         self.watch_interval = float(config["watchdog_interval_s"])
@@ -200,17 +217,68 @@ class Supervisor:
         return self.inbox.pop(0)
 
     # Job processes ----------------------------------------------------------------------
-    def _process_for(self, job: dict[str, Any]) -> _JobProcess:
+    def _process_for(self, job: dict[str, Any], log: LogWriter) -> _JobProcess:
         bundle_dir = str(self.bundles.ensure(job["function_id"], job["bundle_key"]))
-        key = (job["function_id"], bundle_dir, int(job["memory_mib"]))
+        environment = job.get("python_environment")
+        spec = EnvironmentSpec.from_json(environment) if environment else None
+        env_key = spec.key if spec is not None else None
+        key = (job["function_id"], bundle_dir, int(job["memory_mib"]), env_key)
         current = self.process
         if current is not None and current.key == key and current.alive():
+            if self.envs is not None and env_key:
+                self.envs.touch(env_key)
             return current
         self._retire()
-        self.process = self._start_process(key, bundle_dir, int(job["memory_mib"]))
-        return self.process
+        hold = None
+        python, python_path = self.python, self.python_path
+        if spec is not None:
+            hold, python = self._environment(spec, log)
+            python_path = []  # the environment holds everything its jobs import
+        try:
+            process = self._start_process(
+                key, bundle_dir, int(job["memory_mib"]), python, python_path, hold
+            )
+        except BaseException:
+            if hold is not None:
+                EnvironmentStore.release(hold)
+            raise
+        self.process = process
+        return process
 
-    def _start_process(self, key: tuple[Any, ...], bundle_dir: str, memory_mib: int) -> _JobProcess:
+    def _environment(self, spec: EnvironmentSpec, log: LogWriter) -> tuple[int, str]:
+        """Hold the environment (so it is not evicted under the job) and return its
+        interpreter, building it first if this machine lacks it (the cache cap removed it, or
+        the function came from a snapshot or another server)."""
+        if self.envs is None:
+            raise RuntimeError("this worker has no environments directory")
+        env_key = spec.key
+        hold = self.envs.hold(env_key)
+        try:
+            if not self.envs.is_ready(env_key):
+                log.feed(
+                    f"Building environment {env_key} first: this machine does not have it "
+                    "(removed past the cache cap, or the function came from elsewhere)\n".encode()
+                )
+                try:
+                    self.envs.ensure(spec, lambda line: log.feed(f"{line}\n".encode()))
+                except EnvironmentBuildError as error:
+                    reason = f"the function's environment could not be built: {error}"
+                    raise RuntimeError(reason) from None
+            self.envs.attach_runtime(env_key)
+        except BaseException:
+            EnvironmentStore.release(hold)
+            raise
+        return hold, str(self.envs.python(env_key))
+
+    def _start_process(
+        self,
+        key: tuple[Any, ...],
+        bundle_dir: str,
+        memory_mib: int,
+        python: str,
+        python_path: list[str],
+        hold: int | None,
+    ) -> _JobProcess:
         self.started += 1
         scratch = self.scratch / f"p{self.started}"
         self._private_dir(scratch)
@@ -223,16 +291,16 @@ class Supervisor:
             "supervisor_pid": os.getpid() if self.sandbox is None else 1,
             "own_group": self.sandbox is None,
             "bundle_dir": bundle_dir,
-            "python_path": self.python_path,
+            "python_path": python_path,
             "memory_mib": memory_mib,
             "memory_headroom_mib": self.memory_headroom_mib,
             "fsize_cap_bytes": self.fsize_cap_bytes,
             "nproc_limit": self.nproc_limit,
             "preload": self.preload,
         }
-        argv = [self.python, "-I", "-m", "batch_compute_runtime", json.dumps(config)]
+        argv = [python, "-I", "-m", "batch_compute_runtime", json.dumps(config)]
         if self.sandbox is not None:
-            read_only = [*self._import_roots(), bundle_dir]
+            read_only = [*self._import_roots(python, python_path), bundle_dir]
             argv = self.sandbox.wrap(argv, read_only=read_only, writable=[str(scratch)])
         env = {**self.job_env, "HOME": str(scratch), "TMPDIR": str(scratch)}
         pid = os.fork()
@@ -243,13 +311,13 @@ class Supervisor:
             os.setpgid(pid, pid)
         for fd in (job_r, report_w):
             os.close(fd)
-        return _JobProcess(pid, key, scratch, job_w, report_r)
+        return _JobProcess(pid, key, scratch, job_w, report_r, hold)
 
-    def _import_roots(self) -> list[str]:
+    def _import_roots(self, python: str, python_path: list[str]) -> list[str]:
         """What the job's interpreter imports from (asked once per interpreter)."""
-        key = (self.python, *self.python_path)
+        key = (python, *python_path)
         if key not in self.roots:
-            self.roots[key] = import_roots(self.python, self.python_path)
+            self.roots[key] = import_roots(python, python_path)
         return self.roots[key]
 
     def _private_dir(self, path: Path) -> None:
@@ -271,7 +339,7 @@ class Supervisor:
         log = LogWriter(self.blobs.open_appender(job["log_key"]), self.log_cap)
         started = time.time()
         try:
-            process = self._process_for(job)
+            process = self._process_for(job, log)
         except Exception as error:  # the bundle could not be fetched or unpacked
             log.feed(f"Job setup failed: {error}\n".encode())
             log.close()

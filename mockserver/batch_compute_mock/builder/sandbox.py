@@ -1,4 +1,5 @@
-"""The sandbox job processes run in: bubblewrap (``bwrap``) namespaces around the interpreter.
+"""The sandbox job processes (and the uv runs that build environments, whose sdists run
+anyone's ``setup.py``) run in: bubblewrap (``bwrap``) namespaces around the interpreter.
 
 Inside, a job sees a read-only view of the system (``/usr`` and the few ``/etc`` files
 programs need), read-only views of its interpreter, of the directories it imports from and of
