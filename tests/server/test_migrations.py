@@ -94,6 +94,7 @@ def test_db_commands_say_what_is_wrong_with_a_database_url(tmp_path: Path) -> No
         ("postgresql+psycopg://nobody:s3cret@/none?host=/nonexistent", "cannot open"),
         ("mysql://nobody@localhost/db", "unsupported database"),
         ("not a url", "malformed database URL"),
+        ("postgresql://nobody:s3cret@host:notaport/db", "malformed database URL"),
     ):
         done = subprocess.run(
             [sys.executable, "-m", "batch_compute_mock", "db", "current", "--database-url", url],

@@ -60,8 +60,11 @@ class Database:
     def __init__(self, url: str, *, upgrade: bool = True) -> None:
         try:
             self.url = url = _with_driver(url)
-        except sa.exc.ArgumentError as error:
-            raise DatabaseUnavailable(f"malformed database URL {url!r}: {error}") from None
+        except (sa.exc.ArgumentError, ValueError) as error:  # ValueError: e.g. a bad port
+            raise DatabaseUnavailable(  # the URL itself may hold a password: not repeated
+                "malformed database URL: use sqlite:///PATH or "
+                "postgresql+psycopg://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
+            ) from error
         self.dialect = sa.engine.make_url(url).get_backend_name()
         if self.dialect == "sqlite":
             self._writer = sa.create_engine(url, pool_size=4, max_overflow=4)
