@@ -5,7 +5,9 @@ A data dir from a release that kept the key in a file hands that key to the data
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -14,7 +16,9 @@ from starlette.testclient import TestClient
 
 from batch_compute_mock.app import create_app
 from batch_compute_mock.server import Server
+from batch_compute_mock.service.signing_key import shared_signing_key
 from batch_compute_mock.settings import Settings
+from batch_compute_mock.store import SqlStore
 from support.inprocess import FUNCTION, ORIGIN, bearer, make_bundle, upload
 
 pytestmark = pytest.mark.both_databases
@@ -79,3 +83,22 @@ def test_no_key_file_is_written_and_a_release_key_file_is_handed_over(
     finally:
         first.store.close()
         second.store.close()
+
+
+def test_servers_starting_together_agree_on_one_key(tmp_path: Path, shared_url: str) -> None:
+    """Eight stores race to store the first key: write transactions run one at a time (the
+    advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite), so one key wins, none fails."""
+    stores = [SqlStore(shared_url) for _ in range(8)]
+    barrier = threading.Barrier(len(stores))
+
+    def start(store: SqlStore) -> bytes:
+        barrier.wait()
+        return shared_signing_key(store, tmp_path / "no-such-file")
+
+    try:
+        with ThreadPoolExecutor(len(stores)) as pool:
+            keys = list(pool.map(start, stores))
+    finally:
+        for store in stores:
+            store.close()
+    assert len(set(keys)) == 1 and len(keys[0]) == 32
