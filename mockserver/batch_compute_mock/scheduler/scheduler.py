@@ -175,6 +175,7 @@ class Scheduler:
         final = self._take_batch(claiming=False)
         assert final is not None
         await asyncio.to_thread(self._writer.run, final)
+        self._ledger.close()
 
     async def stop_jobs(
         self, job_ids: Collection[str] | None = None, timeout: float = 30.0
