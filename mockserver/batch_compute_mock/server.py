@@ -167,7 +167,11 @@ def _executor(settings: Settings, blobs: BlobStore) -> Executor:
 
         assert settings.dask_scheduler is not None
         return DaskExecutor(
-            scheduler_address=settings.dask_scheduler, blobs=blobs, slots=settings.workers
+            scheduler_address=settings.dask_scheduler,
+            blobs=blobs,
+            slots=settings.workers,
+            worker_sandbox=settings.sandbox.mode.value,
+            job_network=settings.sandbox.policy.network if settings.sandbox.policy else True,
         )
     return LocalExecutor(
         slots=settings.workers,

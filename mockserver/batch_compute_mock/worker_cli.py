@@ -41,6 +41,18 @@ def add_worker_command(commands: argparse._SubParsersAction, byte_size) -> None:
         help="scratch dirs, the bundle cache and environments (default: the worker's local "
         "directory)",
     )
+    worker.add_argument(
+        "--sandbox",
+        choices=["auto", "bwrap", "off"],
+        default=os.environ.get("BATCH_COMPUTE_SANDBOX", "auto"),
+        help="run jobs in a bubblewrap sandbox, as for serve (default: %(default)s)",
+    )
+    worker.add_argument(
+        "--job-network",
+        choices=["on", "off"],
+        default=os.environ.get("BATCH_COMPUTE_JOB_NETWORK", "on"),
+        help="off gives sandboxed jobs loopback only (default: %(default)s)",
+    )
     worker.set_defaults(run=_worker)
 
 
@@ -88,6 +100,8 @@ def _worker(options: argparse.Namespace) -> int:
         return 2
     argv = dask_worker_argv(options)
     env = dict(os.environ)
+    env["BATCH_COMPUTE_SANDBOX"] = options.sandbox
+    env["BATCH_COMPUTE_JOB_NETWORK"] = options.job_network
     if options.data_dir is not None:
         from .executors.dask.preload import DATA_DIR_VARIABLE
 

@@ -106,7 +106,7 @@ class Cluster:
             self.spawn(
                 name, sys.executable, "-m", "batch_compute_mock", "worker", address,
                 "--host", "127.0.0.1", "--cpus", "1", "--memory", "4G", "--name", name,
-                "--data-dir", str(self.root / name),
+                "--data-dir", str(self.root / name), "--sandbox", "off",
             )  # fmt: skip
         self.server = LiveServer(
             self.root / "server",

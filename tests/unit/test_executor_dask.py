@@ -53,11 +53,17 @@ def lab(tmp_path: Path) -> ExecutorLab:
 
 
 def run(
-    lab: ExecutorLab, cluster: LocalCluster, scenario: Callable[[DaskExecutor], Awaitable[Any]]
+    lab: ExecutorLab,
+    cluster: LocalCluster,
+    scenario: Callable[[DaskExecutor], Awaitable[Any]],
+    sandbox: str = "off",
 ):
     async def main() -> Any:
         executor = DaskExecutor(
-            scheduler_address=cluster.scheduler_address, blobs=lab.blobs, slots=4
+            scheduler_address=cluster.scheduler_address,
+            blobs=lab.blobs,
+            slots=4,
+            worker_sandbox=sandbox,
         )
         await executor.start()
         try:
@@ -159,3 +165,15 @@ def test_a_killed_worker_fails_the_attempt_and_its_job_dies(lab, cluster):
     while alive(job_pid) and time.monotonic() < end:
         time.sleep(0.05)
     assert not alive(job_pid)
+
+
+def test_jobs_on_workers_run_in_the_sandbox(lab, cluster):
+    fn = lab.bundle("import os\ndef main(path):\n    return os.path.exists(path)\n")
+    spec = lab.spec(fn, str(lab.root))
+
+    async def scenario(executor: DaskExecutor):
+        return await executor.run(spec)
+
+    outcome = run(lab, cluster, scenario, sandbox="bwrap")
+    assert outcome.succeeded
+    assert lab.result(spec) == b"false"  # the sandbox shows the job nothing of the test's dirs

@@ -46,7 +46,11 @@ class _Attempt:
 
 
 class DaskExecutor:
-    """Runs jobs on the Dask cluster at ``scheduler_address``; see the module docstring."""
+    """Runs jobs on the Dask cluster at ``scheduler_address``; see the module docstring.
+
+    Workers started without our plugin (a plain ``dask worker``) get it from here, with
+    ``worker_sandbox`` and ``job_network`` as their job sandbox (``serve``'s own settings).
+    """
 
     def __init__(
         self,
@@ -55,6 +59,8 @@ class DaskExecutor:
         blobs: BlobStore,
         slots: int,
         connect_timeout_s: float = 30.0,
+        worker_sandbox: str = "auto",
+        job_network: bool = True,
     ) -> None:
         if slots < 1:
             raise ValueError("slots must be at least 1")
@@ -62,6 +68,9 @@ class DaskExecutor:
         self._address = scheduler_address
         self._blob_url = blobs.url
         self._timeout = connect_timeout_s
+        self._fallback = BatchComputePlugin(
+            fallback=True, sandbox=worker_sandbox, job_network=job_network
+        )
         self._client: Client | None = None
         self._attempts: dict[str, _Attempt] = {}
         self._background: set[asyncio.Future[Any]] = set()
@@ -72,7 +81,7 @@ class DaskExecutor:
         self._client = await Client(  # type: ignore[misc]
             self._address, asynchronous=True, timeout=self._timeout, set_as_default=False
         )
-        await self._client.register_plugin(BatchComputePlugin(fallback=True), name=FALLBACK_NAME)
+        await self._client.register_plugin(self._fallback, name=FALLBACK_NAME)
 
     async def run(self, spec: JobSpec, on_start: Callable[[], None] = lambda: None) -> JobOutcome:
         client = self._client

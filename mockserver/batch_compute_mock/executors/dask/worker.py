@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import os
 from collections import deque
 from pathlib import Path
@@ -25,12 +26,15 @@ from distributed import Event, WorkerPlugin, get_client, get_worker
 from distributed.utils import sync
 
 from ...blobs import open_blobs
+from ...builder.sandbox import SandboxMode, SandboxPolicy, probe
 from ..local.pool import LocalExecutor
 from ..outcome import JobOutcome
 from ..spec import JobSpec
 from .outcomes import lost_outcome
 
 __all__ = ["PLUGIN_NAME", "BatchComputePlugin", "cancel_job", "run_job"]
+
+log = logging.getLogger(__name__)
 
 PLUGIN_NAME = "batch-compute"
 #: What the server registers for workers started without ours (a plain ``dask worker``).
@@ -41,7 +45,8 @@ _CANCELED_MEMORY = 10_000  # cancels remembered for jobs that reach this worker 
 class BatchComputePlugin(WorkerPlugin):
     """Makes a Dask worker ready for our jobs: its ``cpus``/``memory`` resources (from the
     machine unless given) and, per blob store, a warm ``LocalExecutor`` under ``data_dir``
-    (default: the worker's local directory)."""
+    (default: the worker's local directory) whose jobs run in the ``sandbox`` (``auto``,
+    ``bwrap`` or ``off``, as ``serve --sandbox``; ``job_network`` as ``--job-network``)."""
 
     def __init__(
         self,
@@ -49,9 +54,14 @@ class BatchComputePlugin(WorkerPlugin):
         cpus: float | None = None,
         memory_bytes: int | None = None,
         data_dir: str | None = None,
+        sandbox: str = "auto",
+        job_network: bool = True,
         fallback: bool = False,
     ) -> None:
         self.cpus = cpus
+        self.sandbox = sandbox
+        self.job_network = job_network
+        self.policy: SandboxPolicy | None = None
         self.memory_bytes = memory_bytes
         self.data_dir = data_dir
         self.fallback = fallback
@@ -65,6 +75,8 @@ class BatchComputePlugin(WorkerPlugin):
             "cpus": self.cpus,
             "memory_bytes": self.memory_bytes,
             "data_dir": self.data_dir,
+            "sandbox": self.sandbox,
+            "job_network": self.job_network,
             "fallback": self.fallback,
         }
 
@@ -76,6 +88,9 @@ class BatchComputePlugin(WorkerPlugin):
             return  # a batch-compute worker: its own plugin serves
         self.active = True
         self.worker = worker
+        status = probe(SandboxMode(self.sandbox), network=self.job_network)
+        self.policy = status.policy
+        log.info("batch-compute job sandbox: %s", status.detail)
         root = self.data_dir or os.path.join(worker.local_directory, "batch-compute")
         self.root = Path(root)
         resources = worker.state.total_resources
@@ -116,6 +131,7 @@ class BatchComputePlugin(WorkerPlugin):
             cache_dir=self.root / "cache" / name,
             drop_env=("BATCH_COMPUTE_JWT_SECRET", "DASK_*"),
             environments_dir=self.root / "envs",
+            sandbox=self.policy,
         )
         await executor.start()
         self._executors[blob_url] = executor
