@@ -1,5 +1,5 @@
-"""``serve --executor dask`` against a real cluster on loopback: a ``dask scheduler`` process
-and two ``batch-compute worker`` processes (each one CPU), driven over HTTP.
+"""``serve --executor dask`` against a real cluster on loopback: a ``dask scheduler`` process,
+a ``batch-compute worker`` and a plain ``dask worker --preload`` (each one CPU), over HTTP.
 
 Jobs keep their semantics on the cluster: results and logs through the blob store, retries
 follow ``retry_count``, a timeout and a cancel of a running job kill its process, and a worker
@@ -83,10 +83,17 @@ class Cluster:
         self.processes: list[subprocess.Popen[bytes]] = []
         self.server: LiveServer | None = None
 
-    def spawn(self, name: str, *argv: str) -> subprocess.Popen[bytes]:
+    def spawn(
+        self, name: str, *argv: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         log = (self.root / f"{name}.log").open("ab")
         process = subprocess.Popen(
-            argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=self.root
+            argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=self.root,
+            env=env,
         )
         self.processes.append(process)
         return process
@@ -102,12 +109,19 @@ class Cluster:
         address = wait(
             lambda: json.loads(scheduler_file.read_text() or "{}").get("address"), "address"
         )
-        for name in ("worker-a", "worker-b"):
-            self.spawn(
-                name, sys.executable, "-m", "batch_compute_mock", "worker", address,
-                "--host", "127.0.0.1", "--cpus", "1", "--memory", "4G", "--name", name,
-                "--data-dir", str(self.root / name), "--sandbox", "off",
-            )  # fmt: skip
+        self.spawn(
+            "worker-a", sys.executable, "-m", "batch_compute_mock", "worker", address,
+            "--host", "127.0.0.1", "--cpus", "1", "--memory", "4G", "--name", "worker-a",
+            "--data-dir", str(self.root / "worker-a"), "--sandbox", "off",
+        )  # fmt: skip
+        # A worker started the plain Dask way, as dask-jobqueue or dask-kubernetes would.
+        self.spawn(
+            "worker-b", sys.executable, "-m", "distributed.cli.dask_worker", address,
+            "--host", "127.0.0.1", "--nthreads", "4", "--no-dashboard", "--name", "worker-b",
+            "--preload", "batch_compute_mock.executors.dask.preload",
+            "--resources", "cpus=1,memory=4e9",
+            env={**os.environ, "BATCH_COMPUTE_SANDBOX": "off"},
+        )  # fmt: skip
         self.server = LiveServer(
             self.root / "server",
             ["--executor", "dask", "--dask-scheduler", address, "--sandbox", "off",
