@@ -107,8 +107,7 @@ class DaskExecutor:
         finally:
             if self._attempts.get(spec.job_id) is attempt:
                 del self._attempts[spec.job_id]
-            with contextlib.suppress(Exception):
-                await mark.clear()  # removes the event from the scheduler
+            self._keep(mark.clear())  # removes the event from the scheduler
         if self._closed and outcome.stop_reason is StopReason.CANCEL:
             outcome = attrs.evolve(
                 outcome,
@@ -162,7 +161,12 @@ class DaskExecutor:
         """Run ``work`` in the background, holding it until it ends."""
         task = asyncio.ensure_future(work)
         self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Future[Any]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("a background call to the Dask scheduler failed: %r", task.exception())
 
     async def shutdown(self, grace_s: float) -> None:
         """Stop taking jobs; running ones get ``grace_s``, then they are stopped (they end
@@ -180,6 +184,8 @@ class DaskExecutor:
         deadline = asyncio.get_running_loop().time() + 10.0
         while self._attempts and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.05)
+        if self._background:
+            await asyncio.wait(set(self._background), timeout=5.0)
         self._client = None
         await client.close()
 
