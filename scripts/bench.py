@@ -26,6 +26,10 @@ figure / value / target, and stops the server. Sections (``--only NAME``, repeat
     ./scripts/bench [--quick] [--only submit --only search] [--workers N]
     ./scripts/bench --only conformance
     ./scripts/bench --executor dask [--quick]
+    ./scripts/bench --database postgresql [--only search]
+
+``--database postgresql`` runs every section on PostgreSQL: a throwaway cluster (started like
+the tests' one, ``tests/support/postgres.py``) and a fresh database for each server.
 """
 
 from __future__ import annotations
@@ -131,6 +135,50 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class Databases:
+    """Where benchmarked servers keep their state: each a SQLite file in its data dir
+    (``url()`` is None), or each a fresh database of one throwaway PostgreSQL cluster."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._cluster: Any = None
+        self._latest = ""
+
+    def __enter__(self) -> Databases:
+        if self.kind == "postgresql":
+            sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+            from support.postgres import PostgresCluster
+
+            self._cluster = PostgresCluster().__enter__()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._cluster is not None:
+            self._cluster.__exit__(*exc_info)
+
+    def url(self) -> str | None:
+        if self._cluster is None:
+            return None
+        self._latest = str(self._cluster.new_database())
+        return self._latest
+
+    def settle(self) -> None:
+        """After a bulk fill, what autovacuum does within its minute on a real server
+        (statistics, the visibility map), so the figures are the steady state's. SQLite
+        needs nothing."""
+        if self._cluster is None:
+            return
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(self._latest, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.exec_driver_sql("VACUUM ANALYZE")
+        engine.dispose()
+
+
+DATABASES = Databases("sqlite")
+
+
 @contextmanager
 def running_server(
     workers: int | None,
@@ -147,10 +195,13 @@ def running_server(
         command += ["--port", str(port), "--data-dir", str(data), *extra]
         if workers:
             command += ["--workers", str(workers)]
+        server_env = dict(os.environ)
+        database_url = DATABASES.url()
+        if database_url is not None:
+            server_env["BATCH_COMPUTE_DATABASE_URL"] = database_url
+        server_env.update(env or {})
         with open(Path(tmp) / "server.log", "wb") as log:
-            proc = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
-            )
+            proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=server_env)
         base = f"http://127.0.0.1:{port}"
         try:
             _wait_healthy(base, proc)
@@ -326,6 +377,7 @@ def bench_search(bench: Bench) -> None:
     if bench.stopped_jobs > before:
         rate = (bench.stopped_jobs - before) / (time.perf_counter() - start)
         bench.add(f"(setup) bulk insert rate to {bench.stopped_jobs:,} jobs", f"{rate:,.0f} jobs/s")
+    DATABASES.settle()
     pending = json.dumps([{"name": "status", "op": "eq", "val": "pending"}])
     queries: dict[str, dict[str, Any]] = {
         "search pending sort=-creation_date, page 1": {"filter": pending, "sort": "-creation_date"},
@@ -363,7 +415,7 @@ def bench_dashboard_pages(bench: Bench) -> None:
 
     jobs = bench.sizes.search_jobs
     with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as tmp:
-        figures = bench_dashboard(tmp, jobs)
+        figures = bench_dashboard(tmp, jobs, database_url=DATABASES.url(), settle=DATABASES.settle)
     for key, label in _DASHBOARD_PAGES.items():
         value = figures[key]
         bench.add(f"dashboard: {label}, {jobs:,} jobs, p50", value, "<= 100 ms", value <= 100)
@@ -685,7 +737,20 @@ def main(argv: list[str] | None = None) -> int:
         default="local",
         help="dask: the dask section only (a LocalCluster); local: the others (default)",
     )
+    parser.add_argument(
+        "--database",
+        choices=["sqlite", "postgresql"],
+        default="sqlite",
+        help="where the servers keep their state (default: %(default)s)",
+    )
     options = parser.parse_args(argv)
+    global DATABASES
+    DATABASES = Databases(options.database)
+    with DATABASES:
+        return _run(options)
+
+
+def _run(options: argparse.Namespace) -> int:
     sizes = Sizes.quick() if options.quick else Sizes()
     default = ["dask"] if options.executor == "dask" else [s for s in SECTIONS if s != "dask"]
     chosen = options.only or default
@@ -705,7 +770,7 @@ def main(argv: list[str] | None = None) -> int:
         headers = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
             bench = Bench(client, base, token, pid, sizes, options.workers)
-            print(f"server pid {pid} at {base}", flush=True)
+            print(f"server pid {pid} at {base} on {DATABASES.kind}", flush=True)
             if "rss" in chosen:
                 time.sleep(1)
                 bench_rss_start(bench)

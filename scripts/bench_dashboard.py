@@ -38,12 +38,24 @@ ORIGIN = "http://bench"
 OUTCOMES = (("success", 0.75), ("failure", 0.1), ("timeout", 0.03), ("canceled", 0.02))
 
 
-def bench_dashboard(tmpdir: str | Path, jobs: int = 100_000) -> dict[str, float]:
-    """Milliseconds (p50) of the dashboard's pages over a function with ``jobs`` jobs."""
-    settings = Settings(data_dir=Path(tmpdir) / "data", public_url=ORIGIN, execute_jobs=False)
+def bench_dashboard(
+    tmpdir: str | Path,
+    jobs: int = 100_000,
+    database_url: str | None = None,
+    settle: Callable[[], None] = lambda: None,
+) -> dict[str, float]:
+    """Milliseconds (p50) of the dashboard's pages over a function with ``jobs`` jobs
+    (``settle`` runs between the fill and the measures)."""
+    settings = Settings(
+        data_dir=Path(tmpdir) / "data",
+        database_url=database_url,
+        public_url=ORIGIN,
+        execute_jobs=False,
+    )
     server = Server.create(settings)
     token = make_token(client_claims("bench"))
     function_id = _fill(server, token, jobs)
+    settle()
     with TestClient(create_app(settings, server), base_url=ORIGIN) as client:
         form = client.get("/dashboard/signin").text
         csrf = re.search(r'name="csrf" value="([^"]+)"', form)

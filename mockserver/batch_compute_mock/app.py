@@ -11,6 +11,7 @@ from typing import Any
 import connexion
 from connexion.exceptions import ProblemException
 from connexion.middleware import MiddlewarePosition
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -107,9 +108,16 @@ def _served_contract(origin: str) -> Callable[[Any], Awaitable[JSONResponse]]:
 
 
 async def _healthz(request: Any) -> JSONResponse:
-    """Alive, and how jobs are confined here (an operator checks it after ``--sandbox auto``)."""
+    """Ready when the database and the blob store answer (503 with the reasons when not, so
+    a load balancer sends requests elsewhere), and how jobs are confined here (an operator
+    checks it after ``--sandbox auto``)."""
     server: Server = request.scope["state"][SERVER_KEY]
-    return JSONResponse({"status": "ok", "sandbox": server.settings.sandbox.describe()})
+    problems = await run_in_threadpool(server.problems)
+    sandbox = server.settings.sandbox.describe()
+    if problems:
+        body = {"status": "unavailable", "problems": problems, "sandbox": sandbox}
+        return JSONResponse(body, status_code=503)
+    return JSONResponse({"status": "ok", "sandbox": sandbox})
 
 
 class _ProvideServer:

@@ -1,6 +1,7 @@
 """``batch-compute``: run the server, or mint a token for it.
 
 batch-compute serve [--host H] [--port P] [--port-file F] [--data-dir D] [--public-url U]
+                    [--database-url URL]
                     [--jwt-secret-file F] [--workers N] [--sandbox auto|bwrap|off] ...
 batch-compute worker tcp://host:8786 [--cpus N] [--memory SIZE] [--data-dir D]
 batch-compute token --sub NAME [--org ORG] [--userid ID] [--jwt-secret-file F] [--days N]
@@ -75,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
         help="database and blobs; state survives restarts (default: %(default)s)",
     )
     serve.add_argument("--public-url", help="origin clients use, when behind a proxy")
+    _add_database_url(serve)
     _add_jwt_secret(serve)
     serve.add_argument(
         "--credentials-key-file",
@@ -185,11 +187,7 @@ def _parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="the database schema: its revision, or an upgrade")
     db.add_argument("action", choices=["current", "upgrade"])
     db.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
-    db.add_argument(
-        "--database-url",
-        default=os.environ.get("BATCH_COMPUTE_DATABASE_URL"),
-        help="a SQLAlchemy URL (default: the SQLite database in --data-dir)",
-    )
+    _add_database_url(db)
     db.set_defaults(run=_db)
     add_control_commands(commands)
     # Parsed by the kit itself (see _conformance); listed here for --help.
@@ -201,11 +199,46 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _sa_errors() -> tuple[type[Exception], ...]:
+    """The driver errors that mean the database cannot be reached."""
+    import sqlalchemy as sa
+
+    return (sa.exc.OperationalError, sa.exc.InterfaceError)
+
+
+def _shown_database(url: str | None) -> str | None:
+    """The database URL for the banner, its password hidden (None: the data dir's SQLite)."""
+    if url is None:
+        return None
+    import sqlalchemy as sa
+
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
+
+
+def _add_database_url(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--database-url",
+        default=os.environ.get("BATCH_COMPUTE_DATABASE_URL") or None,
+        metavar="URL",
+        help="sqlite:///PATH or postgresql+psycopg://USER[:PASSWORD]@HOST[:PORT]/DATABASE "
+        "(also BATCH_COMPUTE_DATABASE_URL; default: a SQLite file in --data-dir)",
+    )
+
+
 def _db(options: argparse.Namespace) -> int:
-    from .store.database import Database, current_revision, head_revision, migrate
+    from .store.database import (
+        Database,
+        DatabaseUnavailable,
+        current_revision,
+        head_revision,
+        migrate,
+    )
 
     url = options.database_url or f"sqlite:///{options.data_dir / 'batch-compute.sqlite3'}"
-    database = Database(url, upgrade=False)
+    try:
+        database = Database(url, upgrade=False)
+    except DatabaseUnavailable as error:
+        raise SystemExit(f"error: {error}") from None
     try:
         if options.action == "upgrade":
             print(f"upgraded to {migrate(database)} (latest: {head_revision()})")
@@ -214,6 +247,8 @@ def _db(options: argparse.Namespace) -> int:
                 current = current_revision(connection)
             shown = current or "none (an empty or pre-migration database)"
             print(f"{shown} (latest: {head_revision()})")
+    except _sa_errors() as error:
+        raise SystemExit(f"error: cannot open {database.safe_url}: {error}") from None
     finally:
         database.dispose()
     return 0
@@ -257,12 +292,15 @@ def _serve(options: argparse.Namespace) -> int:
             settings.sandbox.detail,
             _requirements_line(settings),
             _executor_line(settings),
+            database=_shown_database(options.database_url),
         )
         print(banner, flush=True)
         if port_file is not None:
             partial = port_file.with_name(port_file.name + ".partial")
             partial.write_text(f"{port}\n")
             partial.replace(port_file)  # readers never see a half-written file
+
+    from .store.database import DatabaseUnavailable
 
     try:
         run(
@@ -272,6 +310,9 @@ def _serve(options: argparse.Namespace) -> int:
             on_ready=ready,
             on_stopped=lambda: _remove(port_file),
         )
+    except DatabaseUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     finally:
         _remove(port_file)
     return 0
@@ -350,6 +391,7 @@ def _settings(options: argparse.Namespace, origin: str, data_dir: Path) -> Setti
         return Settings(
             data_dir=data_dir,
             public_url=origin,
+            database_url=options.database_url,
             jwt_secret=_jwt_secret(options),
             workers=options.workers,
             executor=options.executor,
@@ -427,6 +469,7 @@ def _banner(
     sandbox: str = "",
     requirements: str = "",
     executor: str = "",
+    database: str | None = None,
 ) -> str:
     controls = (
         [f"  Test controls: {origin}/_mock/ (reset, snapshot, faults; off with --no-test-controls)"]
@@ -436,6 +479,7 @@ def _banner(
     return "\n".join(
         [
             f"Batch Compute listening on {origin}  (data: {data_dir})",
+            *([f"  Database: {database}"] if database else []),
             f"  API docs: {origin}/ui/",
             *controls,
             f"  Dashboard: {origin}/dashboard/",

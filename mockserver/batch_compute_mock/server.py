@@ -30,6 +30,7 @@ from .service.presigned import PresignedUrls
 from .service.sealing import SecretBox
 from .service.search import SearchService
 from .service.signing import UrlSigner
+from .service.signing_key import shared_signing_key
 from .service.storage import ResultStorage
 from .settings import Settings
 from .store import Store, open_store
@@ -54,13 +55,15 @@ class Server:
     scheduler: Scheduler | None
     controls: TestControls | None
     activity: ActivityService
+    #: Signs pre-signed URLs, cursors and dashboard sessions; shared through the database.
+    signing_key: bytes
 
     @classmethod
     def create(cls, settings: Settings) -> Server:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = open_store(settings.resolved_database_url)
         blobs = open_blobs(settings.resolved_blob_url)
-        key = settings.signing_key
+        key = shared_signing_key(store, settings.legacy_signing_key_file)
         urls = PresignedUrls(UrlSigner(key, settings.public_url), settings.presigned_ttl_seconds)
         bundles = BundleCache(settings.data_dir / "cache" / "bundles", blobs)
         results = ResultStorage(store, blobs, urls)
@@ -120,7 +123,19 @@ class Server:
             scheduler=scheduler,
             controls=controls,
             activity=ActivityService(store),
+            signing_key=key,
         )
+
+    def problems(self) -> dict[str, str]:
+        """What keeps this server from serving: the database or the blob store not
+        answering, each with the reason (empty when both answer)."""
+        found: dict[str, str] = {}
+        for name, ping in (("database", self.store.ping), ("blobs", self.blobs.ping)):
+            try:
+                ping()
+            except Exception as error:  # any failure of the backend is the answer itself
+                found[name] = f"{type(error).__name__}: {error}".splitlines()[0][:300]
+        return found
 
     def identify(self, token: str) -> Identity:
         return identity_from_token(token, self.settings.jwt_secret)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 import attrs
@@ -92,15 +91,10 @@ class Settings:
         return self.data_dir / "envs"
 
     @property
-    def signing_key(self) -> bytes:
-        """A per-data-dir random key for pre-signed URLs and cursors, kept across restarts."""
-        path = self.data_dir / "signing.key"
-        if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(secrets.token_bytes(32))
-            os.replace(tmp, path)
-        return path.read_bytes()
+    def legacy_signing_key_file(self) -> Path:
+        """Where releases before keys moved into the database kept the signing key: a data
+        dir that has one keeps using it (its pre-signed URLs and cursors stay valid)."""
+        return self.data_dir / "signing.key"
 
     @credentials_key.validator
     def _check_credentials_key(self, _attribute: object, key: bytes | None) -> None:

@@ -1,4 +1,5 @@
-"""Fixtures for in-process server tests: a fresh data dir, the app with response
+"""Fixtures for in-process server tests: a fresh data dir (and database: see
+``database_url`` in tests/conftest.py), the app with response
 validation on, and an HTTP client that runs the app's lifespan."""
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from support.inprocess import ORIGIN, bearer
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, database_url: str | None) -> Settings:
     return Settings(
         data_dir=tmp_path / "data",
+        database_url=database_url,
         public_url=ORIGIN,
         validate_responses=True,
         execute_jobs=False,

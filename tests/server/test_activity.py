@@ -14,13 +14,15 @@ from batch_compute_mock.service.activity import ActivityService, RuntimeBin, run
 from batch_compute_mock.service.identity import Identity
 from batch_compute_mock.store import SqlStore
 
+pytestmark = pytest.mark.both_databases
+
 ALICE = Identity(owner="user:alice", namespace="alice")
 BOB = Identity(owner="user:bob", namespace="bob")
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqlStore]:
-    store = SqlStore(f"sqlite:///{tmp_path / 'activity.sqlite3'}")
+def store(tmp_path: Path, database_url: str | None) -> Iterator[SqlStore]:
+    store = SqlStore(database_url or f"sqlite:///{tmp_path / 'activity.sqlite3'}")
     with store.write() as writer:
         for function_id, owner in (("f1", ALICE.owner), ("f2", ALICE.owner)):
             writer.insert_function(_function(function_id, owner))

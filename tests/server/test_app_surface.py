@@ -5,8 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
+import pytest
 from starlette.testclient import TestClient
 
 from batch_compute_mock.app import create_app
@@ -14,6 +16,11 @@ from batch_compute_mock.cli import _banner
 from batch_compute_mock.service.identity import client_claims, identity_from_token, make_token
 from batch_compute_mock.settings import Settings
 from support.inprocess import ORIGIN
+
+if TYPE_CHECKING:
+    from support.postgres import PostgresCluster
+
+pytestmark = pytest.mark.both_databases
 
 
 def test_health_docs_and_served_contract(client: TestClient) -> None:
@@ -27,6 +34,33 @@ def test_health_docs_and_served_contract(client: TestClient) -> None:
     assert client.get("/ui/").status_code == 200
     served = client.get("/openapi.json").json()
     assert "/compute/v1/jobs/bulk" in served["paths"]
+
+
+def test_health_is_503_naming_the_blob_store_while_it_is_gone(
+    client: TestClient, settings: Settings
+) -> None:
+    blobs = settings.data_dir / "blobs"
+    blobs.rename(settings.data_dir / "moved")
+    answer = client.get("/healthz")
+    assert answer.status_code == 503
+    assert answer.json()["status"] == "unavailable"
+    assert list(answer.json()["problems"]) == ["blobs"]
+    (settings.data_dir / "moved").rename(blobs)
+    assert client.get("/healthz").status_code == 200
+
+
+def test_health_is_503_naming_the_database_while_it_is_gone(
+    tmp_path: Path, postgres: PostgresCluster
+) -> None:
+    url = postgres.new_database()
+    settings = Settings(data_dir=tmp_path / "data", database_url=url, execute_jobs=False)
+    with TestClient(create_app(settings), base_url=ORIGIN) as client:
+        assert client.get("/healthz").status_code == 200
+        postgres.drop_database(url)  # ends its connections too
+        answer = client.get("/healthz")
+        assert answer.status_code == 503
+        problems = answer.json()["problems"]
+        assert list(problems) == ["database"] and "OperationalError" in problems["database"]
 
 
 def test_jwt_secret_turns_on_signature_checks(settings: Settings) -> None:

@@ -28,6 +28,8 @@ from support.inprocess import (
     wait_for,
 )
 
+pytestmark = pytest.mark.both_databases
+
 FUNCTIONS = "/compute/v1/functions"
 JOBS = "/compute/v1/jobs"
 ENTRYPOINT = "__dlentrypoint__.py"

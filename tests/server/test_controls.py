@@ -21,6 +21,8 @@ import pytest
 from support.inprocess import make_bundle
 from support.live_server import LiveServer
 
+pytestmark = pytest.mark.both_databases
+
 SOURCE = """
 import time
 
@@ -97,8 +99,11 @@ def _until(probe: Any, timeout: float = 60.0) -> Any:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with LiveServer(tmp_path_factory.mktemp("controls") / "data", ["--workers", "2"]) as live:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, module_database_url: str | None
+) -> Iterator[LiveServer]:
+    data = tmp_path_factory.mktemp("controls") / "data"
+    with LiveServer(data, ["--workers", "2"], database_url=module_database_url) as live:
         yield live
 
 

@@ -32,6 +32,8 @@ from support.inprocess import (
     run_job,
 )
 
+pytestmark = pytest.mark.both_databases
+
 API = "/compute/v1"
 
 

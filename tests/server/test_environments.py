@@ -86,11 +86,6 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield test_client
 
 
-@pytest.fixture
-def alice() -> dict[str, str]:
-    return bearer("alice")
-
-
 def start_build(
     client: TestClient,
     headers: dict[str, str],

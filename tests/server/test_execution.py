@@ -16,6 +16,8 @@ from batch_compute_mock.app import create_app
 from batch_compute_mock.settings import Settings
 from support.inprocess import ORIGIN, create_ready_function, make_bundle, wait_for
 
+pytestmark = pytest.mark.both_databases
+
 JOBS = "/compute/v1/jobs"
 
 

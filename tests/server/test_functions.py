@@ -18,6 +18,8 @@ from support.inprocess import (
     wait_for,
 )
 
+pytestmark = pytest.mark.both_databases
+
 FUNCTIONS = "/compute/v1/functions"
 
 

@@ -21,6 +21,8 @@ import pytest
 from support.inprocess import make_bundle
 from support.live_server import LiveServer
 
+pytestmark = pytest.mark.both_databases
+
 FUNCTIONS = "/compute/v1/functions"
 JOBS = "/compute/v1/jobs"
 FUNCTION = {"name": "hostile", "image": "python3.11:latest"}
@@ -28,8 +30,11 @@ MIB = 1024 * 1024
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with LiveServer(tmp_path_factory.mktemp("hostile") / "data") as live:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, module_database_url: str | None
+) -> Iterator[LiveServer]:
+    data = tmp_path_factory.mktemp("hostile") / "data"
+    with LiveServer(data, database_url=module_database_url) as live:
         yield live
     log = live.log_path.read_text(errors="replace")
     assert "Traceback" not in log, f"the server logged a traceback:\n{log[-6000:]}"

@@ -9,6 +9,8 @@ from batch_compute_mock.settings import Settings
 from support.inprocess import create_ready_function
 from support.store_moves import move_job
 
+pytestmark = pytest.mark.both_databases
+
 JOBS = "/compute/v1/jobs"
 
 

@@ -4,6 +4,7 @@ written by the first release (before migrations existed) upgrades in place with 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tarfile
@@ -11,7 +12,7 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -19,17 +20,37 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from batch_compute_mock.store.database import Database, head_revision
-from batch_compute_mock.store.schema import metadata
+from batch_compute_mock.store.schema import created_on, metadata
 from support.live_server import LiveServer
+
+if TYPE_CHECKING:
+    from support.postgres import PostgresCluster
 
 RELEASE_DATA = Path(__file__).parents[1] / "fixtures" / "release-0.1.0-data.tar.gz"
 
 
-def test_migrations_build_the_schema_the_code_uses(tmp_path: Path) -> None:
-    database = Database(f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a database with no tables yet, on each database the server supports."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+        return
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    url = cluster.new_database(migrated=False)
+    yield url
+    cluster.drop_database(url)
+
+
+def test_migrations_build_the_schema_the_code_uses(empty_database: str) -> None:
+    database = Database(empty_database)
     try:
         with database.read() as connection:
-            differences = compare_metadata(MigrationContext.configure(connection), metadata)
+
+            def include(item: Any, _name: Any, _type: Any, reflected: bool, _other: Any) -> bool:
+                return reflected or created_on(item, database.dialect)
+
+            context = MigrationContext.configure(connection, opts={"include_object": include})
+            differences = compare_metadata(context, metadata)
     finally:
         database.dispose()
     assert differences == []
@@ -43,15 +64,47 @@ def release_dir(tmp_path: Path) -> Path:
     return data
 
 
-def _cli(*args: str) -> str:
+def _cli(*args: str, env: dict[str, str] | None = None) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "batch_compute_mock", *args],
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
+        env=env,
     )
     return done.stdout.strip()
+
+
+def test_db_commands_report_and_upgrade_an_empty_database(
+    empty_database: str, tmp_path: Path
+) -> None:
+    """The URL from BATCH_COMPUTE_DATABASE_URL, on SQLite and PostgreSQL alike."""
+    env = {**os.environ, "BATCH_COMPUTE_DATABASE_URL": empty_database}
+    head = head_revision()
+    unused = str(tmp_path / "unused")  # the URL wins over the data dir's SQLite file
+    assert _cli("db", "current", "--data-dir", unused, env=env).startswith("none")
+    assert _cli("db", "upgrade", "--data-dir", unused, env=env).startswith(f"upgraded to {head}")
+    assert _cli("db", "current", "--data-dir", unused, env=env).startswith(head)
+    assert not Path(unused).exists()
+
+
+def test_db_commands_say_what_is_wrong_with_a_database_url(tmp_path: Path) -> None:
+    for url, reason in (
+        ("postgresql+psycopg://nobody:s3cret@/none?host=/nonexistent", "cannot open"),
+        ("mysql://nobody@localhost/db", "unsupported database"),
+        ("not a url", "malformed database URL"),
+        ("postgresql://nobody:s3cret@host:notaport/db", "malformed database URL"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "batch_compute_mock", "db", "current", "--database-url", url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode != 0
+        assert done.stderr.startswith(f"error: {reason}"), done.stderr
+        assert "s3cret" not in done.stderr and "Traceback" not in done.stderr
 
 
 def test_db_commands_report_and_upgrade_a_release_data_dir(release_dir: Path) -> None:

@@ -15,12 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import pytest
 from starlette.testclient import TestClient
 
 from batch_compute_mock.app import create_app
 from batch_compute_mock.settings import Settings
 from support.inprocess import ORIGIN, create_ready_function, make_bundle, wait_for
 from support.store_moves import read_jobs
+
+pytestmark = pytest.mark.both_databases
 
 JOBS = "/compute/v1/jobs"
 TERMINAL = ("success", "failure", "timeout", "canceled")

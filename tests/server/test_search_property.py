@@ -26,6 +26,8 @@ from batch_compute_mock.kernel.query import Query
 from batch_compute_mock.service.queries import CursorCodec, parse_query_body, parse_search_params
 from batch_compute_mock.store import Page, Store, open_store
 
+pytestmark = pytest.mark.both_databases
+
 OWNERS = ("alice", "bob")
 WORDS = ("", "a", "A", "ab", "aB", "a%", "b_", "\\", "*", "?a", "[a]", "é", "É", "aé")
 TEXT = st.sampled_from(WORDS) | st.text(alphabet="aAb%_\\*?[]é", max_size=3)
@@ -346,8 +348,8 @@ def reference(
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = open_store(f"sqlite:///{tmp_path / 'search.sqlite3'}")
+def store(tmp_path: Path, database_url: str | None) -> Iterator[Store]:
+    store = open_store(database_url or f"sqlite:///{tmp_path / 'search.sqlite3'}")
     yield store
     store.close()
 

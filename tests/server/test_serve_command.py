@@ -15,9 +15,19 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 
+from support.inprocess import create_ready_function, make_bundle
+from support.live_server import LiveServer
+
+if TYPE_CHECKING:
+    from support.postgres import PostgresCluster
+
+JOBS = "/compute/v1/jobs"
+DOUBLE = "def main(x):\n    return x * 2\n"
 SERVE = [sys.executable, "-m", "batch_compute_mock", "serve", "--host", "127.0.0.1"]
 
 
@@ -99,3 +109,61 @@ def test_a_port_in_use_is_a_one_line_error(tmp_path: Path) -> None:
     assert run.stderr.strip() == (
         f"error: cannot listen on 127.0.0.1 port {port}: [Errno 98] Address already in use"
     )
+
+
+def test_serve_keeps_its_state_in_the_database_named_by_its_url(
+    tmp_path: Path, postgres: PostgresCluster
+) -> None:
+    """BATCH_COMPUTE_DATABASE_URL (--database-url): functions and jobs live in PostgreSQL (no
+    SQLite file is made), a restart finds them there, and the banner names the database
+    without its password."""
+    url = postgres.new_database(migrated=False)  # the server migrates it as it starts
+    with_password = url.replace("postgres@", "postgres:hunter2@")  # trust auth ignores it
+    data = tmp_path / "data"
+    env = {**os.environ, "BATCH_COMPUTE_DATABASE_URL": with_password}  # not in `ps`
+    server = LiveServer(data, ["--sandbox", "off"], env=env)
+    with server:
+        client = httpx.Client(base_url=server.origin, timeout=30)
+        function = create_ready_function(client, _auth(server), make_bundle(DOUBLE))
+        job = client.post(
+            JOBS, json={"function_id": function["id"], "args": [21]}, headers=_auth(server)
+        ).json()
+        done = _wait(client, _auth(server), job["id"])
+        assert done["status"] == "success", done
+        server.restart()
+        client = httpx.Client(base_url=server.origin, timeout=30)
+        again = client.get(f"{JOBS}/{job['id']}", headers=_auth(server)).json()
+        assert again["status"] == "success"
+    assert not (data / "batch-compute.sqlite3").exists()
+    log = server.log_path.read_text()
+    assert "Database: postgresql+psycopg://postgres:***@/" in log
+    assert "hunter2" not in log
+    postgres.drop_database(url)
+
+
+def test_serve_says_why_it_cannot_open_its_database(tmp_path: Path) -> None:
+    url = "postgresql://nobody:s3cret@/nothing?host=/nonexistent"
+    done = subprocess.run(
+        [*SERVE, "--port", "0", "--data-dir", str(tmp_path / "d")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "BATCH_COMPUTE_DATABASE_URL": url},
+    )
+    assert done.returncode == 1
+    assert "error: cannot open postgresql+psycopg://nobody:***@/nothing" in done.stderr
+    assert "s3cret" not in done.stderr + done.stdout and "Traceback" not in done.stderr
+
+
+def _auth(server: LiveServer) -> dict[str, str]:
+    return {"Authorization": f"Bearer {server.token('alice')}"}
+
+
+def _wait(client: httpx.Client, headers: dict[str, str], job_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    while True:
+        job: dict[str, Any] = client.get(f"{JOBS}/{job_id}", headers=headers).json()
+        if job["status"] in ("success", "failure", "timeout", "canceled"):
+            return job
+        assert time.monotonic() < deadline, job
+        time.sleep(0.05)

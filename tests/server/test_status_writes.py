@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
@@ -24,6 +25,8 @@ from batch_compute_mock.settings import Settings
 from batch_compute_mock.store import SqlStore
 from support.inprocess import ORIGIN, create_ready_function, make_bundle, wait_for
 from support.store_moves import move_job
+
+pytestmark = pytest.mark.both_databases
 
 JOBS = "/compute/v1/jobs"
 SOURCE = """

@@ -51,9 +51,11 @@ class LiveServer:
         stop_timeout: float = 15.0,
         token_secret: str | None = None,
         env: dict[str, str] | None = None,
+        database_url: str | None = None,
     ) -> None:
         """``token_secret``: the server verifies HS256 signatures with it (None: it trusts claims).
         ``env``: the server's environment (default: ours); ``extra_args`` go after ``serve``'s.
+        ``database_url``: its database (in its environment; None: the data dir's SQLite).
         """
         self.data_dir = Path(data_dir)
         self.extra_args = tuple(extra_args)
@@ -61,6 +63,7 @@ class LiveServer:
         self.stop_timeout = stop_timeout
         self.token_secret = token_secret
         self._env = env
+        self.database_url = database_url
         self._port: int | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
@@ -206,6 +209,8 @@ class LiveServer:
         paths = [package_root, *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
         env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
         env["PYTHONUNBUFFERED"] = "1"
+        if self.database_url is not None:
+            env["BATCH_COMPUTE_DATABASE_URL"] = self.database_url
         return env
 
     def _wait_for_port(self, port_file: Path) -> int:

@@ -141,6 +141,13 @@ class LocalBlobStore:
                 removed += 1
         return removed
 
+    def ping(self) -> None:
+        """The directory is there and this process may write in it."""
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"blob directory {self.root} is missing")
+        if not os.access(self.root, os.R_OK | os.W_OK | os.X_OK):
+            raise PermissionError(f"blob directory {self.root} is not writable")
+
     def _atomic_writer(self, key: str) -> _AtomicWriter:
         return _AtomicWriter(self.path(key))
 

@@ -77,7 +77,7 @@ class Access:
     def __init__(self, server: Server, renderer: Renderer) -> None:
         self._server = server
         self._renderer = renderer
-        self._sessions = SessionCodec(server.settings.signing_key)
+        self._sessions = SessionCodec(server.signing_key)
 
     def visit(self, request: Request) -> Visit:
         """The signed-in person, or ``SignInFirst``."""

@@ -1,6 +1,6 @@
 """The dashboard's session: a signed cookie holding the bearer token a person signed in with.
 
-    sessions = SessionCodec(settings.signing_key)
+    sessions = SessionCodec(server.signing_key)
     cookie = sessions.encode(session)      # Session(token, expires, csrf)
     session = sessions.decode(cookie)      # None: absent, forged, or expired
 

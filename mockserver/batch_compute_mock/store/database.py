@@ -6,6 +6,14 @@ crashes, which is what restart recovery needs), and ``BEGIN IMMEDIATE`` for ever
 transaction, so a compare-and-set never fails half-way with "database is locked".
 Reads go through a second engine in autocommit mode and never take the write lock.
 
+PostgreSQL gets the same discipline: every write transaction first takes one
+transaction-scoped advisory lock (``pg_advisory_xact_lock``), so write transactions run one at
+a time across every server sharing the database, exactly as ``BEGIN IMMEDIATE`` makes them
+on SQLite. Each compare-and-set, claim and read-then-write in a write transaction is then as
+safe with several servers as it is with one, and no write ever fails with a serialization
+error to retry. Reads run in autocommit (each statement sees the latest commit) and never
+wait for it.
+
 The schema is versioned with Alembic (``migrations/``). ``migrate`` runs on every open: a new
 database is created at the latest revision, one made before migrations existed (its tables
 but no ``alembic_version``) is stamped with the baseline first, and an up-to-date one costs a
@@ -28,6 +36,7 @@ from alembic.script import ScriptDirectory
 __all__ = [
     "BASELINE_REVISION",
     "Database",
+    "DatabaseUnavailable",
     "current_revision",
     "head_revision",
     "known_revisions",
@@ -35,14 +44,27 @@ __all__ = [
 ]
 
 BASELINE_REVISION = "0001"
+#: The advisory lock every PostgreSQL write transaction holds ("batchcmp" as a bigint).
+WRITE_LOCK_KEY = int.from_bytes(b"batchcmp", "big") & 0x7FFF_FFFF_FFFF_FFFF
 _MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class DatabaseUnavailable(Exception):
+    """The database URL is malformed, names a database we do not support, or cannot be
+    reached; the message says which, with the URL's password hidden."""
 
 
 class Database:
     """Owns the engines; ``read()`` and ``write()`` hand out short-lived connections."""
 
     def __init__(self, url: str, *, upgrade: bool = True) -> None:
-        self.url = url
+        try:
+            self.url = url = _with_driver(url)
+        except (sa.exc.ArgumentError, ValueError) as error:  # ValueError: e.g. a bad port
+            raise DatabaseUnavailable(  # the URL itself may hold a password: not repeated
+                "malformed database URL: use sqlite:///PATH or "
+                "postgresql+psycopg://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
+            ) from error
         self.dialect = sa.engine.make_url(url).get_backend_name()
         if self.dialect == "sqlite":
             self._writer = sa.create_engine(url, pool_size=4, max_overflow=4)
@@ -50,10 +72,28 @@ class Database:
             sa.event.listen(self._writer, "begin", _begin_immediate)
             self._reader = sa.create_engine(url, pool_size=8, max_overflow=8)
             sa.event.listen(self._reader, "connect", _tune_sqlite)
+        elif self.dialect == "postgresql":
+            self._writer = sa.create_engine(url, pool_size=4, max_overflow=4, pool_pre_ping=True)
+            sa.event.listen(self._writer, "begin", _take_write_lock)
+            self._reader = sa.create_engine(
+                url, pool_size=8, max_overflow=8, pool_pre_ping=True, isolation_level="AUTOCOMMIT"
+            )
         else:
-            self._writer = self._reader = sa.create_engine(url, pool_pre_ping=True)
+            raise DatabaseUnavailable(
+                f"unsupported database {self.safe_url!r}: use sqlite:///PATH or "
+                "postgresql+psycopg://USER@HOST/DATABASE"
+            )
         if upgrade:
-            migrate(self)
+            try:
+                migrate(self)
+            except (sa.exc.OperationalError, sa.exc.InterfaceError) as error:
+                self.dispose()
+                raise DatabaseUnavailable(f"cannot open {self.safe_url}: {error.orig}") from None
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with its password hidden, for messages and banners."""
+        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
 
     @property
     def writer_engine(self) -> sa.Engine:
@@ -116,6 +156,14 @@ def _config() -> Config:
     return config
 
 
+def _with_driver(url: str) -> str:
+    """``postgresql://`` (or ``postgres://``) means psycopg 3, the driver the server ships with."""
+    parsed = sa.engine.make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return url
+
+
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # Take transaction control away from the driver: "begin" below decides for writes,
     # and reads run in autocommit.
@@ -129,3 +177,7 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 def _begin_immediate(connection: sa.Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _take_write_lock(connection: sa.Connection) -> None:
+    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")

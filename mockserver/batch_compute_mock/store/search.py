@@ -125,7 +125,7 @@ class Searcher:
             if len(values) == 1:
                 clauses.append(self._condition(table, field, "eq", values[0]))
             elif field.kind is Kind.TAGS:
-                clauses.append(self.dialect.some_tag(table.c.tags, _member_of(values)))
+                clauses.append(self.dialect.has_any_tag(table.c.tags, values))
             else:
                 clauses.append(table.c[name].in_([self.dialect.bind(value) for value in values]))
         return _junction("or", clauses)
@@ -196,11 +196,6 @@ class Searcher:
         first, value = query.sort[0], self.dialect.bind(after[0])
         bound = _bound(table.c[first.field], first, value, fields[first.field].nullable)
         return keyset if bound is None else sa.and_(bound, keyset)
-
-
-def _member_of(values: list[Any]) -> Any:
-    """A tag test: the tag is one of ``values``."""
-    return lambda tag: tag.in_(values)
 
 
 def _junction(junction: str, clauses: Sequence[ColumnElement[bool]]) -> ColumnElement[bool]:

@@ -16,7 +16,17 @@ import sqlalchemy as sa
 
 from ..kernel.query import PagePosition, Query
 from ..kernel.states import Edge, FunctionStatus, JobStatus
-from . import activity, credentials, functions, jobs, journal, results, transitions, whole
+from . import (
+    activity,
+    credentials,
+    functions,
+    jobs,
+    journal,
+    results,
+    server_keys,
+    transitions,
+    whole,
+)
 from .database import Database
 from .dialects import search_dialect
 from .protocol import OwnedIds, Page, Row, Start
@@ -109,6 +119,9 @@ class SqlReader:
     def all_credentials(self) -> list[Row]:
         return credentials.all_credentials(self._conn)
 
+    def server_key(self, name: str) -> bytes | None:
+        return server_keys.get_server_key(self._conn, name)
+
     # The journal and the whole state
     def journal(self, job_id: str | None = None, function_id: str | None = None) -> list[Row]:
         return list(journal.read_journal(self._conn, job_id, function_id))
@@ -195,6 +208,9 @@ class SqlWriter(SqlReader):
     def put_credentials(self, row: Row) -> None:
         credentials.put_credentials(self._conn, row)
 
+    def ensure_server_key(self, name: str, candidate: bytes) -> bytes:
+        return server_keys.ensure_server_key(self._conn, name, candidate)
+
     # The journal and the whole state
     def append_journal(self, events: Sequence[Row]) -> None:
         journal.append_journal(self._conn, events)
@@ -225,6 +241,10 @@ class SqlStore:
     def write(self) -> Iterator[SqlWriter]:
         with self.database.write() as conn:
             yield SqlWriter(conn, self._searcher)
+
+    def ping(self) -> None:
+        with self.database.read() as conn:
+            conn.exec_driver_sql("SELECT 1")
 
     def close(self) -> None:
         self.database.dispose()

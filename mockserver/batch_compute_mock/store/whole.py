@@ -56,7 +56,8 @@ def export_rows(conn: sa.Connection) -> dict[str, list[dict[str, Any]]]:
 
 def import_rows(conn: sa.Connection, rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
     """Insert exported rows; columns a row lacks (an older export) get their defaults, and
-    columns the schema does not know are refused (``ValueError``)."""
+    columns the schema does not know are refused (``ValueError``). Journal events get new
+    ids in their old order (PostgreSQL's id sequence would not see ids inserted as they were)."""
     for name, table in TABLES.items():
         batch = list(rows.get(name, ()))
         known = set(table.c.keys())
@@ -64,6 +65,11 @@ def import_rows(conn: sa.Connection, rows: Mapping[str, Sequence[Mapping[str, An
             unknown = set(row) - known
             if unknown:
                 raise ValueError(f"{name} rows have unknown columns {sorted(unknown)}")
+        if table is journal:  # new ids in the old order: the database's counter stays ahead
+            batch = [
+                {key: value for key, value in row.items() if key != "id"}
+                for row in sorted(batch, key=lambda row: row.get("id") or 0)
+            ]
         for start in range(0, len(batch), _CHUNK):
             chunk = [dict(row) for row in batch[start : start + _CHUNK]]
             if chunk:

@@ -10,13 +10,12 @@ Up to ``slots`` worker processes are started on demand and kept warm; ``run`` wa
 a free one. A worker is a supervisor process (``supervisor``) plus the warm job process it
 starts for one function (``batch_compute_runtime``); ``run`` prefers an idle worker whose job
 process is warm for the job's (function id, memory, environment), then any idle worker (which
-starts a new
-job process), then a new worker. Each worker is a ``python -P`` child in its own session, with
-the server environment minus secrets (``env``; job processes get an allow-list instead, and
-run in the ``sandbox`` when one is given), a socketpair control channel carrying one
-length-prefixed JSON frame each way per job, and a log pipe whose read end this process also
-keeps: if a worker dies mid-job, what the job printed last is still read and appended to its
-log. The parent does no per-job thread, process or pipe work: one write, one read, one timer.
+starts a new job process), then a new worker. Each worker is a ``python -P`` child in its own
+session, with the server environment minus secrets (``env``; job processes get an allow-list
+instead, and run in the ``sandbox`` when one is given), a socketpair control channel carrying
+one length-prefixed JSON frame each way per job, and a log pipe whose read end this process
+also keeps: if a worker dies mid-job, what the job printed last is still read and appended to
+its log. The parent does no per-job thread, process or pipe work: one write, one read, one timer.
 
 Timeouts and cancels are carried out by the worker, which tells them apart from crashes. The
 pool keeps a backstop timer (``timeout + term_grace_s + backstop_s``): if a worker has not
