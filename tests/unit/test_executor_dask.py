@@ -1,5 +1,6 @@
 """DaskExecutor on a real LocalCluster (two worker processes on 127.0.0.1): results and logs,
-failure, timeout and cancel kill the job process, a SIGKILLed worker fails the attempt."""
+failure, timeout and cancel kill the job process, a SIGKILLed worker fails the attempt (and
+its task, given to the other worker, does not run the job again)."""
 
 from __future__ import annotations
 
@@ -159,6 +160,10 @@ def test_a_killed_worker_fails_the_attempt_and_its_job_dies(lab, cluster):
     job_pid, outcome = run(lab, cluster, scenario)
     assert outcome.status is OutcomeStatus.FAILURE
     assert outcome.stop_reason is StopReason.WORKER_LOST
+    # The task the scheduler gave the other worker did not run the job a second time.
+    time.sleep(0.5)
+    assert int(lab.flag("lost.pid").read_text()) == job_pid
+    assert outcome.error_reason == "The Dask worker running the job was lost"  # not begun again
     assert outcome.started_at is not None
     assert "worker" in outcome.error_reason.lower()
     end = time.monotonic() + 10
