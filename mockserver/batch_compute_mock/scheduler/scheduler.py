@@ -391,6 +391,7 @@ class Scheduler:
                 environment={**(function["environment"] or {}), **(job["environment"] or {})},
                 timeout_s=float(function["timeout"]),
                 memory_mib=int(function["memory"]),
+                cpus=float(function["cpus"]),
                 python_environment=function.get("environment_spec"),
                 fault=self._faults.job_fault(function, job["id"], claim.attempt)
                 if self._faults is not None
