@@ -1,0 +1,116 @@
+"""A server whose blobs live in S3 (``serve --blob-url s3://...``, moto's S3 server): bundles
+upload through pre-signed URLs, jobs run on the local executor's workers (which open the
+bucket themselves), a running job's log is read while it grows, results download through a
+pre-signed URL with no S3 credentials, and deleting a function removes its objects."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from support.inprocess import FINISHED, create_ready_function, make_bundle, wait_for
+from support.live_server import LiveServer
+from support.s3 import S3Endpoint
+
+JOBS = "/compute/v1/jobs"
+# Prints, waits for the test's go-ahead file, prints again and returns a result.
+SOURCE = """
+import os, time
+
+def main(go, n):
+    print("started", n, flush=True)
+    while not os.path.exists(go):
+        time.sleep(0.05)
+    print("finished", n, flush=True)
+    return {"double": 2 * n}
+"""
+
+
+@pytest.fixture
+def bucket(s3_endpoint: S3Endpoint) -> str:
+    return s3_endpoint.new_bucket()
+
+
+@pytest.fixture
+def server(tmp_path: Path, s3_endpoint: S3Endpoint, bucket: str) -> Iterator[LiveServer]:
+    # The endpoint and credentials come from the AWS variables, as in production.
+    env = {**os.environ, **s3_endpoint.environment}
+    args = ["--sandbox", "off", "--workers", "2", "--blob-url", f"s3://{bucket}/blobs"]
+    with LiveServer(tmp_path / "data", args, env=env) as live:
+        yield live
+
+
+def _objects(s3_endpoint: S3Endpoint, bucket: str) -> list[str]:
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=s3_endpoint.endpoint_url, region_name="us-east-1")
+    listing = client.list_objects_v2(Bucket=bucket)
+    return sorted(item["Key"] for item in listing.get("Contents", []))
+
+
+def test_a_server_keeps_bundles_logs_and_results_in_s3(
+    server: LiveServer, s3_endpoint: S3Endpoint, bucket: str, tmp_path: Path
+) -> None:
+    client = httpx.Client(base_url=server.origin, timeout=30)
+    alice = {"Authorization": f"Bearer {server.token('alice')}"}
+    assert client.get("/healthz").status_code == 200
+    function = create_ready_function(client, alice, make_bundle(SOURCE))
+    assert function["status"] == "ready", function
+    function_id = function["id"]
+    go = tmp_path / "go"
+    job = client.post(
+        JOBS, json={"function_id": function_id, "args": [str(go), 21]}, headers=alice
+    ).json()
+
+    def log_lines() -> list[str]:
+        response = client.get(f"{JOBS}/{job['id']}/log", headers=alice)
+        assert response.status_code == 200, response.text
+        return [json.loads(line)["log"] for line in response.text.splitlines()]
+
+    assert wait_for(lambda: log_lines() == ["started 21"], timeout=30)  # read while it runs
+    running = client.get(f"{JOBS}/{job['id']}", headers=alice).json()
+    assert running["status"] == "running"
+    assert any("@parts/" in key for key in _objects(s3_endpoint, bucket))
+    go.touch()
+
+    def finished() -> dict[str, Any] | None:
+        current: dict[str, Any] = client.get(f"{JOBS}/{job['id']}", headers=alice).json()
+        return current if current["status"] in FINISHED else None
+
+    done = wait_for(finished, timeout=60)
+    assert done["status"] == "success", done
+    assert log_lines() == ["started 21", "finished 21"]
+
+    blob_id = f"compute/{function['namespace']}/{function_id}/{job['id']}"
+    download = client.get(f"/catalog/v2/storage/download/{blob_id}", headers=alice)
+    assert download.status_code == 200, download.text
+    url = download.json()["data"]["attributes"]["resumable_url"]
+    assert url.startswith(server.origin)  # our server, not the bucket
+    fetched = httpx.get(url, timeout=30)  # no token, no S3 credentials
+    assert fetched.status_code == 200 and json.loads(fetched.content) == {"double": 42}
+
+    objects = _objects(s3_endpoint, bucket)
+    assert f"blobs/bundles/{function_id}.zip" in objects
+    assert f"blobs/build-logs/{function_id}.log" in objects
+    assert f"blobs/job-logs/{job['id']}.ndjson" in objects
+    assert any(key.startswith("blobs/results/") for key in objects)
+    assert not any("@parts/" in key for key in objects)  # compacted when the job ended
+    assert not (server.data_dir / "blobs").exists() or not any(
+        p.is_file() for p in (server.data_dir / "blobs").rglob("*")
+    )
+
+    deleted = client.delete(
+        f"/compute/v1/functions/{function_id}", params={"delete_results": "true"}, headers=alice
+    )
+    assert deleted.status_code in (200, 204), deleted.text
+    deadline = time.monotonic() + 30
+    while _objects(s3_endpoint, bucket) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _objects(s3_endpoint, bucket) == []
