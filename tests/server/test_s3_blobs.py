@@ -1,7 +1,8 @@
 """A server whose blobs live in S3 (``serve --blob-url s3://...``, moto's S3 server): bundles
 upload through pre-signed URLs, jobs run on the local executor's workers (which open the
 bucket themselves), a running job's log is read while it grows, results download through a
-pre-signed URL with no S3 credentials, and deleting a function removes its objects."""
+pre-signed URL with no S3 credentials, and deleting a function removes its objects. Two
+servers on one database and one bucket serve the same logs and results."""
 
 from __future__ import annotations
 
@@ -9,13 +10,17 @@ import json
 import os
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from starlette.testclient import TestClient
 
-from support.inprocess import FINISHED, create_ready_function, make_bundle, wait_for
+from batch_compute_mock.app import create_app
+from batch_compute_mock.settings import Settings
+from support.inprocess import FINISHED, ORIGIN, bearer, create_ready_function, make_bundle, wait_for
 from support.live_server import LiveServer
 from support.s3 import S3Endpoint
 
@@ -114,3 +119,58 @@ def test_a_server_keeps_bundles_logs_and_results_in_s3(
     while _objects(s3_endpoint, bucket) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _objects(s3_endpoint, bucket) == []
+
+
+def test_two_servers_on_one_bucket_serve_the_same_running_log_and_result(
+    tmp_path: Path, s3_endpoint: S3Endpoint
+) -> None:
+    """Server one runs the job; server two (which runs none) serves its log while it grows,
+    its log once it ended and its result, from the shared bucket."""
+    url = s3_endpoint.new_bucket_url()
+    database = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    with ExitStack() as stack:
+        one, two = (
+            stack.enter_context(
+                TestClient(
+                    create_app(
+                        Settings(
+                            data_dir=tmp_path / name,
+                            database_url=database,
+                            blob_url=url,
+                            public_url=ORIGIN,
+                            execute_jobs=name == "one",
+                            workers=1,
+                        )
+                    ),
+                    base_url=ORIGIN,
+                )
+            )
+            for name in ("one", "two")
+        )
+        alice = bearer("alice")
+        function = create_ready_function(two, alice, make_bundle(SOURCE))  # built by two
+        go = tmp_path / "go"
+        created = one.post(  # where the scheduler that runs it is woken at once
+            JOBS, json={"function_id": function["id"], "args": [str(go), 4]}, headers=alice
+        )
+        job_id = created.json()["id"]
+
+        def log_on(server: TestClient) -> list[str]:
+            text = server.get(f"{JOBS}/{job_id}/log", headers=alice).text
+            return [json.loads(line)["log"] for line in text.splitlines()]
+
+        assert wait_for(lambda: log_on(two) == ["started 4"], timeout=30)
+        assert two.get(f"{JOBS}/{job_id}", headers=alice).json()["status"] == "running"
+        go.touch()
+
+        def finished() -> dict[str, Any] | None:
+            current: dict[str, Any] = two.get(f"{JOBS}/{job_id}", headers=alice).json()
+            return current if current["status"] in FINISHED else None
+
+        assert wait_for(finished, timeout=60)["status"] == "success"
+        assert log_on(two) == log_on(one) == ["started 4", "finished 4"]
+        blob_id = f"compute/{function['namespace']}/{function['id']}/{job_id}"
+        download = one.get(f"/catalog/v2/storage/download/{blob_id}", headers=alice)
+        resumable = download.json()["data"]["attributes"]["resumable_url"]
+        fetched = two.get(resumable.removeprefix(ORIGIN))  # signed by one, served by two
+        assert fetched.status_code == 200 and json.loads(fetched.content) == {"double": 8}
