@@ -105,6 +105,20 @@ def test_continuing_a_log_and_replacing_one_that_grows(url: str) -> None:
     assert store.delete(key) is True and _objects(store) == []
 
 
+def test_a_short_log_is_put_whole_when_it_closes(url: str) -> None:
+    store = _s3(url)
+    store.flush_seconds = 60  # no part before the close
+    key = job_log_key("J6")
+    store.write_bytes(key, b"an older attempt's log\n")
+    log = store.open_appender(key)
+    log.write(b"quick\n")
+    log.close()
+    assert store.read_bytes(key) == b"quick\n" and _objects(store) == [key]
+    silent = store.open_appender(job_log_key("J7"))
+    silent.close()
+    assert store.read_bytes(job_log_key("J7")) == b""
+
+
 def test_appender_writes_from_threads_keep_their_order(url: str) -> None:
     store = _s3(url)
     store.flush_seconds = 0.01

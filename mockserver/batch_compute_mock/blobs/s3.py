@@ -149,8 +149,11 @@ class S3BlobStore:
         """A writer that creates ``key`` (emptied unless ``truncate`` is False) and puts what it
         is given as parts every ``flush_seconds``; ``close`` compacts them into one object."""
         key_segments(key)
-        if truncate:  # an empty base first, as a new log exists (and is empty) at once
-            self.write_bytes(key, b"")
+        if truncate:  # an earlier attempt's log is emptied at once; a first one costs a LIST
+            listing = self._listing(key)
+            if listing:
+                self._remove([name for name in listing if name != key])
+                self.fs.pipe_file(self._path(key), b"")
             offset = 0
         else:
             found = self._pieces(key)
@@ -232,6 +235,10 @@ class S3BlobStore:
         else:
             self.fs.put_file(spool.file.name, self._path(key))
         return spool.size
+
+    def _put_whole(self, key: str, data: bytes) -> None:
+        """Put ``key`` with no parts to drop (an appender that never put one)."""
+        self.fs.pipe_file(self._path(key), data)
 
     def _put_part(self, name: str, data: bytes) -> None:
         self.fs.pipe_file(self._path(name), data)
@@ -365,13 +372,15 @@ class _PartsAppender:
 
     ``write`` never waits on S3 unless ``flush_bytes`` are buffered; a timer puts the rest
     within ``flush_seconds``, so a reader on any server sees output about a second after the
-    job wrote it. ``close`` puts the last bytes and compacts the parts into one object.
+    job wrote it. ``close`` puts the last bytes and compacts the parts into one object (a log
+    that never needed a part, as a short job's, is put whole in one PUT).
     """
 
     def __init__(self, store: S3BlobStore, key: str, offset: int) -> None:
         self._store = store
         self._key = key
         self._offset = offset
+        self._fresh = offset == 0  # nothing before this appender's bytes (a truncated log)
         self._buffer = bytearray()
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
@@ -397,6 +406,9 @@ class _PartsAppender:
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
+            if self._fresh and self._offset == 0:  # no part yet: the buffer is the whole blob
+                self._store._put_whole(self._key, bytes(self._buffer))
+                return
             self._flush()
             self._store._compact(self._key)
 
