@@ -111,6 +111,15 @@ def test_a_server_keeps_bundles_logs_and_results_in_s3(
         p.is_file() for p in (server.data_dir / "blobs").rglob("*")
     )
 
+    controls = httpx.Client(base_url=server.origin + "/_mock", timeout=120)
+    snapshot = controls.post("/snapshot")  # the bucket's blobs go into the snapshot ...
+    assert snapshot.status_code == 200
+    assert controls.post("/reset").status_code == 204
+    assert _objects(s3_endpoint, bucket) == []  # ... a reset empties the bucket ...
+    assert controls.post("/restore", content=snapshot.content).status_code == 204
+    assert _objects(s3_endpoint, bucket) == objects  # ... and a restore puts them back
+    assert log_lines() == ["started 21", "finished 21"]
+
     deleted = client.delete(
         f"/compute/v1/functions/{function_id}", params={"delete_results": "true"}, headers=alice
     )
