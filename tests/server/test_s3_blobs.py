@@ -183,3 +183,15 @@ def test_two_servers_on_one_bucket_serve_the_same_running_log_and_result(
         resumable = download.json()["data"]["attributes"]["resumable_url"]
         fetched = two.get(resumable.removeprefix(ORIGIN))  # signed by one, served by two
         assert fetched.status_code == 200 and json.loads(fetched.content) == {"double": 8}
+
+
+def test_healthz_is_unavailable_while_the_bucket_does_not_answer(
+    tmp_path: Path, s3_endpoint: S3Endpoint
+) -> None:
+    url = f"s3://bc-missing-bucket/blobs?endpoint_url={s3_endpoint.endpoint_url}"
+    settings = Settings(data_dir=tmp_path / "data", blob_url=url, public_url=ORIGIN)
+    with TestClient(create_app(settings), base_url=ORIGIN) as client:
+        health = client.get("/healthz")
+        assert health.status_code == 503
+        assert set(health.json()["problems"]) == {"blobs"}
+        assert "bc-missing-bucket" in health.json()["problems"]["blobs"]

@@ -105,9 +105,9 @@ class S3BlobStore:
         """The bucket answers and these credentials may list it."""
         try:
             self.fs.call_s3("list_objects_v2", Bucket=self.bucket, MaxKeys=1)
-        except OSError:
-            raise
-        except Exception as error:  # botocore's errors are not OSErrors
+        except OSError as error:  # s3fs's translation: a missing bucket, access denied...
+            raise OSError(f"s3://{self.bucket}: {error}") from error
+        except Exception as error:  # botocore's own (no endpoint, no credentials)
             raise ConnectionError(f"s3://{self.bucket}: {error}") from error
 
     # Writing ----------------------------------------------------------------------------
