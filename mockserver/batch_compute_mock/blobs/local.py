@@ -27,6 +27,8 @@ _TMP_PREFIX = ".tmp-"
 class LocalBlobStore:
     """Files under ``root``; every write of a whole blob is atomic (temp file + rename)."""
 
+    environment_patterns: tuple[str, ...] = ()
+
     def __init__(self, root: Path) -> None:
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
