@@ -75,6 +75,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--public-url", help="origin clients use, when behind a proxy")
     _add_database_url(serve)
+    serve.add_argument(
+        "--blob-url",
+        default=os.environ.get("BATCH_COMPUTE_BLOB_URL") or None,
+        metavar="URL",
+        help="where bundles, results and logs live: a directory or file:// URL, the same for "
+        "every server of a database (also BATCH_COMPUTE_BLOB_URL; default: DATA_DIR/blobs)",
+    )
     _add_jwt_secret(serve)
     serve.add_argument(
         "--credentials-key-file",
@@ -280,8 +287,14 @@ def _serve(options: argparse.Namespace) -> int:
             partial.write_text(f"{port}\n")
             partial.replace(port_file)  # readers never see a half-written file
 
+    from .instance_lock import AlreadyServing, hold_instance_locks
     from .store.database import DatabaseUnavailable
 
+    try:
+        locks = hold_instance_locks(data_dir, settings.resolved_database_url)
+    except AlreadyServing as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     try:
         run(
             listener,
@@ -295,6 +308,8 @@ def _serve(options: argparse.Namespace) -> int:
         return 1
     finally:
         _remove(port_file)
+        for descriptor in locks:
+            os.close(descriptor)
     return 0
 
 
@@ -372,6 +387,7 @@ def _settings(options: argparse.Namespace, origin: str, data_dir: Path) -> Setti
             data_dir=data_dir,
             public_url=origin,
             database_url=options.database_url,
+            blob_url=options.blob_url,
             jwt_secret=_jwt_secret(options),
             workers=options.workers,
             shutdown_grace_seconds=options.shutdown_grace,

@@ -10,6 +10,11 @@ once, and none that did not.
 
 A file per job costs one create and one unlink (tens of microseconds), and survives a crash
 of the server process (not a power loss: it is not fsynced, like SQLite's ``NORMAL`` mode).
+
+Where several servers share a PostgreSQL database, the server that takes over scheduling
+after the scheduling one died must read what that one began, which its data dir no longer
+tells anyone: ``SharedStartLedger`` keeps the same entries in the database instead (one
+autocommitted upsert per start, a fraction of a millisecond on a local network).
 """
 
 from __future__ import annotations
@@ -19,8 +24,25 @@ import os
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Protocol
 
-__all__ = ["StartLedger"]
+__all__ = ["Ledger", "SharedStartLedger", "StartLedger"]
+
+
+class Ledger(Protocol):
+    def began(self, job_id: str, attempt: int) -> None: ...
+    def settled(self, job_ids: Iterable[str]) -> None: ...
+    def entries(self) -> dict[str, int]: ...
+    def clear(self) -> None: ...
+
+
+class StartRecords(Protocol):
+    """What ``SharedStartLedger`` needs of the store."""
+
+    def note_start(self, job_id: str, attempt: int) -> None: ...
+    def forget_starts(self, job_ids: Iterable[str]) -> None: ...
+    def noted_starts(self) -> dict[str, int]: ...
+    def clear_starts(self) -> None: ...
 
 
 class StartLedger:
@@ -56,3 +78,22 @@ class StartLedger:
     def clear(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
         self.root.mkdir(parents=True, exist_ok=True)
+
+
+class SharedStartLedger:
+    """The start ledger in a database several servers share (see the module docstring)."""
+
+    def __init__(self, store: StartRecords) -> None:
+        self._store = store
+
+    def began(self, job_id: str, attempt: int) -> None:
+        self._store.note_start(job_id, attempt)
+
+    def settled(self, job_ids: Iterable[str]) -> None:
+        self._store.forget_starts(job_ids)
+
+    def entries(self) -> dict[str, int]:
+        return self._store.noted_starts()
+
+    def clear(self) -> None:
+        self._store.clear_starts()

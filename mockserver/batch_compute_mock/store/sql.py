@@ -24,11 +24,13 @@ from . import (
     journal,
     results,
     server_keys,
+    starts,
     transitions,
     whole,
 )
 from .database import Database
 from .dialects import search_dialect
+from .lease import SchedulerLease, notify_scheduler
 from .protocol import OwnedIds, Page, Row, Start
 from .search import Searcher
 
@@ -245,6 +247,37 @@ class SqlStore:
     def ping(self) -> None:
         with self.database.read() as conn:
             conn.exec_driver_sql("SELECT 1")
+
+    # Several servers on one database --------------------------------------------------------
+    @property
+    def shared(self) -> bool:
+        """Whether several servers may use this database at once (PostgreSQL: yes; a SQLite
+        file belongs to one server)."""
+        return self.database.dialect == "postgresql"
+
+    def open_lease(self) -> SchedulerLease:
+        assert self.shared, "a SQLite database has one server, which always schedules"
+        return SchedulerLease(self.database.url)
+
+    def notify_scheduler(self, payload: str) -> None:
+        with self.database.read() as conn:
+            notify_scheduler(conn, payload)
+
+    def note_start(self, job_id: str, attempt: int) -> None:
+        with self.database.read() as conn:
+            starts.note_start(conn, job_id, attempt)
+
+    def forget_starts(self, job_ids: Iterable[str]) -> None:
+        with self.database.read() as conn:
+            starts.forget_starts(conn, job_ids)
+
+    def noted_starts(self) -> dict[str, int]:
+        with self.database.read() as conn:
+            return starts.noted_starts(conn)
+
+    def clear_starts(self) -> None:
+        with self.database.read() as conn:
+            starts.clear_starts(conn)
 
     def close(self) -> None:
         self.database.dispose()

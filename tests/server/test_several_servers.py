@@ -1,0 +1,208 @@
+"""Two API servers on one PostgreSQL database and one blob store, driven with the SDK.
+
+Both servers serve the same data; exactly one schedules (``/healthz`` says which). 2,000 jobs
+go in through the two servers in turn while the scheduling server is killed with SIGKILL
+(its process alone: its workers must die with it by themselves) and later the other, now
+not scheduling, one too. The survivor takes over within seconds, and in the end every job
+is ``success`` exactly once (the journal), with its result and its log readable through
+either server; no job ran twice at once (each attempt holds an ``flock`` on a file of its
+job, and one that finds it taken leaves a mark), and every job's ``execution_count`` is the
+number of attempts that began: the attempts that noted themselves, plus at most the one the
+crash cut short before its code ran.
+
+A second SQLite server on a data dir that a server uses refuses to start, with one line.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from several_servers_jobs import guarded_square
+
+from batch_compute import ComputeClient, Function, Job
+from support.live_server import LiveServer
+from support.postgres import PostgresCluster
+
+__all__ = [
+    "test_a_second_server_on_a_sqlite_data_dir_refuses_to_start",
+    "test_two_servers_share_state_and_survive_the_death_of_either",
+]
+
+JOBS = 2000
+BATCH = 100
+TAKEOVER_LIMIT_SECONDS = 15.0
+
+
+def _scheduler_state(server: LiveServer) -> str:
+    answer = httpx.get(f"{server.origin}/healthz", timeout=10.0)
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["scheduler"])
+
+
+def _wait(probe: Any, what: str, timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not reached within {timeout:g} s")
+        time.sleep(0.05)
+
+
+def _sigkill_alone(server: LiveServer) -> None:
+    """SIGKILL the server process only (its workers must notice by themselves), then reap."""
+    assert server.pid is not None
+    os.kill(server.pid, signal.SIGKILL)
+    server.kill()
+
+
+def _status_counts(client: ComputeClient, function_id: str) -> Counter[str]:
+    function = Function.get(function_id, client=client)
+    return Counter(job.status for job in function.jobs)
+
+
+@pytest.fixture
+def shared(tmp_path: Path, postgres: PostgresCluster) -> Iterator[dict[str, Any]]:
+    url = postgres.new_database()
+    marks = tmp_path / "marks"
+    for name in ("runs", "locks", "overlaps"):
+        (marks / name).mkdir(parents=True)
+    blobs = tmp_path / "shared-blobs"
+    args = ["--sandbox", "off", "--workers", "2", "--blob-url", str(blobs)]
+    servers = [
+        LiveServer(tmp_path / name, args, database_url=url, startup_timeout=60.0)
+        for name in ("server-a", "server-b")
+    ]
+    try:
+        yield {"servers": servers, "marks": marks, "url": url}
+    finally:
+        for server in servers:
+            server.stop()
+        postgres.drop_database(url)
+
+
+def test_two_servers_share_state_and_survive_the_death_of_either(shared: dict[str, Any]) -> None:
+    a, b = shared["servers"]
+    marks: Path = shared["marks"]
+    a.start()
+    _wait(lambda: _scheduler_state(a) == "active", "the first server schedules", 15.0)
+    b.start()
+    assert _scheduler_state(b) == "standby"
+    user = "several-servers"
+    clients = [ComputeClient(url=server.origin, auth=server.token(user)) for server in (a, b)]
+    try:
+        # Saved (and built) through the server that does not schedule.
+        function = Function(
+            guarded_square, name="guarded", image="python3.11:latest", cpus=1, memory=2048,
+            maximum_concurrency=4, retry_count=0, client=clients[1],
+        )  # fmt: skip
+        function.save()
+        _wait(
+            lambda: Function.get(function.id, client=clients[0]).status == "ready",
+            "the function built on the standby is ready on the scheduler",
+            60.0,
+        )
+        views = [Function.get(function.id, client=client) for client in clients]
+
+        def submit(numbers: range) -> None:
+            for index, start in enumerate(range(numbers.start, numbers.stop, BATCH)):
+                chunk = range(start, min(start + BATCH, numbers.stop))
+                slow = [0.5 if n % 97 == 0 else 0.0 for n in chunk]
+                created = views[index % 2].map(
+                    [[n, str(marks), seconds] for n, seconds in zip(chunk, slow, strict=True)]
+                )
+                assert not created.errors, created.errors
+
+        submit(range(0, JOBS // 2))
+        # Kill the scheduling server while jobs run.
+        _wait(
+            lambda: _status_counts(clients[1], function.id)["success"] >= 100,
+            "jobs run before the kill",
+            120.0,
+        )
+        _sigkill_alone(a)
+        killed_at = time.monotonic()
+        _wait(lambda: _scheduler_state(b) == "active", "the survivor takes over", 30.0)
+        takeover = time.monotonic() - killed_at
+        print(f"takeover after SIGKILL of the scheduling server: {takeover:.2f} s")
+        assert takeover < TAKEOVER_LIMIT_SECONDS
+
+        # The killed server comes back as a standby; jobs keep coming through both.
+        a.start()
+        assert _scheduler_state(a) == "standby"
+        views = [Function.get(function.id, client=client) for client in clients]
+        submit(range(JOBS // 2, JOBS))
+        # Kill the server that does not schedule, mid-run, and bring it back.
+        _sigkill_alone(a)
+        assert _scheduler_state(b) == "active"
+        a.start()
+        assert _scheduler_state(a) == "standby"
+
+        _wait(
+            lambda: _status_counts(clients[0], function.id)["success"] == JOBS,
+            "every job succeeds",
+            300.0,
+        )
+        _check_every_job(clients, function.id, marks, a)
+    finally:
+        for client in clients:
+            client.close()
+
+
+def _check_every_job(
+    clients: list[ComputeClient], function_id: str, marks: Path, server: LiveServer
+) -> None:
+    assert sorted(p.name for p in (marks / "overlaps").iterdir()) == [], "ran twice at once"
+    journal = httpx.get(
+        f"{server.origin}/_mock/journal", params={"function_id": function_id}, timeout=60.0
+    ).json()
+    succeeded = Counter(event["job_id"] for event in journal if event["event"] == "succeeded")
+    jobs = list(Function.get(function_id, client=clients[0]).jobs)
+    assert len(jobs) == JOBS
+    assert {job.id for job in jobs} == set(succeeded)
+    assert set(succeeded.values()) == {1}, "a job succeeded more than once"
+    again = 0
+    for index, job in enumerate(jobs):
+        assert job.status == "success"
+        began = len((marks / "runs" / job.id).read_text().splitlines())
+        # Every attempt that noted itself counts; one more may have been cut short by the
+        # crash between its start and its first line.
+        assert began <= job.execution_count <= began + 1, (job.id, began, job.execution_count)
+        again += job.execution_count > 1
+        # Results and logs, each read through the other server than the job was listed by.
+        other = Job.get(job.id, client=clients[(index + 1) % 2])
+        n = job.args[0]
+        assert other.result() == n * n
+        assert f"job {n} done" in other.log()
+    print(f"jobs run more than once after the kills: {again}")
+
+
+def test_a_second_server_on_a_sqlite_data_dir_refuses_to_start(tmp_path: Path) -> None:
+    with LiveServer(tmp_path / "data", ["--sandbox", "off"]) as first:
+        second = subprocess.run(
+            [
+                sys.executable, "-m", "batch_compute_mock", "serve", "--host", "127.0.0.1",
+                "--port", "0", "--data-dir", str(first.data_dir),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        )  # fmt: skip
+        assert second.returncode == 1
+        lines = second.stderr.strip().splitlines()
+        assert len(lines) == 1, second.stderr
+        assert f"pid {first.pid}" in lines[0]
+        assert "--database-url" in lines[0]
+        assert httpx.get(f"{first.origin}/healthz", timeout=10.0).status_code == 200
