@@ -10,6 +10,9 @@ job, and one that finds it taken leaves a mark), and every job's ``execution_cou
 number of attempts that began: the attempts that noted themselves, plus at most the one the
 crash cut short before its code ran.
 
+A scheduling server whose lease connection breaks (its PostgreSQL session is terminated)
+exits at once, since another may have taken over, and the other server takes over.
+
 A second SQLite server on a data dir that a server uses refuses to start, with one line.
 """
 
@@ -27,13 +30,17 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from several_servers_jobs import guarded_square
 
 from batch_compute import ComputeClient, Function, Job
+from batch_compute_mock.scheduler.leadership import LOST_LEASE_EXIT_STATUS
+from batch_compute_mock.store.lease import SCHEDULER_LOCK_KEY
 from support.live_server import LiveServer
 from support.postgres import PostgresCluster
 
 __all__ = [
+    "test_a_scheduler_that_loses_its_lease_exits_and_another_takes_over",
     "test_a_second_server_on_a_sqlite_data_dir_refuses_to_start",
     "test_two_servers_share_state_and_survive_the_death_of_either",
 ]
@@ -186,6 +193,33 @@ def _check_every_job(
         assert other.result() == n * n
         assert f"job {n} done" in other.log()
     print(f"jobs run more than once after the kills: {again}")
+
+
+def test_a_scheduler_that_loses_its_lease_exits_and_another_takes_over(
+    shared: dict[str, Any],
+) -> None:
+    a, b = shared["servers"]
+    a.start()
+    _wait(lambda: _scheduler_state(a) == "active", "the first server schedules", 15.0)
+    b.start()
+    assert _scheduler_state(b) == "standby"
+    engine = sa.create_engine(shared["url"], poolclass=sa.NullPool)
+    try:
+        with engine.begin() as connection:
+            terminated = connection.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+                    " AND granted AND classid = :high AND objid = :low AND objsubid = 1"
+                ),
+                {"high": SCHEDULER_LOCK_KEY >> 32, "low": SCHEDULER_LOCK_KEY & 0xFFFFFFFF},
+            ).all()
+    finally:
+        engine.dispose()
+    assert terminated == [(True,)]
+    _wait(lambda: not a.running, "the server that lost its lease exits", 15.0)
+    assert a.exit_status == LOST_LEASE_EXIT_STATUS
+    assert "the scheduler lease was lost" in a.log_tail()
+    _wait(lambda: _scheduler_state(b) == "active", "the other server takes over", 15.0)
 
 
 def test_a_second_server_on_a_sqlite_data_dir_refuses_to_start(tmp_path: Path) -> None:
