@@ -81,9 +81,15 @@ class SchedulingRole:
     # Lifecycle (on the event loop) -----------------------------------------------------------
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        if self._lease is None:
-            await self._scheduler.start()
+        if self._lease is None or await asyncio.to_thread(self._lease.try_acquire):
+            try:
+                await self._scheduler.start()
+            except BaseException:
+                if self._lease is not None:
+                    self._lease.release()
+                raise
             self.active = True
+        if self._lease is None:
             return
         self._thread = threading.Thread(
             target=self._hold, name="batch-compute-scheduler-lease", daemon=True
