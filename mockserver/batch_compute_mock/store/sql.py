@@ -24,7 +24,6 @@ from . import (
     journal,
     results,
     server_keys,
-    starts,
     transitions,
     whole,
 )
@@ -33,6 +32,7 @@ from .dialects import search_dialect
 from .lease import SchedulerLease, notify_scheduler
 from .protocol import OwnedIds, Page, Row, Start
 from .search import Searcher
+from .starts import StartRecords
 
 __all__ = ["SqlReader", "SqlStore", "SqlWriter"]
 
@@ -233,6 +233,7 @@ class SqlStore:
     def __init__(self, url: str) -> None:
         self.database = Database(url)
         self._searcher = Searcher(search_dialect(self.database.dialect))
+        self._start_records: StartRecords | None = None
 
     @contextmanager
     def read(self) -> Iterator[SqlReader]:
@@ -264,20 +265,24 @@ class SqlStore:
             notify_scheduler(conn, payload)
 
     def note_start(self, job_id: str, attempt: int) -> None:
-        with self.database.read() as conn:
-            starts.note_start(conn, job_id, attempt)
+        self._starts().note(job_id, attempt)
 
     def forget_starts(self, job_ids: Iterable[str]) -> None:
-        with self.database.read() as conn:
-            starts.forget_starts(conn, job_ids)
+        self._starts().forget(job_ids)
 
     def noted_starts(self) -> dict[str, int]:
-        with self.database.read() as conn:
-            return starts.noted_starts(conn)
+        return self._starts().noted()
 
     def clear_starts(self) -> None:
-        with self.database.read() as conn:
-            starts.clear_starts(conn)
+        self._starts().clear()
+
+    def _starts(self) -> StartRecords:
+        assert self.shared, "a SQLite database's one server keeps its start ledger in files"
+        if self._start_records is None:
+            self._start_records = StartRecords(self.database.url)
+        return self._start_records
 
     def close(self) -> None:
+        if self._start_records is not None:
+            self._start_records.close()
         self.database.dispose()

@@ -1,41 +1,80 @@
-"""SQL for the ``job_starts`` table: the start ledger of a database several servers share.
+"""The ``job_starts`` table: the start ledger of a database several servers share.
 
-These statements run outside the write transactions (in autocommit, without the write lock):
-an attempt is noted the moment a worker takes it, on the scheduler's event loop, and must
-neither wait for a round's transaction nor be rolled back with one.
+An attempt is noted the moment a worker takes it, on the scheduler's event loop, so noting
+must be one short round trip: a connection of its own (no pool checkout, no pre-ping), in
+autocommit (it neither waits for a round's write transaction nor is rolled back with one),
+and a plain statement psycopg prepares once. On a local network that is a fraction of a
+millisecond per start.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
+from typing import Any
 
+import psycopg
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
-from .schema import job_starts
+__all__ = ["StartRecords"]
 
-__all__ = ["clear_starts", "forget_starts", "note_start", "noted_starts"]
+_NOTE = (
+    "INSERT INTO job_starts (job_id, attempt) VALUES (%s, %s) "
+    "ON CONFLICT (job_id) DO UPDATE SET attempt = EXCLUDED.attempt"
+)
+
+_FORGET = "DELETE FROM job_starts WHERE job_id = ANY(%s)"
 
 
-def note_start(conn: sa.Connection, job_id: str, attempt: int) -> None:
-    statement = postgresql.insert(job_starts).values(job_id=job_id, attempt=attempt)
-    conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=[job_starts.c.job_id], set_={"attempt": attempt}
+class StartRecords:
+    """Notes, forgets and lists started attempts on one autocommit connection (any thread)."""
+
+    def __init__(self, url: str) -> None:
+        self._engine = sa.create_engine(url, poolclass=sa.NullPool, isolation_level="AUTOCOMMIT")
+        self._connection: sa.Connection | None = None
+        self._lock = threading.Lock()
+
+    def note(self, job_id: str, attempt: int) -> None:
+        self._run(lambda raw: raw.execute(_NOTE, (job_id, attempt), prepare=True))
+
+    def forget(self, job_ids: Iterable[str]) -> None:
+        ids = list(job_ids)
+        if ids:
+            self._run(
+                lambda raw: raw.execute("DELETE FROM job_starts WHERE job_id = ANY(%s)", (ids,))
+            )
+
+    def noted(self) -> dict[str, int]:
+        rows = self._run(
+            lambda raw: raw.execute("SELECT job_id, attempt FROM job_starts").fetchall()
         )
-    )
+        return {job_id: attempt for job_id, attempt in rows}
 
+    def clear(self) -> None:
+        self._run(lambda raw: raw.execute("DELETE FROM job_starts"))
 
-def forget_starts(conn: sa.Connection, job_ids: Iterable[str]) -> None:
-    ids = list(job_ids)
-    if ids:
-        conn.execute(job_starts.delete().where(job_starts.c.job_id.in_(ids)))
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
+        self._engine.dispose()
 
+    def _run(self, work: Any) -> Any:
+        """``work(raw psycopg connection)``, connecting first if needed; a broken connection
+        is dropped (the next call reconnects) and the error raised."""
+        with self._lock:
+            if self._connection is None:
+                self._connection = self._engine.connect()
+            raw = self._connection.connection.driver_connection
+            assert isinstance(raw, psycopg.Connection)
+            try:
+                return work(raw)
+            except psycopg.OperationalError:
+                self._drop()
+                raise
 
-def noted_starts(conn: sa.Connection) -> dict[str, int]:
-    rows = conn.execute(sa.select(job_starts.c.job_id, job_starts.c.attempt))
-    return {job_id: attempt for job_id, attempt in rows}
-
-
-def clear_starts(conn: sa.Connection) -> None:
-    conn.execute(job_starts.delete())
+    def _drop(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            finally:
+                self._connection = None
