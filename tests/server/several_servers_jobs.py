@@ -23,6 +23,7 @@ def guarded_square(n, root, seconds=0.0):  # type: ignore[no-untyped-def]
         except BlockingIOError:
             open(os.path.join(root, "overlaps", job), "w").close()
             raise
+        print(f"job {n} started", flush=True)
         time.sleep(seconds)
         print(f"job {n} done", flush=True)
         return n * n

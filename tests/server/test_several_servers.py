@@ -10,6 +10,11 @@ job, and one that finds it taken leaves a mark), and every job's ``execution_cou
 number of attempts that began: the attempts that noted themselves, plus at most the one the
 crash cut short before its code ran.
 
+A job submitted, canceled and rerun through the server that does not schedule starts, stops
+and starts again at once (a cancel is not covered by the scheduler's poll for pending jobs:
+only the signal passed on through PostgreSQL stops the hour-long job), and the log of the
+running job reads through that server while the other runs it.
+
 A scheduling server whose lease connection breaks (its PostgreSQL session is terminated)
 exits at once, since another may have taken over, and the other server takes over.
 
@@ -42,6 +47,7 @@ from support.postgres import PostgresCluster
 __all__ = [
     "test_a_scheduler_that_loses_its_lease_exits_and_another_takes_over",
     "test_a_second_server_on_a_sqlite_data_dir_refuses_to_start",
+    "test_submit_cancel_and_rerun_through_the_standby_reach_the_scheduler",
     "test_two_servers_share_state_and_survive_the_death_of_either",
 ]
 
@@ -193,6 +199,40 @@ def _check_every_job(
         assert other.result() == n * n
         assert f"job {n} done" in other.log()
     print(f"jobs run more than once after the kills: {again}")
+
+
+def test_submit_cancel_and_rerun_through_the_standby_reach_the_scheduler(
+    shared: dict[str, Any],
+) -> None:
+    a, b = shared["servers"]
+    a.start()
+    b.start()
+    assert (_scheduler_state(a), _scheduler_state(b)) == ("active", "standby")
+    client = ComputeClient(url=b.origin, auth=b.token("through-standby"))
+    try:
+        function = Function(
+            guarded_square, name="long", image="python3.11:latest", cpus=1, memory=2048,
+            client=client,
+        )  # fmt: skip
+        function.save()
+        _wait(lambda: Function.get(function.id, client=client).status == "ready", "built", 60)
+        job = function(7, str(shared["marks"]), 3600)
+
+        def status() -> str:
+            job.refresh()
+            return str(job.status)
+
+        _wait(lambda: "job 7 started" in job.log(), "the running job's log, via the standby", 30)
+        assert status() == "running"
+        job.cancel()
+        _wait(lambda: status() == "canceled", "canceled through the standby", 30)
+        rerun = Function.get(function.id, client=client).jobs.rerun()
+        assert [again.id for again in rerun] == [job.id]
+        _wait(lambda: status() == "running", "rerun through the standby", 30)
+        job.cancel()
+        _wait(lambda: status() == "canceled", "canceled again", 30)
+    finally:
+        client.close()
 
 
 def test_a_scheduler_that_loses_its_lease_exits_and_another_takes_over(
