@@ -15,6 +15,9 @@ and starts again at once (a cancel is not covered by the scheduler's poll for pe
 only the signal passed on through PostgreSQL stops the hour-long job), and the log of the
 running job reads through that server while the other runs it.
 
+A graceful stop (SIGTERM) of the scheduling server re-queues the job it ran and hands over:
+the other server runs it again, counting both attempts.
+
 A scheduling server whose lease connection breaks (its PostgreSQL session is terminated)
 exits at once, since another may have taken over, and the other server takes over.
 
@@ -45,6 +48,7 @@ from support.live_server import LiveServer
 from support.postgres import PostgresCluster
 
 __all__ = [
+    "test_a_graceful_stop_of_the_scheduler_hands_its_jobs_over",
     "test_a_scheduler_that_loses_its_lease_exits_and_another_takes_over",
     "test_a_second_server_on_a_sqlite_data_dir_refuses_to_start",
     "test_submit_cancel_and_rerun_through_the_standby_reach_the_scheduler",
@@ -231,6 +235,34 @@ def test_submit_cancel_and_rerun_through_the_standby_reach_the_scheduler(
         _wait(lambda: status() == "running", "rerun through the standby", 30)
         job.cancel()
         _wait(lambda: status() == "canceled", "canceled again", 30)
+    finally:
+        client.close()
+
+
+def test_a_graceful_stop_of_the_scheduler_hands_its_jobs_over(shared: dict[str, Any]) -> None:
+    a, b = shared["servers"]
+    marks: Path = shared["marks"]
+    a.extra_args += ("--shutdown-grace", "0")
+    a.start()
+    b.start()
+    assert (_scheduler_state(a), _scheduler_state(b)) == ("active", "standby")
+    client = ComputeClient(url=b.origin, auth=b.token("graceful"))
+    try:
+        function = Function(
+            guarded_square, name="handed-over", image="python3.11:latest", cpus=1, memory=2048,
+            client=client,
+        )  # fmt: skip
+        function.save()
+        _wait(lambda: Function.get(function.id, client=client).status == "ready", "built", 60)
+        job = function(3, str(marks), 2)
+        _wait(lambda: "job 3 started" in job.log(), "the job runs on the scheduler", 30)
+        a.stop()
+        _wait(lambda: _scheduler_state(b) == "active", "the other server takes over", 15.0)
+        job.wait_for_completion(timeout=60, interval=0.1)
+        assert job.status == "success"
+        assert job.result() == 9
+        assert job.execution_count == 2
+        assert len((marks / "runs" / job.id).read_text().splitlines()) == 2
     finally:
         client.close()
 
