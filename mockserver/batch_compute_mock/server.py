@@ -110,7 +110,7 @@ class Server:
                 journal=journal,
                 faults=faults,
             )
-            scheduling = SchedulingRole(scheduler, store)
+            scheduling = SchedulingRole(scheduler, store, resume_builds=builds.resume)
             jobs.executor = scheduling
             builds.on_ready = scheduling.wake
         controls = None

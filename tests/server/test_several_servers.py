@@ -18,6 +18,11 @@ running job reads through that server while the other runs it.
 A graceful stop (SIGTERM) of the scheduling server re-queues the job it ran and hands over:
 the other server runs it again, counting both attempts.
 
+A server killed while it builds a function leaves no function ``building`` for good: the
+scheduling server builds it (the killed one held the function's build lock, which went with
+it). The build hangs on the killed server by design: its uv is pointed at a package index that
+accepts connections and never answers.
+
 A scheduling server whose lease connection breaks (its PostgreSQL session is terminated)
 exits at once, since another may have taken over, and the other server takes over.
 
@@ -28,8 +33,10 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -48,6 +55,7 @@ from support.live_server import LiveServer
 from support.postgres import PostgresCluster
 
 __all__ = [
+    "test_a_build_left_by_a_killed_server_is_built_by_the_scheduler",
     "test_a_graceful_stop_of_the_scheduler_hands_its_jobs_over",
     "test_a_scheduler_that_loses_its_lease_exits_and_another_takes_over",
     "test_a_second_server_on_a_sqlite_data_dir_refuses_to_start",
@@ -102,7 +110,7 @@ def shared(tmp_path: Path, postgres: PostgresCluster) -> Iterator[dict[str, Any]
         for name in ("server-a", "server-b")
     ]
     try:
-        yield {"servers": servers, "marks": marks, "url": url}
+        yield {"servers": servers, "marks": marks, "url": url, "args": args, "root": tmp_path}
     finally:
         for server in servers:
             server.stop()
@@ -265,6 +273,68 @@ def test_a_graceful_stop_of_the_scheduler_hands_its_jobs_over(shared: dict[str, 
         assert len((marks / "runs" / job.id).read_text().splitlines()) == 2
     finally:
         client.close()
+
+
+def test_a_build_left_by_a_killed_server_is_built_by_the_scheduler(
+    shared: dict[str, Any],
+) -> None:
+    servers: list[LiveServer] = shared["servers"]
+    root: Path = shared["root"]
+    black_hole = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    accepting = threading.Thread(target=_accept, args=(black_hole, held), daemon=True)
+    accepting.start()
+    index = f"http://127.0.0.1:{black_hole.getsockname()[1]}/simple"
+    scheduler = LiveServer(
+        root / "checks-requirements", [*shared["args"], "--requirements", "check"],
+        database_url=shared["url"], startup_timeout=60.0,
+    )  # fmt: skip
+    builder = LiveServer(
+        root / "installs-requirements", [*shared["args"], "--requirements", "install"],
+        database_url=shared["url"], startup_timeout=60.0,
+        env={**os.environ, "UV_INDEX_URL": index, "UV_NO_CACHE": "1", "UV_HTTP_TIMEOUT": "600"},
+    )  # fmt: skip
+    servers += [scheduler, builder]
+    scheduler.start()
+    builder.start()
+    assert (_scheduler_state(scheduler), _scheduler_state(builder)) == ("active", "standby")
+    client = ComputeClient(url=builder.origin, auth=builder.token("builds"))
+    try:
+        function = Function(
+            guarded_square, name="needs-attrs", requirements=["attrs"],
+            image="python3.11:latest", cpus=1, memory=2048, client=client,
+        )  # fmt: skip
+        function.save()
+        _wait(lambda: held, "the builder's uv reaches the package index", 60)
+        assert Function.get(function.id, client=client).status == "building"
+        _sigkill_alone(builder)
+        other = ComputeClient(url=scheduler.origin, auth=scheduler.token("builds"))
+        try:
+            _wait(
+                lambda: Function.get(function.id, client=other).status == "ready",
+                "the scheduling server builds what the killed one left",
+                90,
+            )
+            job = Function.get(function.id, client=other)(5, str(shared["marks"]))
+            job.wait_for_completion(timeout=60, interval=0.1)
+            assert (job.status, job.result()) == ("success", 25)
+        finally:
+            other.close()
+    finally:
+        client.close()
+        black_hole.close()
+        for connection in held:
+            connection.close()
+
+
+def _accept(listener: socket.socket, held: list[socket.socket]) -> None:
+    """Accept connections into ``held`` and never answer them, until the listener closes."""
+    while True:
+        try:
+            connection, _ = listener.accept()
+        except OSError:
+            return
+        held.append(connection)
 
 
 def test_a_scheduler_that_loses_its_lease_exits_and_another_takes_over(

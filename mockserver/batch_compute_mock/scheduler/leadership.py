@@ -14,7 +14,8 @@ ledger), so a server killed with SIGKILL loses no job, and its workers die with 
 are its children, ``PR_SET_PDEATHSIG``), so none runs twice at once. The servers that do not
 hold the lease pass on what the job rules signal (``wake``, ``cancel``, ``forget``) with
 ``pg_notify``; the holder also looks for pending jobs every ``PENDING_POLL_SECONDS`` in case a
-signal was lost.
+signal was lost, and every ``BUILDS_POLL_SECONDS`` for functions left ``building`` by a server
+that died mid-build (``resume_builds``: a function another live server builds is left to it).
 
 A holder whose lease connection breaks may no longer be the only scheduler (its session, and
 so its lock, may be gone): it exits at once, like a crash, and the next holder recovers its
@@ -28,6 +29,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 
 from ..store import Store
 from ..store.lease import LeaseLost, SchedulerLease
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 
 ACQUIRE_INTERVAL_SECONDS = 1.0
 PENDING_POLL_SECONDS = 2.0
+BUILDS_POLL_SECONDS = 5.0
 _SIGNAL_WAIT_SECONDS = 0.5
 #: The exit status of a server that lost the lease (EX_TEMPFAIL: start it again).
 LOST_LEASE_EXIT_STATUS = 75
@@ -49,8 +52,14 @@ class SchedulingRole:
     """The job rules' signals (``service.jobs.ExecutorSignals``) for this server, and its
     part in who schedules (see the module docstring)."""
 
-    def __init__(self, scheduler: Scheduler, store: Store) -> None:
+    def __init__(
+        self,
+        scheduler: Scheduler,
+        store: Store,
+        resume_builds: Callable[[], None] = lambda: None,
+    ) -> None:
         self._scheduler = scheduler
+        self._resume_builds = resume_builds
         self._store = store
         self._lease: SchedulerLease | None = store.open_lease() if store.shared else None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -112,6 +121,7 @@ class SchedulingRole:
     def _hold(self) -> None:
         assert self._lease is not None and self._loop is not None
         next_poll = 0.0
+        next_builds = time.monotonic() + BUILDS_POLL_SECONDS
         while not self._stopping.is_set():
             if not self._lease.held:
                 if self._lease.try_acquire() and not self._take_over():
@@ -131,6 +141,9 @@ class SchedulingRole:
             if time.monotonic() >= next_poll:
                 next_poll = time.monotonic() + PENDING_POLL_SECONDS
                 self._poll_pending()
+            if time.monotonic() >= next_builds:
+                next_builds = time.monotonic() + BUILDS_POLL_SECONDS
+                self._poll_builds()
 
     def _take_over(self) -> bool:
         """Start the scheduler now that this server holds the lease (its recovery runs
@@ -144,6 +157,12 @@ class SchedulingRole:
         self.active = True
         log.info("this server schedules jobs now (it holds the scheduler lease)")
         return True
+
+    def _poll_builds(self) -> None:
+        try:
+            self._resume_builds()
+        except Exception:  # the database is away: the next poll tries again
+            log.warning("could not look for builds left behind", exc_info=True)
 
     def _poll_pending(self) -> None:
         try:

@@ -7,20 +7,27 @@ no expiry to tune and no clocks to trust. The holder also ``LISTEN``s on that co
 a signal another server sends with ``pg_notify`` (a submission, a cancel, a rerun) reaches
 the scheduler within milliseconds; its signals sent while no server holds the lease are
 covered by the recovery the next holder runs before it schedules.
+
+Builds are claimed the same way, one session lock per function (``build_claim``): a server
+that dies mid-build lets go of it, and the scheduling server, which looks for functions left
+``building`` every little while, builds them.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import sqlalchemy as sa
 
-__all__ = ["SCHEDULER_CHANNEL", "LeaseLost", "SchedulerLease"]
+__all__ = ["SCHEDULER_CHANNEL", "LeaseLost", "SchedulerLease", "build_claim"]
 
 #: The session advisory lock held by the scheduling server ("bcsched" as a bigint).
 SCHEDULER_LOCK_KEY = int.from_bytes(b"bcsched", "big")
+#: The first key of the two-key advisory locks a server holds on a function it builds.
+BUILD_LOCK_CLASS = int.from_bytes(b"bcbu", "big") & 0x7FFF_FFFF
 #: The notification channel the scheduling server listens on.
 SCHEDULER_CHANNEL = "batch_compute_scheduler"
 
@@ -85,6 +92,19 @@ class SchedulerLease:
             with contextlib.suppress(Exception):
                 self._connection.close()
             self._connection = None
+
+
+@contextlib.contextmanager
+def build_claim(engine: sa.Engine, function_id: str) -> Iterator[bool]:
+    """Whether this server may build ``function_id`` now: True while it holds the function's
+    build lock (on a connection of its own, so that the lock goes with a server that dies
+    mid-build and another may build it), False when another server holds it."""
+    with engine.connect() as connection:
+        taken = connection.execute(
+            sa.text("SELECT pg_try_advisory_lock(:class, hashtext(:function_id))"),
+            {"class": BUILD_LOCK_CLASS, "function_id": function_id},
+        ).scalar_one()
+        yield bool(taken)
 
 
 def notify_scheduler(connection: sa.Connection, payload: str) -> None:

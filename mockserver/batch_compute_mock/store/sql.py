@@ -29,7 +29,7 @@ from . import (
 )
 from .database import Database
 from .dialects import search_dialect
-from .lease import SchedulerLease, notify_scheduler
+from .lease import SchedulerLease, build_claim, notify_scheduler
 from .protocol import OwnedIds, Page, Row, Start
 from .search import Searcher
 from .starts import StartRecords
@@ -234,6 +234,7 @@ class SqlStore:
         self.database = Database(url)
         self._searcher = Searcher(search_dialect(self.database.dialect))
         self._start_records: StartRecords | None = None
+        self._claims_engine: sa.Engine | None = None
 
     @contextmanager
     def read(self) -> Iterator[SqlReader]:
@@ -264,6 +265,18 @@ class SqlStore:
         with self.database.read() as conn:
             notify_scheduler(conn, payload)
 
+    @contextmanager
+    def build_claim(self, function_id: str) -> Iterator[bool]:
+        if not self.shared:
+            yield True  # one server: nobody else builds
+            return
+        if self._claims_engine is None:
+            self._claims_engine = sa.create_engine(
+                self.database.url, poolclass=sa.NullPool, isolation_level="AUTOCOMMIT"
+            )
+        with build_claim(self._claims_engine, function_id) as mine:
+            yield mine
+
     def note_start(self, job_id: str, attempt: int) -> None:
         self._starts().note(job_id, attempt)
 
@@ -285,4 +298,6 @@ class SqlStore:
     def close(self) -> None:
         if self._start_records is not None:
             self._start_records.close()
+        if self._claims_engine is not None:
+            self._claims_engine.dispose()
         self.database.dispose()
