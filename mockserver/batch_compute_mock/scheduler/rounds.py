@@ -335,7 +335,7 @@ def _result_row(claim: Claim, outcome: JobOutcome, now: str) -> dict[str, Any]:
 
 
 def _statuses(store: Writer, claims: list[Claim]) -> dict[str, str]:
-    return {row["id"]: row["status"] for row in store.jobs([claim.id for claim in claims])}
+    return store.job_statuses([claim.id for claim in claims]) if claims else {}
 
 
 def _journal_rows(

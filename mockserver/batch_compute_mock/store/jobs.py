@@ -20,6 +20,7 @@ __all__ = [
     "existing_job_ids",
     "functions_with_pending_jobs",
     "get_job",
+    "get_job_statuses",
     "get_jobs",
     "insert_jobs",
     "job_ids_of_function",
@@ -102,6 +103,16 @@ def get_jobs(conn: sa.Connection, job_ids: Sequence[str]) -> list[sa.RowMapping]
         for row in conn.execute(sa.select(jobs).where(jobs.c.id.in_(chunk))).mappings():
             found[row["id"]] = row
     return [found[job_id] for job_id in job_ids if job_id in found]
+
+
+def get_job_statuses(conn: sa.Connection, job_ids: Sequence[str]) -> dict[str, str]:
+    """Job id -> status, for those of these jobs that exist (the scheduler's journal asks this
+    every round: the status alone, not whole rows with their JSON columns)."""
+    found: dict[str, str] = {}
+    for start in range(0, len(job_ids), 500):
+        chunk = list(job_ids[start : start + 500])
+        found.update(conn.execute(sa.select(jobs.c.id, jobs.c.status).where(jobs.c.id.in_(chunk))))
+    return found
 
 
 def jobs_for_reference(conn: sa.Connection, owner: str, reference_id: str) -> list[sa.RowMapping]:

@@ -67,6 +67,9 @@ class SqlReader:
     def jobs(self, job_ids: Sequence[str]) -> list[Row]:
         return list(jobs.get_jobs(self._conn, job_ids))
 
+    def job_statuses(self, job_ids: Sequence[str]) -> dict[str, str]:
+        return jobs.get_job_statuses(self._conn, job_ids)
+
     def jobs_for_reference(self, owner: str, reference_id: str) -> list[Row]:
         return list(jobs.jobs_for_reference(self._conn, owner, reference_id))
 
