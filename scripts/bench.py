@@ -11,6 +11,9 @@ figure / value / target, and stops the server. Sections (``--only NAME``, repeat
 * ``rss``: the server's resident memory after start-up and after everything else.
 * ``exec``: 10,000 ``return x + 1`` jobs end to end, the ProcessPoolExecutor(2) floor,
   warm single-job latency and a cold first job.
+* ``dask``: ``--executor dask`` on a LocalCluster: warm latency, trivial jobs on 1 and 2
+  workers, and ours vs raw ``client.map`` of the same function (``bench_dask.py``). Runs only
+  when asked for (``--executor dask`` or ``--only dask``).
 * ``conformance``: the conformance kit's default run (two fresh owners), seconds per category.
 * ``sandbox``: trivial-job throughput and warm latency on two more servers, one with
   ``--sandbox off`` and one with ``--sandbox bwrap``, run one after the other (the sandboxed
@@ -22,6 +25,7 @@ figure / value / target, and stops the server. Sections (``--only NAME``, repeat
 
     ./scripts/bench [--quick] [--only submit --only search] [--workers N]
     ./scripts/bench --only conformance
+    ./scripts/bench --executor dask [--quick]
     ./scripts/bench --database postgresql [--only search]
 
 ``--database postgresql`` runs every section on PostgreSQL: a throwaway cluster (started like
@@ -70,6 +74,7 @@ SECTIONS = (
     "conformance",
     "sandbox",
     "envs",
+    "dask",
     "rss",
 )
 BULK = 1000
@@ -668,6 +673,12 @@ def bench_envs(bench: Bench) -> None:
     )
 
 
+def bench_dask(bench: Bench) -> None:
+    from bench_dask import dask_figures  # scripts/ is on the path of this script
+
+    dask_figures(bench, running_server, _other, create_function, _one_job, _throughput)
+
+
 def _other(bench: Bench, base: str, pid: int) -> Bench:
     client = httpx.Client(base_url=base, headers=bench.client.headers, timeout=120)
     return Bench(client, base, bench.token, pid, bench.sizes, bench.workers)
@@ -758,6 +769,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", choices=SECTIONS, help="run only these")
     parser.add_argument("--workers", type=int, help="server --workers (default: its own)")
     parser.add_argument(
+        "--executor",
+        choices=["local", "dask"],
+        default="local",
+        help="dask: the dask section only (a LocalCluster); local: the others (default)",
+    )
+    parser.add_argument(
         "--database",
         choices=["sqlite", "postgresql"],
         default="sqlite",
@@ -779,7 +796,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(options: argparse.Namespace) -> int:
     sizes = Sizes.quick() if options.quick else Sizes()
-    chosen = options.only or list(SECTIONS)
+    default = ["dask"] if options.executor == "dask" else [s for s in SECTIONS if s != "dask"]
+    chosen = options.only or default
     sections: dict[str, Callable[[Bench], None]] = {
         "submit": bench_submit,
         "search": bench_search,
@@ -789,6 +807,7 @@ def _run(options: argparse.Namespace) -> int:
         "conformance": bench_conformance,
         "sandbox": bench_sandbox,
         "envs": bench_envs,
+        "dask": bench_dask,
     }
     token = _token()
     with running_server(options.workers) as (base, pid):

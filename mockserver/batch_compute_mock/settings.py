@@ -31,6 +31,11 @@ class Settings:
     blob_url: str | None = attrs.field(default=None)
     #: Job slots shared by all functions (worker processes running at once).
     workers: int = attrs.field(factory=lambda: os.cpu_count() or 1)
+    #: What runs the jobs: ``local`` (the warm worker pool on this machine) or ``dask`` (the
+    #: Dask cluster at ``dask_scheduler``).
+    executor: str = attrs.field(default="local", validator=attrs.validators.in_(("local", "dask")))
+    #: The Dask scheduler's address (``tcp://host:8786``) when ``executor`` is ``dask``.
+    dask_scheduler: str | None = attrs.field(default=None)
     #: Validate responses against the contract (on in tests; costs time per request).
     validate_responses: bool = False
     #: Lifetime of pre-signed bundle-upload and result-download URLs.
@@ -72,6 +77,14 @@ class Settings:
     #: Names of server environment variables jobs see too (``--job-env``); they inherit no
     #: others.
     job_env: tuple[str, ...] = ()
+
+    @dask_scheduler.validator
+    def _check_dask_scheduler(self, _attribute: object, address: str | None) -> None:
+        if self.executor == "dask" and not address:
+            raise ValueError(
+                "--executor dask needs the scheduler's address: --dask-scheduler "
+                "tcp://host:8786 (or BATCH_COMPUTE_DASK_SCHEDULER)"
+            )
 
     @property
     def environments_dir(self) -> Path:

@@ -168,6 +168,20 @@ def _visible(store: BlobStore, key: str, expected: bytes) -> None:
     assert seen == expected
 
 
+def test_an_appender_creates_its_blob_at_the_first_write(store: BlobStore) -> None:
+    key = job_log_key("J2")
+    silent = store.open_appender(key)
+    assert not store.exists(key)  # most jobs print nothing: no blob for them
+    silent.close()
+    assert not store.exists(key)
+    speaking = store.open_appender(key)
+    speaking.write(b"")
+    assert not store.exists(key)
+    speaking.write(b"hello\n")
+    speaking.close()
+    assert store.read_bytes(key) == b"hello\n"
+
+
 def test_put_file_moves_a_finished_file_in_and_fetch_file_copies_out(
     store: BlobStore, tmp_path: Path
 ) -> None:
