@@ -146,8 +146,9 @@ class S3BlobStore:
         return size
 
     def open_appender(self, key: str, *, truncate: bool = True) -> _PartsAppender:
-        """A writer that creates ``key`` (emptied unless ``truncate`` is False) and puts what it
-        is given as parts every ``flush_seconds``; ``close`` compacts them into one object."""
+        """A writer that appends to ``key`` (emptied at once unless ``truncate`` is False) and
+        puts what it is given as parts every ``flush_seconds``; ``close`` compacts them into one
+        object. Like a directory's, it creates no blob until it is given bytes."""
         key_segments(key)
         if truncate:  # an earlier attempt's log is emptied at once; a first one costs a LIST
             listing = self._listing(key)
@@ -373,7 +374,8 @@ class _PartsAppender:
     ``write`` never waits on S3 unless ``flush_bytes`` are buffered; a timer puts the rest
     within ``flush_seconds``, so a reader on any server sees output about a second after the
     job wrote it. ``close`` puts the last bytes and compacts the parts into one object (a log
-    that never needed a part, as a short job's, is put whole in one PUT).
+    that never needed a part, as a short job's, is put whole in one PUT; an appender given
+    nothing creates no blob).
     """
 
     def __init__(self, store: S3BlobStore, key: str, offset: int) -> None:
@@ -407,7 +409,8 @@ class _PartsAppender:
                 self._timer.cancel()
                 self._timer = None
             if self._fresh and self._offset == 0:  # no part yet: the buffer is the whole blob
-                self._store._put_whole(self._key, bytes(self._buffer))
+                if self._buffer:  # (none at all for a job that printed nothing)
+                    self._store._put_whole(self._key, bytes(self._buffer))
                 return
             self._flush()
             self._store._compact(self._key)
