@@ -85,6 +85,21 @@ def test_a_reader_open_across_a_compaction_reads_the_same_bytes(url: str) -> Non
     log.close()
 
 
+def test_a_reader_open_while_a_retried_job_empties_its_log_ends_cleanly(url: str) -> None:
+    store = _s3(url)
+    key = job_log_key("J8")
+    store.write_bytes(key, b"first attempt\n" * 10)
+    with store.open(key) as file:
+        store.open_appender(key).close()  # the next attempt empties it
+        assert file.read() == b""
+    with store.open(key) as file:
+        assert file.read(6) == b""
+    store.write_bytes(key, b"0123456789")
+    with store.open(key) as file:
+        store.delete(key)
+        assert file.read() == b""
+
+
 def test_continuing_a_log_and_replacing_one_that_grows(url: str) -> None:
     store, other = _s3(url), _s3(url)
     store.flush_bytes = 1
