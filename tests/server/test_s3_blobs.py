@@ -101,6 +101,7 @@ def test_a_server_keeps_bundles_logs_and_results_in_s3(
     assert url.startswith(server.origin)  # our server, not the bucket
     fetched = httpx.get(url, timeout=30)  # no token, no S3 credentials
     assert fetched.status_code == 200 and json.loads(fetched.content) == {"double": 42}
+    assert fetched.headers["content-length"] == str(len(fetched.content))  # streamed, sized
 
     objects = _objects(s3_endpoint, bucket)
     assert f"blobs/bundles/{function_id}.zip" in objects
