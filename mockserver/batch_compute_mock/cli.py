@@ -81,9 +81,9 @@ def _parser() -> argparse.ArgumentParser:
         "--blob-url",
         default=os.environ.get("BATCH_COMPUTE_BLOB_URL") or None,
         metavar="URL",
-        help="where bundles, logs and results live: a directory or s3://BUCKET/PREFIX (endpoint "
-        "and credentials from the AWS_* variables; also BATCH_COMPUTE_BLOB_URL; default: "
-        "blobs/ in --data-dir)",
+        help="where bundles, logs and results live, the same for every server of a database: a "
+        "directory or s3://BUCKET/PREFIX (endpoint and credentials from the AWS_* variables; "
+        "also BATCH_COMPUTE_BLOB_URL; default: blobs/ in --data-dir)",
     )
     _add_jwt_secret(serve)
     serve.add_argument(
@@ -309,8 +309,14 @@ def _serve(options: argparse.Namespace) -> int:
             partial.write_text(f"{port}\n")
             partial.replace(port_file)  # readers never see a half-written file
 
+    from .instance_lock import AlreadyServing, hold_instance_locks
     from .store.database import DatabaseUnavailable
 
+    try:
+        locks = hold_instance_locks(data_dir, settings.resolved_database_url)
+    except AlreadyServing as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     try:
         run(
             listener,
@@ -324,6 +330,8 @@ def _serve(options: argparse.Namespace) -> int:
         return 1
     finally:
         _remove(port_file)
+        for descriptor in locks:
+            os.close(descriptor)
     return 0
 
 

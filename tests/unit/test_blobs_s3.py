@@ -129,11 +129,14 @@ def test_a_short_log_is_put_whole_when_it_closes(url: str) -> None:
     log.write(b"quick\n")
     log.close()
     assert store.read_bytes(key) == b"quick\n" and _objects(store) == [key]
-    store.write_bytes(job_log_key("J7"), b"an older attempt's log\n")
     silent = store.open_appender(job_log_key("J7"))
-    assert store.read_bytes(job_log_key("J7")) == b""  # emptied at once
     silent.close()
-    assert store.read_bytes(job_log_key("J7")) == b""
+    assert not store.exists(job_log_key("J7"))  # no PUT for a job that printed nothing
+    store.write_bytes(job_log_key("J9"), b"an older attempt's log\n")
+    retried = store.open_appender(job_log_key("J9"))
+    assert store.read_bytes(job_log_key("J9")) == b""  # emptied at once
+    retried.close()
+    assert store.read_bytes(job_log_key("J9")) == b""
 
 
 def test_appender_writes_from_threads_keep_their_order(url: str) -> None:

@@ -14,6 +14,11 @@ event loop. A line is one ``write`` to an ``O_APPEND`` descriptor: a crash of th
 process never leaves half of one (a power loss may; a torn last line is ignored). The file is
 not fsynced, like SQLite's ``NORMAL`` mode. It is rewritten with only the unsettled entries
 when it grows past ``compact_bytes``.
+
+Where several servers share a PostgreSQL database, the server that takes over scheduling
+after the scheduling one died must read what that one began, which its data dir no longer
+tells anyone: ``SharedStartLedger`` keeps the same entries in the database instead (one
+autocommitted upsert per start, a fraction of a millisecond on a local network).
 """
 
 from __future__ import annotations
@@ -22,8 +27,27 @@ import os
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Protocol
 
-__all__ = ["StartLedger"]
+__all__ = ["Ledger", "SharedStartLedger", "StartLedger"]
+
+
+class Ledger(Protocol):
+    def began(self, job_id: str, attempt: int) -> None: ...
+    def settled(self, job_ids: Iterable[str]) -> None: ...
+    def entries(self) -> dict[str, int]: ...
+    def clear(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class StartRecords(Protocol):
+    """What ``SharedStartLedger`` needs of the store."""
+
+    def note_start(self, job_id: str, attempt: int) -> None: ...
+    def forget_starts(self, job_ids: Iterable[str]) -> None: ...
+    def noted_starts(self) -> dict[str, int]: ...
+    def clear_starts(self) -> None: ...
+
 
 _FILE = "ledger"
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
@@ -103,3 +127,25 @@ def _replay(path: Path) -> dict[str, int]:
         elif line.startswith("-"):
             found.pop(line[1:], None)
     return found
+
+
+class SharedStartLedger:
+    """The start ledger in a database several servers share (see the module docstring)."""
+
+    def __init__(self, store: StartRecords) -> None:
+        self._store = store
+
+    def began(self, job_id: str, attempt: int) -> None:
+        self._store.note_start(job_id, attempt)
+
+    def settled(self, job_ids: Iterable[str]) -> None:
+        self._store.forget_starts(job_ids)
+
+    def entries(self) -> dict[str, int]:
+        return self._store.noted_starts()
+
+    def clear(self) -> None:
+        self._store.clear_starts()
+
+    def close(self) -> None:
+        """Nothing to let go of: the store owns its connection."""
