@@ -25,12 +25,13 @@ from support.live_server import LiveServer
 from support.s3 import S3Endpoint
 
 JOBS = "/compute/v1/jobs"
-# Prints, waits for the test's go-ahead file, prints again and returns a result.
+# Prints (and whether it sees the server's S3 credentials: it must not), waits for the test's
+# go-ahead file, prints again and returns a result.
 SOURCE = """
 import os, time
 
 def main(go, n):
-    print("started", n, flush=True)
+    print("started", n, "AWS_SECRET_ACCESS_KEY" in os.environ, flush=True)
     while not os.path.exists(go):
         time.sleep(0.05)
     print("finished", n, flush=True)
@@ -79,7 +80,7 @@ def test_a_server_keeps_bundles_logs_and_results_in_s3(
         assert response.status_code == 200, response.text
         return [json.loads(line)["log"] for line in response.text.splitlines()]
 
-    assert wait_for(lambda: log_lines() == ["started 21"], timeout=30)  # read while it runs
+    assert wait_for(lambda: log_lines() == ["started 21 False"], timeout=30)  # read while it runs
     running = client.get(f"{JOBS}/{job['id']}", headers=alice).json()
     assert running["status"] == "running"
     assert any("@parts/" in key for key in _objects(s3_endpoint, bucket))
@@ -91,7 +92,7 @@ def test_a_server_keeps_bundles_logs_and_results_in_s3(
 
     done = wait_for(finished, timeout=60)
     assert done["status"] == "success", done
-    assert log_lines() == ["started 21", "finished 21"]
+    assert log_lines() == ["started 21 False", "finished 21"]
 
     blob_id = f"compute/{function['namespace']}/{function_id}/{job['id']}"
     download = client.get(f"/catalog/v2/storage/download/{blob_id}", headers=alice)
@@ -100,6 +101,7 @@ def test_a_server_keeps_bundles_logs_and_results_in_s3(
     assert url.startswith(server.origin)  # our server, not the bucket
     fetched = httpx.get(url, timeout=30)  # no token, no S3 credentials
     assert fetched.status_code == 200 and json.loads(fetched.content) == {"double": 42}
+    assert fetched.headers["content-length"] == str(len(fetched.content))  # streamed, sized
 
     objects = _objects(s3_endpoint, bucket)
     assert f"blobs/bundles/{function_id}.zip" in objects
@@ -118,7 +120,7 @@ def test_a_server_keeps_bundles_logs_and_results_in_s3(
     assert _objects(s3_endpoint, bucket) == []  # ... a reset empties the bucket ...
     assert controls.post("/restore", content=snapshot.content).status_code == 204
     assert _objects(s3_endpoint, bucket) == objects  # ... and a restore puts them back
-    assert log_lines() == ["started 21", "finished 21"]
+    assert log_lines() == ["started 21 False", "finished 21"]
 
     deleted = client.delete(
         f"/compute/v1/functions/{function_id}", params={"delete_results": "true"}, headers=alice
@@ -168,7 +170,7 @@ def test_two_servers_on_one_bucket_serve_the_same_running_log_and_result(
             text = server.get(f"{JOBS}/{job_id}/log", headers=alice).text
             return [json.loads(line)["log"] for line in text.splitlines()]
 
-        assert wait_for(lambda: log_on(two) == ["started 4"], timeout=30)
+        assert wait_for(lambda: log_on(two) == ["started 4 False"], timeout=30)
         assert two.get(f"{JOBS}/{job_id}", headers=alice).json()["status"] == "running"
         go.touch()
 
@@ -177,7 +179,7 @@ def test_two_servers_on_one_bucket_serve_the_same_running_log_and_result(
             return current if current["status"] in FINISHED else None
 
         assert wait_for(finished, timeout=60)["status"] == "success"
-        assert log_on(two) == log_on(one) == ["started 4", "finished 4"]
+        assert log_on(two) == log_on(one) == ["started 4 False", "finished 4"]
         blob_id = f"compute/{function['namespace']}/{function['id']}/{job_id}"
         download = one.get(f"/catalog/v2/storage/download/{blob_id}", headers=alice)
         resumable = download.json()["data"]["attributes"]["resumable_url"]

@@ -85,6 +85,21 @@ def test_a_reader_open_across_a_compaction_reads_the_same_bytes(url: str) -> Non
     log.close()
 
 
+def test_a_reader_open_while_a_retried_job_empties_its_log_ends_cleanly(url: str) -> None:
+    store = _s3(url)
+    key = job_log_key("J8")
+    store.write_bytes(key, b"first attempt\n" * 10)
+    with store.open(key) as file:
+        store.open_appender(key).close()  # the next attempt empties it
+        assert file.read() == b""
+    with store.open(key) as file:
+        assert file.read(6) == b""
+    store.write_bytes(key, b"0123456789")
+    with store.open(key) as file:
+        store.delete(key)
+        assert file.read() == b""
+
+
 def test_continuing_a_log_and_replacing_one_that_grows(url: str) -> None:
     store, other = _s3(url), _s3(url)
     store.flush_bytes = 1
@@ -117,6 +132,11 @@ def test_a_short_log_is_put_whole_when_it_closes(url: str) -> None:
     silent = store.open_appender(job_log_key("J7"))
     silent.close()
     assert not store.exists(job_log_key("J7"))  # no PUT for a job that printed nothing
+    store.write_bytes(job_log_key("J9"), b"an older attempt's log\n")
+    retried = store.open_appender(job_log_key("J9"))
+    assert store.read_bytes(job_log_key("J9")) == b""  # emptied at once
+    retried.close()
+    assert store.read_bytes(job_log_key("J9")) == b""
 
 
 def test_appender_writes_from_threads_keep_their_order(url: str) -> None:

@@ -6,7 +6,11 @@ and expiry in the query are checked against the exact path instead.
 
 from __future__ import annotations
 
-from starlette.responses import Response
+import io
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from starlette.responses import Response, StreamingResponse
 
 from ..kernel.errors import PayloadTooLarge
 from ..service.presigned import BUNDLE_UPLOAD_PATH, RESULT_DATA_PATH
@@ -34,4 +38,18 @@ def download_result_data(blob_id: str, expires: int, signature: str) -> Response
     # Raw bytes, never Content-Encoding: the genuine client reads the socket undecoded.
     svc = server()
     svc.urls.verify("GET", RESULT_DATA_PATH + blob_id, expires, signature)
-    return Response(svc.results.data(blob_id), media_type="application/octet-stream")
+    data = svc.results.data(blob_id)
+    size = data.seek(0, io.SEEK_END)
+    data.seek(0)
+    return StreamingResponse(
+        _chunks(data),
+        media_type="application/octet-stream",
+        headers={"Content-Length": str(size)},
+    )
+
+
+def _chunks(data: BinaryIO) -> Iterator[bytes]:
+    """The blob in 1 MiB reads, closed at the end (or when the client goes away)."""
+    with data:
+        while chunk := data.read(1 << 20):
+            yield chunk

@@ -15,6 +15,7 @@ read resolves a key through one listing, so a key and its parts are read togethe
 from __future__ import annotations
 
 import asyncio
+import errno
 import io
 import os
 import shutil
@@ -146,8 +147,9 @@ class S3BlobStore:
         return size
 
     def open_appender(self, key: str, *, truncate: bool = True) -> _PartsAppender:
-        """A writer that creates ``key`` (emptied unless ``truncate`` is False) and puts what it
-        is given as parts every ``flush_seconds``; ``close`` compacts them into one object."""
+        """A writer that appends to ``key`` (emptied at once unless ``truncate`` is False) and
+        puts what it is given as parts every ``flush_seconds``; ``close`` compacts them into one
+        object. Like a directory's, it creates no blob until it is given bytes."""
         key_segments(key)
         if truncate:  # an earlier attempt's log is emptied at once; a first one costs a LIST
             listing = self._listing(key)
@@ -339,21 +341,31 @@ class _PiecesReader(io.RawIOBase):
 
     def _read(self, wanted: int) -> bytes:
         out = bytearray()
+        attempts = 0
         while wanted > 0 and self._position < self._size:
-            for attempt in range(3):
-                try:
-                    chunk = self._read_piece(wanted)
-                    break
-                except FileNotFoundError:
-                    if attempt == 2:
-                        raise
-                    self._pieces = self._relist()
+            try:
+                chunk = self._read_piece(wanted)
+            except OSError as error:
+                # A part compacted away (not found), or an object replaced by a shorter one
+                # (a retried job's log emptied: the range is not satisfiable): list again.
+                if attempts == 2 or not _changed_under_us(error):
+                    raise
+                attempts += 1
+                self._relist_pieces()
+                continue
             if not chunk:
                 break
             out += chunk
             self._position += len(chunk)
             wanted -= len(chunk)
         return bytes(out)
+
+    def _relist_pieces(self) -> None:
+        try:
+            self._pieces = self._relist()
+        except FileNotFoundError:  # deleted meanwhile: nothing more to read
+            self._pieces = []
+        self._size = sum(piece.size for piece in self._pieces)
 
     def _read_piece(self, wanted: int) -> bytes:
         """Bytes from the piece holding the current position (at most ``wanted``)."""
@@ -365,6 +377,11 @@ class _PiecesReader(io.RawIOBase):
                 return bytes(self._fs.cat_file(f"{self._root}/{piece.name}", start=begin, end=end))
             start += piece.size
         return b""
+
+
+def _changed_under_us(error: OSError) -> bool:
+    """Whether a ranged GET failed because the object went or shrank since it was listed."""
+    return isinstance(error, FileNotFoundError) or error.errno == errno.EINVAL
 
 
 class _PartsAppender:

@@ -8,7 +8,7 @@ is what the genuine clients compute and ask the catalog for.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..blobs import BlobStore
 from ..blobs.keys import result_key
@@ -42,14 +42,15 @@ class ResultStorage:
             }
         }
 
-    def data(self, blob_id: str) -> bytes:
-        """The bytes behind a verified pre-signed URL."""
+    def data(self, blob_id: str) -> BinaryIO:
+        """The bytes behind a verified pre-signed URL, opened for streaming (the caller
+        closes it): a large result never sits whole in the server's memory."""
         with self._store.read() as store:
             row = store.result(blob_id)
         if row is None or _expired(row):
             raise NotFound(f"Blob {blob_id} not found.")
         try:
-            return self._blobs.read_bytes(result_key(row["id"]))
+            return self._blobs.open(result_key(row["id"]))
         except FileNotFoundError:
             raise NotFound(f"Blob {blob_id} has no data.") from None
 
