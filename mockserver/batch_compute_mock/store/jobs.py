@@ -111,7 +111,8 @@ def get_job_statuses(conn: sa.Connection, job_ids: Sequence[str]) -> dict[str, s
     found: dict[str, str] = {}
     for start in range(0, len(job_ids), 500):
         chunk = list(job_ids[start : start + 500])
-        found.update(conn.execute(sa.select(jobs.c.id, jobs.c.status).where(jobs.c.id.in_(chunk))))
+        query = sa.select(jobs.c.id, jobs.c.status).where(jobs.c.id.in_(chunk))
+        found.update((job_id, status) for job_id, status in conn.execute(query))
     return found
 
 
