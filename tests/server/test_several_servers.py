@@ -48,7 +48,7 @@ import pytest
 import sqlalchemy as sa
 from several_servers_jobs import guarded_square
 
-from batch_compute import ComputeClient, Function, Job
+from batch_compute import ComputeClient, Function, Job, JobStatus
 from batch_compute_mock.scheduler.leadership import LOST_LEASE_EXIT_STATUS
 from batch_compute_mock.store.lease import SCHEDULER_LOCK_KEY
 from support.live_server import LiveServer
@@ -92,9 +92,9 @@ def _sigkill_alone(server: LiveServer) -> None:
     server.kill()
 
 
-def _status_counts(client: ComputeClient, function_id: str) -> Counter[str]:
+def _succeeded(client: ComputeClient, function_id: str) -> int:
     function = Function.get(function_id, client=client)
-    return Counter(job.status for job in function.jobs)
+    return function.jobs.filter(Job.status == JobStatus.SUCCESS).count()
 
 
 @pytest.fixture
@@ -152,7 +152,7 @@ def test_two_servers_share_state_and_survive_the_death_of_either(shared: dict[st
         submit(range(0, JOBS // 2))
         # Kill the scheduling server while jobs run.
         _wait(
-            lambda: _status_counts(clients[1], function.id)["success"] >= 100,
+            lambda: _succeeded(clients[1], function.id) >= 50,
             "jobs run before the kill",
             120.0,
         )
@@ -175,7 +175,7 @@ def test_two_servers_share_state_and_survive_the_death_of_either(shared: dict[st
         assert _scheduler_state(a) == "standby"
 
         _wait(
-            lambda: _status_counts(clients[0], function.id)["success"] == JOBS,
+            lambda: _succeeded(clients[0], function.id) == JOBS,
             "every job succeeds",
             300.0,
         )
@@ -211,6 +211,7 @@ def _check_every_job(
         assert other.result() == n * n
         assert f"job {n} done" in other.log()
     print(f"jobs run more than once after the kills: {again}")
+    assert again >= 1, "the kill of the scheduling server interrupted no job"
 
 
 def test_submit_cancel_and_rerun_through_the_standby_reach_the_scheduler(
