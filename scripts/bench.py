@@ -11,6 +11,9 @@ figure / value / target, and stops the server. Sections (``--only NAME``, repeat
 * ``rss``: the server's resident memory after start-up and after everything else.
 * ``exec``: 10,000 ``return x + 1`` jobs end to end, the ProcessPoolExecutor(2) floor,
   warm single-job latency and a cold first job.
+* ``dask``: ``--executor dask`` on a LocalCluster: warm latency, trivial jobs on 1 and 2
+  workers, and ours vs raw ``client.map`` of the same function (``bench_dask.py``). Runs only
+  when asked for (``--executor dask`` or ``--only dask``).
 * ``conformance``: the conformance kit's default run (two fresh owners), seconds per category.
 * ``sandbox``: trivial-job throughput and warm latency on two more servers, one with
   ``--sandbox off`` and one with ``--sandbox bwrap``, run one after the other (the sandboxed
@@ -22,10 +25,16 @@ figure / value / target, and stops the server. Sections (``--only NAME``, repeat
 
     ./scripts/bench [--quick] [--only submit --only search] [--workers N]
     ./scripts/bench --only conformance
+    ./scripts/bench --executor dask [--quick]
     ./scripts/bench --database postgresql [--only search]
 
 ``--database postgresql`` runs every section on PostgreSQL: a throwaway cluster (started like
 the tests' one, ``tests/support/postgres.py``) and a fresh database for each server.
+``--blobs s3`` keeps every server's blobs in S3: moto's S3 server in this process (as the
+tests start it, ``tests/support/s3.py``) and a fresh bucket for each server. moto is far slower
+than a real S3 service; the figures bound the cost of the S3 code paths, not of S3.
+
+    ./scripts/bench --blobs s3 --only exec
 """
 
 from __future__ import annotations
@@ -65,6 +74,7 @@ SECTIONS = (
     "conformance",
     "sandbox",
     "envs",
+    "dask",
     "rss",
 )
 BULK = 1000
@@ -174,6 +184,37 @@ class Databases:
 DATABASES = Databases("sqlite")
 
 
+class BlobStores:
+    """Where benchmarked servers keep their blobs: each its data dir (``environment()`` is
+    empty), or each a fresh bucket of one moto S3 server."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._endpoint: Any = None
+
+    def __enter__(self) -> BlobStores:
+        if self.kind == "s3":
+            sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+            from support.s3 import S3Endpoint
+
+            self._endpoint = S3Endpoint().__enter__()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._endpoint is not None:
+            self._endpoint.__exit__(*exc_info)
+
+    def environment(self) -> dict[str, str]:
+        """The variables that put a new server's blobs in a fresh bucket (or none)."""
+        if self._endpoint is None:
+            return {}
+        bucket = self._endpoint.new_bucket()
+        return {**self._endpoint.environment, "BATCH_COMPUTE_BLOB_URL": f"s3://{bucket}/blobs"}
+
+
+BLOBS = BlobStores("local")
+
+
 @contextmanager
 def running_server(
     workers: int | None,
@@ -194,6 +235,7 @@ def running_server(
         database_url = DATABASES.url()
         if database_url is not None:
             server_env["BATCH_COMPUTE_DATABASE_URL"] = database_url
+        server_env.update(BLOBS.environment())
         server_env.update(env or {})
         with open(Path(tmp) / "server.log", "wb") as log:
             proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=server_env)
@@ -631,6 +673,12 @@ def bench_envs(bench: Bench) -> None:
     )
 
 
+def bench_dask(bench: Bench) -> None:
+    from bench_dask import dask_figures  # scripts/ is on the path of this script
+
+    dask_figures(bench, running_server, _other, create_function, _one_job, _throughput)
+
+
 def _other(bench: Bench, base: str, pid: int) -> Bench:
     client = httpx.Client(base_url=base, headers=bench.client.headers, timeout=120)
     return Bench(client, base, bench.token, pid, bench.sizes, bench.workers)
@@ -721,21 +769,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", choices=SECTIONS, help="run only these")
     parser.add_argument("--workers", type=int, help="server --workers (default: its own)")
     parser.add_argument(
+        "--executor",
+        choices=["local", "dask"],
+        default="local",
+        help="dask: the dask section only (a LocalCluster); local: the others (default)",
+    )
+    parser.add_argument(
         "--database",
         choices=["sqlite", "postgresql"],
         default="sqlite",
         help="where the servers keep their state (default: %(default)s)",
     )
+    parser.add_argument(
+        "--blobs",
+        choices=["local", "s3"],
+        default="local",
+        help="where the servers keep their blobs (default: %(default)s, the data dir)",
+    )
     options = parser.parse_args(argv)
-    global DATABASES
+    global DATABASES, BLOBS
     DATABASES = Databases(options.database)
-    with DATABASES:
+    BLOBS = BlobStores(options.blobs)
+    with DATABASES, BLOBS:
         return _run(options)
 
 
 def _run(options: argparse.Namespace) -> int:
     sizes = Sizes.quick() if options.quick else Sizes()
-    chosen = options.only or list(SECTIONS)
+    default = ["dask"] if options.executor == "dask" else [s for s in SECTIONS if s != "dask"]
+    chosen = options.only or default
     sections: dict[str, Callable[[Bench], None]] = {
         "submit": bench_submit,
         "search": bench_search,
@@ -745,13 +807,14 @@ def _run(options: argparse.Namespace) -> int:
         "conformance": bench_conformance,
         "sandbox": bench_sandbox,
         "envs": bench_envs,
+        "dask": bench_dask,
     }
     token = _token()
     with running_server(options.workers) as (base, pid):
         headers = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
             bench = Bench(client, base, token, pid, sizes, options.workers)
-            print(f"server pid {pid} at {base} on {DATABASES.kind}", flush=True)
+            print(f"server pid {pid} at {base} on {DATABASES.kind}, blobs {BLOBS.kind}", flush=True)
             if "rss" in chosen:
                 time.sleep(1)
                 bench_rss_start(bench)

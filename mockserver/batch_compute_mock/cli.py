@@ -1,8 +1,9 @@
 """``batch-compute``: run the server, or mint a token for it.
 
 batch-compute serve [--host H] [--port P] [--port-file F] [--data-dir D] [--public-url U]
-                    [--database-url URL]
+                    [--database-url URL] [--blob-url URL]
                     [--jwt-secret-file F] [--workers N] [--sandbox auto|bwrap|off] ...
+batch-compute worker tcp://host:8786 [--cpus N] [--memory SIZE] [--data-dir D]
 batch-compute token --sub NAME [--org ORG] [--userid ID] [--jwt-secret-file F] [--days N]
 batch-compute db current|upgrade [--data-dir D] [--database-url URL]
 batch-compute reset|snapshot|restore|fault|journal ...   (a test server's /_mock/ controls)
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .controls_cli import add_control_commands
+from .worker_cli import add_worker_command
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -79,8 +81,9 @@ def _parser() -> argparse.ArgumentParser:
         "--blob-url",
         default=os.environ.get("BATCH_COMPUTE_BLOB_URL") or None,
         metavar="URL",
-        help="where bundles, results and logs live: a directory or file:// URL, the same for "
-        "every server of a database (also BATCH_COMPUTE_BLOB_URL; default: DATA_DIR/blobs)",
+        help="where bundles, logs and results live: a directory or s3://BUCKET/PREFIX (endpoint "
+        "and credentials from the AWS_* variables; also BATCH_COMPUTE_BLOB_URL; default: "
+        "blobs/ in --data-dir)",
     )
     _add_jwt_secret(serve)
     serve.add_argument(
@@ -115,7 +118,22 @@ def _parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         default=os.cpu_count() or 1,
-        help="jobs running at once across all functions (default: %(default)s)",
+        help="jobs running at once across all functions, on this machine or the whole "
+        "cluster (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--executor",
+        choices=["local", "dask"],
+        default=os.environ.get("BATCH_COMPUTE_EXECUTOR", "local"),
+        help="local: a warm worker pool on this machine; dask: the Dask cluster at "
+        "--dask-scheduler, its workers started with `batch-compute worker` (also "
+        "BATCH_COMPUTE_EXECUTOR; default: %(default)s)",
+    )
+    serve.add_argument(
+        "--dask-scheduler",
+        default=os.environ.get("BATCH_COMPUTE_DASK_SCHEDULER"),
+        metavar="ADDRESS",
+        help="the Dask scheduler, e.g. tcp://host:8786 (also BATCH_COMPUTE_DASK_SCHEDULER)",
     )
     serve.add_argument(
         "--shutdown-grace",
@@ -163,6 +181,8 @@ def _parser() -> argparse.ArgumentParser:
         help="default: %(default)s (a clean run logs nothing)",
     )
     serve.set_defaults(run=_serve)
+
+    add_worker_command(commands, _byte_size)
 
     token = commands.add_parser("token", help="print a bearer token for this server")
     token.add_argument("--sub", required=True, help="the user's name (descarteslabs style)")
@@ -279,7 +299,9 @@ def _serve(options: argparse.Namespace) -> int:
             settings.test_controls,
             settings.sandbox.detail,
             _requirements_line(settings),
+            _executor_line(settings),
             database=_shown_database(options.database_url),
+            blobs=options.blob_url,
         )
         print(banner, flush=True)
         if port_file is not None:
@@ -390,6 +412,8 @@ def _settings(options: argparse.Namespace, origin: str, data_dir: Path) -> Setti
             blob_url=options.blob_url,
             jwt_secret=_jwt_secret(options),
             workers=options.workers,
+            executor=options.executor,
+            dask_scheduler=options.dask_scheduler,
             shutdown_grace_seconds=options.shutdown_grace,
             build_timeout_seconds=options.build_timeout,
             requirements=options.requirements,
@@ -447,6 +471,13 @@ def _requirements_line(settings: Settings) -> str:
     return f"installed with uv per function (environments in {settings.environments_dir}{limit})"
 
 
+def _executor_line(settings: Settings) -> str:
+    """What the banner says about where jobs run (``--executor``)."""
+    if settings.executor == "dask":
+        return f"the Dask cluster at {settings.dask_scheduler} (--executor dask)"
+    return f"this machine, {settings.workers} at once (--executor local)"
+
+
 def _banner(
     origin: str,
     token: str,
@@ -455,7 +486,9 @@ def _banner(
     test_controls: bool = False,
     sandbox: str = "",
     requirements: str = "",
+    executor: str = "",
     database: str | None = None,
+    blobs: str | None = None,
 ) -> str:
     controls = (
         [f"  Test controls: {origin}/_mock/ (reset, snapshot, faults; off with --no-test-controls)"]
@@ -466,12 +499,14 @@ def _banner(
         [
             f"Batch Compute listening on {origin}  (data: {data_dir})",
             *([f"  Database: {database}"] if database else []),
+            *([f"  Blobs: {blobs}"] if blobs else []),
             f"  API docs: {origin}/ui/",
             *controls,
             f"  Dashboard: {origin}/dashboard/",
             f"    open it signed in: {origin}/dashboard/signin#token={token}",
             *([f"  Job sandbox: {sandbox}"] if sandbox else []),
             *([f"  Requirements: {requirements}"] if requirements else []),
+            *([f"  Jobs run on: {executor}"] if executor else []),
             f"  Stop it with Ctrl+C (or SIGTERM): running jobs get {grace:g} s to finish, "
             "the rest are re-queued for the next start.",
             "",

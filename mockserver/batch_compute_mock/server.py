@@ -187,6 +187,17 @@ def _job_ranker(store: Store) -> Callable[[str], int]:
 
 
 def _executor(settings: Settings, blobs: BlobStore) -> Executor:
+    if settings.executor == "dask":
+        from .executors.dask import DaskExecutor  # needs the dask extra
+
+        assert settings.dask_scheduler is not None
+        return DaskExecutor(
+            scheduler_address=settings.dask_scheduler,
+            blobs=blobs,
+            slots=settings.workers,
+            worker_sandbox=settings.sandbox.mode.value,
+            job_network=settings.sandbox.policy.network if settings.sandbox.policy else True,
+        )
     return LocalExecutor(
         slots=settings.workers,
         blobs=blobs,

@@ -40,6 +40,8 @@ class JobSpec:
     environment: dict[str, str] = attrs.field(factory=dict, converter=_env)
     timeout_s: float = 900.0
     memory_mib: int = 512
+    #: CPUs the function asks for (a cluster executor reserves them on a worker).
+    cpus: float = 1.0
     #: The function's environment (``builder.environments.EnvironmentSpec`` as JSON) its job
     #: process runs in, built here first if this machine lacks it; None: the executor's own
     #: interpreter.

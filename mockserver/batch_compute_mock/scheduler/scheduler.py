@@ -176,6 +176,7 @@ class Scheduler:
         final = self._take_batch(claiming=False)
         assert final is not None
         await asyncio.to_thread(self._writer.run, final)
+        self._ledger.close()
 
     async def stop_jobs(
         self, job_ids: Collection[str] | None = None, timeout: float = 30.0
@@ -393,6 +394,7 @@ class Scheduler:
                 environment={**(function["environment"] or {}), **(job["environment"] or {})},
                 timeout_s=float(function["timeout"]),
                 memory_mib=int(function["memory"]),
+                cpus=float(function["cpus"]),
                 python_environment=function.get("environment_spec"),
                 fault=self._faults.job_fault(function, job["id"], claim.attempt)
                 if self._faults is not None

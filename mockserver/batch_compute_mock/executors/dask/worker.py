@@ -1,0 +1,245 @@
+"""The worker side: ``BatchComputePlugin`` and the task functions the server sends.
+
+A Dask worker with this plugin runs each job attempt on a ``LocalExecutor`` of its own (the
+warm pool: a supervisor per slot, a warm job process per function), so a job on the cluster
+gets exactly what it gets on one machine. The pool reads bundles and writes logs and results
+through the blob store named by the task (the server's blob URL); the worker never sees the
+database. Its slots are the worker's threads: Dask's ``cpus``/``memory`` resources decide how
+many jobs it takes at once.
+
+A task announces the attempt it begins on ``STARTED_TOPIC`` and its outcome on ``ENDED_TOPIC``
+(events on the worker's batched stream to the scheduler, not round trips), which the server
+hears.
+
+Worker loss: when a worker dies the scheduler tells every subscriber of its ``all`` topic which
+tasks were processing there, before it hands them to other workers. Each worker's plugin
+listens, so a task it is given again after a loss answers ``RERUN`` at once instead of running
+the job a second time; the server then fails the attempt (if it heard it start) or lets it run
+again (if it never began), and its retry policy decides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import hashlib
+import logging
+import os
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import attrs
+from distributed import Client, WorkerPlugin, get_worker
+
+from ...blobs import open_blobs
+from ...builder.sandbox import SandboxMode, SandboxPolicy, probe
+from ..local.pool import LocalExecutor
+from ..outcome import JobOutcome, StopReason
+from ..spec import JobSpec
+from .outcomes import lost_outcome, not_started
+
+__all__ = [
+    "ENDED_TOPIC",
+    "PLUGIN_NAME",
+    "RERUN",
+    "STARTED_TOPIC",
+    "TASK_PREFIX",
+    "BatchComputePlugin",
+    "cancel_job",
+    "run_job",
+]
+
+log = logging.getLogger(__name__)
+
+PLUGIN_NAME = "batch-compute"
+#: The event topic on which a worker announces each attempt it begins (``{"key", "worker"}``).
+STARTED_TOPIC = "batch-compute-started"
+#: The event topic on which a worker reports each attempt's outcome (``{"key", "outcome"}``).
+ENDED_TOPIC = "batch-compute-ended"
+#: The text of the outcome a task given again after its worker was lost answers with.
+RERUN = "The Dask worker that had this attempt was lost"
+_LOST_MEMORY = 100_000  # task keys of lost workers remembered
+#: What the server registers for workers started without ours (a plain ``dask worker``).
+FALLBACK_NAME = "batch-compute-fallback"
+#: How the server's task keys begin (``batch-compute-<job>-<attempt>-<nonce>``).
+TASK_PREFIX = "batch-compute-"
+_CANCELED_MEMORY = 10_000  # cancels remembered for jobs that reach this worker late
+
+
+class BatchComputePlugin(WorkerPlugin):
+    """Makes a Dask worker ready for our jobs: its ``cpus``/``memory`` resources (from the
+    machine unless given) and, per blob store, a warm ``LocalExecutor`` under ``data_dir``
+    (default: the worker's local directory) whose jobs run in the ``sandbox`` (``auto``,
+    ``bwrap`` or ``off``, as ``serve --sandbox``; ``job_network`` as ``--job-network``)."""
+
+    def __init__(
+        self,
+        *,
+        cpus: float | None = None,
+        memory_bytes: int | None = None,
+        data_dir: str | None = None,
+        sandbox: str = "auto",
+        job_network: bool = True,
+        fallback: bool = False,
+    ) -> None:
+        self.cpus = cpus
+        self.sandbox = sandbox
+        self.job_network = job_network
+        self.policy: SandboxPolicy | None = None
+        self.memory_bytes = memory_bytes
+        self.data_dir = data_dir
+        self.fallback = fallback
+        self.active = False
+        self._executors: dict[str, LocalExecutor] = {}
+        self._starting: dict[str, asyncio.Future[LocalExecutor]] = {}
+        self._canceled: deque[str] = deque(maxlen=_CANCELED_MEMORY)
+        self._running: dict[str, int] = {}  # job id -> attempt running here
+        self._lost: dict[str, None] = {}  # keys of tasks that were on a lost worker (ordered)
+        self._watch: Client | None = None
+
+    def __getstate__(self) -> dict[str, Any]:  # sent to workers before any state exists
+        return {
+            "cpus": self.cpus,
+            "memory_bytes": self.memory_bytes,
+            "data_dir": self.data_dir,
+            "sandbox": self.sandbox,
+            "job_network": self.job_network,
+            "fallback": self.fallback,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state)  # type: ignore[misc]
+
+    async def setup(self, worker: Any) -> None:
+        if self.fallback and PLUGIN_NAME in worker.plugins:
+            return  # a batch-compute worker: its own plugin serves
+        self.active = True
+        self.worker = worker
+        status = probe(SandboxMode(self.sandbox), network=self.job_network)
+        self.policy = status.policy
+        log.info("batch-compute job sandbox: %s", status.detail)
+        root = self.data_dir or os.path.join(worker.local_directory, "batch-compute")
+        self.root = Path(root)
+        self._watch = await Client(  # type: ignore[misc]
+            worker.scheduler.address,
+            asynchronous=True,
+            set_as_default=False,
+            name="batch-compute-watch",
+            security=worker.security,
+        )
+        self._watch.subscribe_topic("all", self._heard)
+        resources = worker.state.total_resources
+        if "cpus" not in resources or "memory" not in resources:
+            memory = self.memory_bytes or worker.memory_manager.memory_limit or _machine_memory()
+            await worker.set_resources(
+                cpus=float(self.cpus or os.cpu_count() or 1), memory=float(memory)
+            )
+
+    async def teardown(self, worker: Any) -> None:
+        executors, self._executors = list(self._executors.values()), {}
+        for executor in executors:
+            await executor.shutdown(grace_s=1.0)
+        if self._watch is not None:
+            await self._watch.close()
+
+    def _heard(self, event: tuple[float, Any]) -> None:
+        """The scheduler's ``all`` topic: remember the tasks a lost worker had."""
+        _, message = event
+        if not isinstance(message, dict) or message.get("action") != "remove-worker":
+            return
+        for key in (*message.get("processing-tasks", ()), *message.get("lost-computed-tasks", ())):
+            if isinstance(key, str) and key.startswith(TASK_PREFIX):
+                self._lost[key] = None
+        while len(self._lost) > _LOST_MEMORY:
+            del self._lost[next(iter(self._lost))]
+
+    def was_on_a_lost_worker(self, key: str) -> bool:
+        return key in self._lost
+
+    async def run(self, spec: JobSpec, blob_url: str) -> JobOutcome:
+        if _attempt_name(spec.job_id, spec.attempt) in self._canceled:
+            return lost_outcome(spec.job_id, canceled=True)
+        executor = await self._executor(blob_url)
+        self._running[spec.job_id] = spec.attempt
+        try:
+            return await executor.run(spec)
+        finally:
+            if self._running.get(spec.job_id) == spec.attempt:
+                del self._running[spec.job_id]
+
+    def cancel(self, job_id: str, attempt: int) -> bool:
+        """Stop attempt ``attempt`` of the job if it runs here, or refuse it if it comes."""
+        self._canceled.append(_attempt_name(job_id, attempt))
+        if self._running.get(job_id) != attempt:
+            return False
+        return any(executor.cancel(job_id) for executor in self._executors.values())
+
+    async def _executor(self, blob_url: str) -> LocalExecutor:
+        if blob_url in self._executors:
+            return self._executors[blob_url]
+        if blob_url not in self._starting:
+            self._starting[blob_url] = asyncio.ensure_future(self._start_executor(blob_url))
+        return await asyncio.shield(self._starting[blob_url])
+
+    async def _start_executor(self, blob_url: str) -> LocalExecutor:
+        name = hashlib.sha256(blob_url.encode()).hexdigest()[:12]
+        executor = LocalExecutor(
+            slots=max(1, int(self.worker.state.nthreads)),
+            blobs=open_blobs(blob_url),
+            scratch_dir=self.root / "scratch" / name,
+            cache_dir=self.root / "cache" / name,
+            drop_env=("BATCH_COMPUTE_JWT_SECRET", "DASK_*"),
+            environments_dir=self.root / "envs",
+            sandbox=self.policy,
+        )
+        await executor.start()
+        self._executors[blob_url] = executor
+        return executor
+
+
+def _machine_memory() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _plugin(worker: Any) -> BatchComputePlugin | None:
+    for name in (PLUGIN_NAME, FALLBACK_NAME):
+        plugin = worker.plugins.get(name)
+        if isinstance(plugin, BatchComputePlugin) and plugin.active:
+            return plugin
+    return None
+
+
+async def run_job(spec: dict[str, Any], blob_url: str, key: str) -> JobOutcome:
+    """The task: one job attempt on this worker. A coroutine, so Dask runs it on the worker's
+    event loop (no thread); ``key`` is the task's own key."""
+    worker = get_worker()
+    plugin = _plugin(worker)
+    if plugin is None:
+        raise RuntimeError("this Dask worker has no batch-compute plugin")
+    if plugin.was_on_a_lost_worker(key):
+        outcome = not_started(spec["job_id"], StopReason.WORKER_LOST, RERUN)
+    else:
+        worker.log_event(STARTED_TOPIC, {"key": key, "worker": worker.address})
+        outcome = await plugin.run(JobSpec(**spec), blob_url)
+    # Reported on the batched stream (the server need not fetch the task's result), and
+    # returned too, for a server that did not hear it.
+    worker.log_event(ENDED_TOPIC, {"key": key, "outcome": outcome_message(outcome)})
+    return outcome
+
+
+def outcome_message(outcome: JobOutcome) -> dict[str, Any]:
+    """``outcome`` as plain data (an event's message must be msgpack-serializable)."""
+    return attrs.asdict(
+        outcome, value_serializer=lambda _i, _f, v: v.value if isinstance(v, enum.Enum) else v
+    )
+
+
+def cancel_job(job_id: str, attempt: int, dask_worker: Any) -> bool:
+    """Run on every worker (``Client.run``): stop the attempt if it runs or arrives here."""
+    plugin = _plugin(dask_worker)
+    return plugin.cancel(job_id, attempt) if plugin is not None else False
+
+
+def _attempt_name(job_id: str, attempt: int) -> str:
+    return f"{job_id}/{attempt}"

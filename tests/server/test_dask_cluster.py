@@ -1,0 +1,256 @@
+"""``serve --executor dask`` against a real cluster on loopback: a ``dask scheduler`` process,
+a ``batch-compute worker`` and a plain ``dask worker --preload`` (each one CPU), over HTTP.
+
+Jobs keep their semantics on the cluster: results and logs through the blob store, retries
+follow ``retry_count``, a timeout and a cancel of a running job kill its process, and a worker
+SIGKILLed mid-job fails the attempt, which is retried on the other worker. Jobs run
+unsandboxed (``--sandbox off``) so a job and the test share the file system.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from support.inprocess import make_bundle
+from support.live_server import LiveServer
+
+pytestmark = pytest.mark.timeout(240)
+
+TERMINAL = {"success", "failure", "timeout", "canceled"}
+
+# Records its pid; while the marker is missing, makes it and sleeps (the first attempt is long).
+SLEEPER = """\
+def main(marker, pidfile, seconds=120):
+    import os, time
+    with open(pidfile, "a") as handle:
+        handle.write(f"{os.getpid()}\\n")
+    print("attempt started", flush=True)
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        time.sleep(seconds)
+    return "finished"
+"""
+
+
+def wait(probe: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (value := probe()):
+        assert time.monotonic() < deadline, f"{what}: not reached within {timeout:g} s"
+        time.sleep(0.05)
+    return value
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2] not in "ZX"
+
+
+def parent(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat[stat.rfind(")") + 2 :].split()[1])
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    with_group = os.getpgid(process.pid)
+    os.killpg(with_group, signal.SIGTERM)
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        os.killpg(with_group, signal.SIGKILL)
+        process.wait(10)
+
+
+class Cluster:
+    """A scheduler, two workers and a server, all on 127.0.0.1."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.server: LiveServer | None = None
+
+    def spawn(
+        self, name: str, *argv: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        log = (self.root / f"{name}.log").open("ab")
+        process = subprocess.Popen(
+            argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=self.root,
+            env=env,
+        )
+        self.processes.append(process)
+        return process
+
+    def start(self) -> Cluster:
+        scheduler_file = self.root / "scheduler.json"
+        self.spawn(
+            "scheduler", sys.executable, "-m", "distributed.cli.dask_scheduler",
+            "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+            "--scheduler-file", str(scheduler_file),
+        )  # fmt: skip
+        wait(scheduler_file.exists, "the scheduler's address")
+        address = wait(
+            lambda: json.loads(scheduler_file.read_text() or "{}").get("address"), "address"
+        )
+        self.spawn(
+            "worker-a", sys.executable, "-m", "batch_compute_mock", "worker", address,
+            "--host", "127.0.0.1", "--cpus", "1", "--memory", "4G", "--name", "worker-a",
+            "--data-dir", str(self.root / "worker-a"), "--sandbox", "off",
+        )  # fmt: skip
+        # A worker started the plain Dask way, as dask-jobqueue or dask-kubernetes would.
+        self.spawn(
+            "worker-b", sys.executable, "-m", "distributed.cli.dask_worker", address,
+            "--host", "127.0.0.1", "--nthreads", "4", "--no-dashboard", "--name", "worker-b",
+            "--preload", "batch_compute_mock.executors.dask.preload",
+            "--resources", "cpus=1,memory=4e9",
+            env={**os.environ, "BATCH_COMPUTE_SANDBOX": "off"},
+        )  # fmt: skip
+        self.server = LiveServer(
+            self.root / "server",
+            ["--executor", "dask", "--dask-scheduler", address, "--sandbox", "off",
+             "--requirements", "check", "--workers", "8"],
+        ).start()  # fmt: skip
+        token = self.server.token("dask-user")
+        self.http = httpx.Client(
+            base_url=self.server.compute_url,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30.0,
+        )
+        return self
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+        for process in reversed(self.processes):
+            stop(process)
+
+    # HTTP ---------------------------------------------------------------------------------
+    def ok(self, response: httpx.Response, status: int = 200) -> Any:
+        assert response.status_code == status, (response.request.url, response.text)
+        return response.json()
+
+    def function(self, source: str, **fields: Any) -> dict[str, Any]:
+        body = {"name": "dask", "image": "python3.11:latest", "cpus": 1, "memory": 2048}
+        created = self.ok(self.http.post("/functions", json={**body, **fields}), 201)
+        upload = httpx.put(
+            created["bundle_upload_url"],
+            content=make_bundle(source),
+            headers={"Content-Type": "application/octet-stream"},
+        )
+        assert upload.status_code == 200, upload.text
+        function_id = created["function"]["id"]
+        self.ok(self.http.post(f"/functions/{function_id}/bundle"))
+        return wait(
+            lambda: (
+                (f := self.ok(self.http.get(f"/functions/{function_id}")))["status"] == "ready"
+                and f
+            ),
+            "function ready",
+        )
+
+    def submit(self, function_id: str, *args: Any) -> str:
+        job = {"function_id": function_id, "args": list(args)}
+        return str(self.ok(self.http.post("/jobs", json=job), 201)["id"])
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        return self.ok(self.http.get(f"/jobs/{job_id}"))  # type: ignore[no-any-return]
+
+    def wait_job(self, job_id: str, statuses: set[str] = TERMINAL) -> dict[str, Any]:
+        return wait(  # type: ignore[no-any-return]
+            lambda: (j := self.job(job_id))["status"] in statuses and j, f"job {job_id}"
+        )
+
+    def result(self, function: dict[str, Any], job_id: str) -> bytes:
+        assert self.server is not None
+        blob_id = f"compute/{function['namespace']}/{function['id']}/{job_id}"
+        url = f"{self.server.catalog_url}/storage/download/{urllib.parse.quote(blob_id)}"
+        download = self.ok(self.http.get(url))
+        data = httpx.get(download["data"]["attributes"]["resumable_url"])
+        assert data.status_code == 200, data.text
+        return data.content
+
+    def log(self, job_id: str) -> list[str]:
+        text = self.http.get(f"/jobs/{job_id}/log").text
+        return [json.loads(line)["log"] for line in text.splitlines()]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    running = Cluster(tmp_path_factory.mktemp("cluster"))
+    try:
+        yield running.start()
+    finally:
+        running.close()
+
+
+def test_results_logs_and_retries_on_the_cluster(cluster):
+    double = cluster.function("def main(x):\n    print('doubling', x)\n    return 2 * x\n")
+    failing = cluster.function(
+        "def main():\n    print('failing')\n    raise RuntimeError('always')\n", retry_count=2
+    )
+    jobs = [cluster.submit(double["id"], n) for n in range(6)]
+    bad = cluster.submit(failing["id"])
+    for n, job_id in enumerate(jobs):
+        done = cluster.wait_job(job_id)
+        assert done["status"] == "success", done
+        assert cluster.log(job_id) == [f"doubling {n}"]
+    assert json.loads(cluster.result(double, jobs[3])) == 6
+    failed = cluster.wait_job(bad)
+    assert failed["status"] == "failure" and failed["execution_count"] == 3
+    assert failed["error_reason"] == "RuntimeError: always"
+
+
+def test_timeout_and_cancel_kill_running_jobs(cluster, tmp_path):
+    sleeper = cluster.function(SLEEPER, timeout=2)
+    timed = cluster.submit(sleeper["id"], str(tmp_path / "t.marker"), str(tmp_path / "t.pid"))
+    long = cluster.function(SLEEPER)
+    canceled = cluster.submit(long["id"], str(tmp_path / "c.marker"), str(tmp_path / "c.pid"))
+    wait((tmp_path / "c.pid").exists, "the job to start")
+    cluster.ok(cluster.http.post(f"/jobs/{canceled}/cancel"))
+    assert cluster.wait_job(canceled)["status"] == "canceled"
+    assert cluster.wait_job(timed)["status"] == "timeout"
+    for name in ("t.pid", "c.pid"):
+        pid = int((tmp_path / name).read_text().split()[0])
+        wait(lambda p=pid: not alive(p), "the job process to die", 10)
+
+
+def test_a_killed_worker_fails_the_attempt_and_it_is_retried(cluster, tmp_path):
+    sleeper = cluster.function(SLEEPER, retry_count=1)
+    job_id = cluster.submit(sleeper["id"], str(tmp_path / "marker"), str(tmp_path / "pids"))
+    wait((tmp_path / "pids").exists, "the job to start")
+    first = int((tmp_path / "pids").read_text().split()[0])
+    worker = parent(parent(first))  # job process -> supervisor -> Dask worker
+    os.kill(worker, signal.SIGKILL)
+    done = cluster.wait_job(job_id)
+    assert done["status"] == "success" and done["execution_count"] == 2, done
+    assert len((tmp_path / "pids").read_text().split()) == 2  # two attempts, two processes
+    assert cluster.log(job_id) == ["attempt started"]  # the log is the last attempt's
+    wait(lambda: not alive(first), "the lost attempt's job process to die", 10)
+
+
+def test_the_dask_executor_needs_a_scheduler_address(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "BATCH_COMPUTE_DASK_SCHEDULER"}
+    done = subprocess.run(
+        [sys.executable, "-m", "batch_compute_mock", "serve", "--port", "0",
+         "--data-dir", str(tmp_path), "--executor", "dask"],
+        capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "--executor dask needs the scheduler's address: --dask-scheduler" in done.stderr

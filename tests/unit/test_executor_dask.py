@@ -1,0 +1,184 @@
+"""DaskExecutor on a real LocalCluster (two worker processes on 127.0.0.1): results and logs,
+failure, timeout and cancel kill the job process, a SIGKILLed worker fails the attempt (and
+its task, given to the other worker, does not run the job again)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from distributed import LocalCluster
+
+from batch_compute_mock.executors import OutcomeStatus, StopReason
+from batch_compute_mock.executors.dask import DaskExecutor
+from support.executor_lab import ExecutorLab
+
+pytestmark = pytest.mark.timeout(180)
+
+WAIT_FOR_FLAG = """
+    import os, time
+    def main(flag, pid_file):
+        with open(pid_file + ".tmp", "w") as handle:
+            handle.write(str(os.getpid()))
+        os.replace(pid_file + ".tmp", pid_file)
+        print("waiting", flush=True)
+        while not os.path.exists(flag):
+            time.sleep(0.01)
+        return "released"
+"""
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    local = tmp_path_factory.mktemp("dask")
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=2,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=":0",
+        local_directory=str(local),
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> ExecutorLab:
+    return ExecutorLab(tmp_path)
+
+
+def run(
+    lab: ExecutorLab,
+    cluster: LocalCluster,
+    scenario: Callable[[DaskExecutor], Awaitable[Any]],
+    sandbox: str = "off",
+):
+    async def main() -> Any:
+        executor = DaskExecutor(
+            scheduler_address=cluster.scheduler_address,
+            blobs=lab.blobs,
+            slots=4,
+            worker_sandbox=sandbox,
+        )
+        await executor.start()
+        try:
+            return await asyncio.wait_for(scenario(executor), 120)
+        finally:
+            await executor.shutdown(grace_s=0)
+
+    return asyncio.run(main())
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
+    end = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < end, "condition not reached"
+        await asyncio.sleep(0.02)
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2] not in "ZX"
+
+
+def parent(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat[stat.rfind(")") + 2 :].split()[1])
+
+
+def test_success_and_failure_with_results_and_logs(lab, cluster):
+    ok = lab.bundle("def main(a):\n    print('doubling', a)\n    return a * 2\n", "ok")
+    bad = lab.bundle(
+        "def main():\n    print('about to fail')\n    raise ValueError('bad input')\n", "bad"
+    )
+    specs = [lab.spec(ok, 21), lab.spec(bad), *(lab.spec(ok, n) for n in range(6))]
+    starts: list[str] = []
+
+    async def scenario(executor: DaskExecutor):
+        return await asyncio.gather(
+            *(executor.run(spec, lambda s=spec: starts.append(s.job_id)) for spec in specs)
+        )
+
+    outcomes = run(lab, cluster, scenario)
+    assert sorted(starts) == sorted(spec.job_id for spec in specs)
+    first, failed = outcomes[0], outcomes[1]
+    assert first.status is OutcomeStatus.SUCCESS and lab.result(specs[0]) == b"42"
+    assert lab.log(specs[0]) == ["doubling 21"]
+    assert first.statistics["memory"]["peak_bytes"] > 1 << 20
+    assert failed.status is OutcomeStatus.FAILURE and failed.exit_code == 1
+    assert failed.error_reason == "ValueError: bad input"
+    assert "about to fail" in lab.log(specs[1])
+    assert not lab.has_result(specs[1])
+    assert [lab.result(spec) for spec in specs[2:]] == [str(n * 2).encode() for n in range(6)]
+    # Warm: the six jobs of one function ran on few job processes, not one each.
+    assert len({o.worker_pid for o in outcomes[2:]}) < 6
+
+
+def test_timeout_and_cancel_kill_the_running_job(lab, cluster):
+    fn = lab.bundle(WAIT_FOR_FLAG)
+    timed = lab.spec(fn, str(lab.flag("never")), str(lab.flag("timed.pid")), timeout_s=1)
+    canceled = lab.spec(fn, str(lab.flag("never")), str(lab.flag("canceled.pid")))
+
+    async def scenario(executor: DaskExecutor):
+        timing = asyncio.ensure_future(executor.run(timed))
+        running = asyncio.ensure_future(executor.run(canceled))
+        await until(lab.flag("canceled.pid").exists)
+        assert executor.cancel(canceled.job_id)
+        return await timing, await running
+
+    timeout, cancel = run(lab, cluster, scenario)
+    assert timeout.status is OutcomeStatus.TIMEOUT and timeout.stop_reason is StopReason.TIMEOUT
+    assert timeout.error_reason == "Timed out after 1 s"
+    assert cancel.status is OutcomeStatus.CANCELED and cancel.stop_reason is StopReason.CANCEL
+    for name in ("timed.pid", "canceled.pid"):
+        pid = int(lab.flag(name).read_text())
+        assert not alive(pid)
+    assert lab.log(canceled) == ["waiting"]
+
+
+def test_a_killed_worker_fails_the_attempt_and_its_job_dies(lab, cluster):
+    fn = lab.bundle(WAIT_FOR_FLAG)
+    spec = lab.spec(fn, str(lab.flag("never")), str(lab.flag("lost.pid")))
+
+    async def scenario(executor: DaskExecutor):
+        running = asyncio.ensure_future(executor.run(spec))
+        await until(lab.flag("lost.pid").exists)
+        job_pid = int(lab.flag("lost.pid").read_text())
+        worker_pid = parent(parent(job_pid))  # job process -> supervisor -> Dask worker
+        os.kill(worker_pid, signal.SIGKILL)
+        return job_pid, await running
+
+    job_pid, outcome = run(lab, cluster, scenario)
+    assert outcome.status is OutcomeStatus.FAILURE
+    assert outcome.stop_reason is StopReason.WORKER_LOST
+    # The task the scheduler gave the other worker did not run the job a second time.
+    time.sleep(0.5)
+    assert int(lab.flag("lost.pid").read_text()) == job_pid
+    assert outcome.error_reason == "The Dask worker running the job was lost"  # not begun again
+    assert outcome.started_at is not None
+    assert "worker" in outcome.error_reason.lower()
+    end = time.monotonic() + 10
+    while alive(job_pid) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert not alive(job_pid)
+
+
+def test_jobs_on_workers_run_in_the_sandbox(lab, cluster):
+    fn = lab.bundle("import os\ndef main(path):\n    return os.path.exists(path)\n")
+    spec = lab.spec(fn, str(lab.root))
+
+    async def scenario(executor: DaskExecutor):
+        return await executor.run(spec)
+
+    outcome = run(lab, cluster, scenario, sandbox="bwrap")
+    assert outcome.succeeded
+    assert lab.result(spec) == b"false"  # the sandbox shows the job nothing of the test's dirs
