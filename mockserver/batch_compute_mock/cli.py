@@ -81,9 +81,9 @@ def _parser() -> argparse.ArgumentParser:
         "--blob-url",
         default=os.environ.get("BATCH_COMPUTE_BLOB_URL") or None,
         metavar="URL",
-        help="where bundles, logs and results live: a directory or s3://BUCKET/PREFIX (endpoint "
-        "and credentials from the AWS_* variables; also BATCH_COMPUTE_BLOB_URL; default: "
-        "blobs/ in --data-dir)",
+        help="where bundles, logs and results live, the same for every server of a database: a "
+        "directory or s3://BUCKET/PREFIX (endpoint and credentials from the AWS_* variables; "
+        "also BATCH_COMPUTE_BLOB_URL; default: blobs/ in --data-dir)",
     )
     _add_jwt_secret(serve)
     serve.add_argument(

@@ -373,7 +373,7 @@ class _PartsAppender:
     ``write`` never waits on S3 unless ``flush_bytes`` are buffered; a timer puts the rest
     within ``flush_seconds``, so a reader on any server sees output about a second after the
     job wrote it. ``close`` puts the last bytes and compacts the parts into one object (a log
-    that never needed a part, as a short job's, is put whole in one PUT).
+    that never needed a part, as a short job's, is put whole in one PUT; an empty one not at all).
     """
 
     def __init__(self, store: S3BlobStore, key: str, offset: int) -> None:
@@ -407,7 +407,8 @@ class _PartsAppender:
                 self._timer.cancel()
                 self._timer = None
             if self._fresh and self._offset == 0:  # no part yet: the buffer is the whole blob
-                self._store._put_whole(self._key, bytes(self._buffer))
+                if self._buffer:  # a job that printed nothing has no log blob (as on disk)
+                    self._store._put_whole(self._key, bytes(self._buffer))
                 return
             self._flush()
             self._store._compact(self._key)
