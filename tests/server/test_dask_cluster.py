@@ -3,7 +3,8 @@ a ``batch-compute worker`` and a plain ``dask worker --preload`` (each one CPU),
 
 Jobs keep their semantics on the cluster: results and logs through the blob store, retries
 follow ``retry_count``, a timeout and a cancel of a running job kill its process, and a worker
-SIGKILLed mid-job fails the attempt, which is retried on the other worker. Jobs run
+SIGKILLed mid-job fails the attempt, which is retried on the other worker; a job no worker has
+room for waits, says why, and runs when a worker with room joins. Jobs run
 unsandboxed (``--sandbox off``) so a job and the test share the file system.
 """
 
@@ -82,6 +83,7 @@ class Cluster:
         self.root = root
         self.processes: list[subprocess.Popen[bytes]] = []
         self.server: LiveServer | None = None
+        self.address = ""
 
     def spawn(
         self, name: str, *argv: str, env: dict[str, str] | None = None
@@ -109,6 +111,7 @@ class Cluster:
         address = wait(
             lambda: json.loads(scheduler_file.read_text() or "{}").get("address"), "address"
         )
+        self.address = str(address)
         self.spawn(
             "worker-a", sys.executable, "-m", "batch_compute_mock", "worker", address,
             "--host", "127.0.0.1", "--cpus", "1", "--memory", "4G", "--name", "worker-a",
@@ -243,6 +246,29 @@ def test_a_killed_worker_fails_the_attempt_and_it_is_retried(cluster, tmp_path):
     assert len((tmp_path / "pids").read_text().split()) == 2  # two attempts, two processes
     assert cluster.log(job_id) == ["attempt started"]  # the log is the last attempt's
     wait(lambda: not alive(first), "the lost attempt's job process to die", 10)
+
+
+def test_a_job_no_worker_has_room_for_waits_and_says_why(cluster):
+    big = cluster.function("def main():\n    return 'ran'\n", memory=8192)  # workers: 4 GB
+    job_id = cluster.submit(big["id"])
+    waiting = wait(lambda: (j := cluster.job(job_id))["error_reason"] and j, "a reason")
+    assert waiting["status"] == "pending", waiting
+    reason = waiting["error_reason"]
+    assert reason.startswith("Waiting for a Dask worker with room: the job needs cpus=1, ")
+    assert "memory=8192 MiB" in reason and "memory=4096 MiB" in reason, reason
+    # A worker with room joins: the job runs there.
+    roomy = cluster.spawn(
+        "worker-roomy", sys.executable, "-m", "batch_compute_mock", "worker",
+        cluster.address, "--host", "127.0.0.1", "--cpus", "1", "--memory", "16G",
+        "--data-dir", str(cluster.root / "worker-roomy"), "--sandbox", "off",
+    )  # fmt: skip
+    try:
+        done = cluster.wait_job(job_id)
+        assert done["status"] == "success", done
+        assert done["error_reason"] is None
+    finally:
+        stop(roomy)
+        cluster.processes.remove(roomy)
 
 
 def test_the_dask_executor_needs_a_scheduler_address(tmp_path):
