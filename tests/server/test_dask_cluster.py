@@ -45,6 +45,28 @@ def main(marker, pidfile, seconds=120):
 """
 
 
+# Appends when it starts and ends, with its supervisor's pid (whose parent is the Dask worker).
+SPAN = """\
+def main(path, seconds):
+    import os, time
+    with open(path, "a") as handle:
+        handle.write(f"start {time.time()} {os.getppid()}\\n")
+    time.sleep(seconds)
+    with open(path, "a") as handle:
+        handle.write(f"end {time.time()} {os.getppid()}\\n")
+"""
+
+
+def most_at_once(path: Path) -> tuple[int, set[int]]:
+    """The most jobs of ``SPAN`` that ran at once, and the Dask workers (pids) they ran on."""
+    events = [line.split() for line in path.read_text().splitlines()]
+    running = most = 0
+    for kind, _, _ in sorted(events, key=lambda event: (float(event[1]), event[0] == "start")):
+        running += 1 if kind == "start" else -1
+        most = max(most, running)
+    return most, {parent(int(supervisor)) for _, _, supervisor in events}
+
+
 def wait(probe: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
     deadline = time.monotonic() + timeout
     while not (value := probe()):
@@ -125,10 +147,21 @@ class Cluster:
             "--resources", "cpus=1,memory=4e9",
             env={**os.environ, "BATCH_COMPUTE_SANDBOX": "off"},
         )  # fmt: skip
+        self.serve(self.root / "server", "--workers", "8")
+        return self
+
+    def another_server(self, name: str, *argv: str) -> Cluster:
+        """A second server on the same cluster, with ``argv`` (close it to stop it)."""
+        other = Cluster(self.root)
+        other.address = self.address
+        other.serve(self.root / name, *argv)
+        return other
+
+    def serve(self, data_dir: Path, *argv: str) -> None:
         self.server = LiveServer(
-            self.root / "server",
-            ["--executor", "dask", "--dask-scheduler", address, "--sandbox", "off",
-             "--requirements", "check", "--workers", "8"],
+            data_dir,
+            ["--executor", "dask", "--dask-scheduler", self.address, "--sandbox", "off",
+             "--requirements", "check", *argv],
         ).start()  # fmt: skip
         token = self.server.token("dask-user")
         self.http = httpx.Client(
@@ -136,7 +169,6 @@ class Cluster:
             headers={"Authorization": f"Bearer {token}"},
             timeout=30.0,
         )
-        return self
 
     def close(self) -> None:
         if self.server is not None:
@@ -246,6 +278,31 @@ def test_a_killed_worker_fails_the_attempt_and_it_is_retried(cluster, tmp_path):
     assert len((tmp_path / "pids").read_text().split()) == 2  # two attempts, two processes
     assert cluster.log(job_id) == ["attempt started"]  # the log is the last attempt's
     wait(lambda: not alive(first), "the lost attempt's job process to die", 10)
+
+
+def test_maximum_concurrency_holds_across_the_cluster(cluster, tmp_path):
+    spans = tmp_path / "spans"
+    limited = cluster.function(SPAN, cpus=0.25, maximum_concurrency=2)
+    jobs = [cluster.submit(limited["id"], str(spans), 0.6) for _ in range(8)]
+    assert all(cluster.wait_job(job_id)["status"] == "success" for job_id in jobs)
+    most, workers = most_at_once(spans)
+    assert most == 2, "the limit is reached and never passed"
+    assert len(workers) == 2, "the jobs ran on both workers"
+
+
+def test_the_servers_cap_holds_across_the_cluster(cluster, tmp_path):
+    """A second server on the same cluster with --workers 2: never more than 2 of its jobs
+    run at once, though the workers have room for more."""
+    other = cluster.another_server("server-capped", "--workers", "2")
+    try:
+        spans = tmp_path / "spans"
+        free = other.function(SPAN, cpus=0.25)
+        jobs = [other.submit(free["id"], str(spans), 0.6) for _ in range(8)]
+        assert all(other.wait_job(job_id)["status"] == "success" for job_id in jobs)
+        most, _ = most_at_once(spans)
+        assert most == 2
+    finally:
+        other.close()
 
 
 def test_a_job_no_worker_has_room_for_waits_and_says_why(cluster):

@@ -308,23 +308,29 @@ class DaskExecutor:
         return list(await client.gather(futures))
 
     async def _settle(self, attempt: _Attempt, error: BaseException | None) -> None:
-        """An attempt whose task did not hand back an outcome: canceled, or its worker lost."""
+        """An attempt whose task did not hand back an outcome: canceled, its worker lost, or
+        the scheduler. One that began failed (its retry policy decides); one that did not
+        never ran (the job waits for its next turn)."""
         if attempt.ended.done():
             return
         spec = attempt.spec
-        if attempt.future is not None and attempt.future.status == "cancelled":
-            reason = attempt.cancel or StopReason.CANCEL
+        canceled = attempt.future is not None and attempt.future.status == "cancelled"
+        if canceled and attempt.cancel is not None:  # as we asked
+            reason = attempt.cancel
             text = "Canceled" if reason is StopReason.CANCEL else _STOPPING
             if attempt.started:
                 _end(attempt, lost_outcome(spec.job_id, canceled=True))
             else:
                 _end(attempt, not_started(spec.job_id, reason, text))
             return
-        if error is None and attempt.future is not None:
-            with contextlib.suppress(Exception):
-                error = await attempt.future.exception()
-        # KilledWorker (lost too often), or the worker's own fault
-        detail = f"The Dask worker running the job was lost: {type(error).__name__}: {error}"
+        if canceled:  # by Dask, not by us: the client lost the scheduler
+            detail = "The connection to the Dask scheduler was lost"
+        else:
+            if error is None and attempt.future is not None:
+                with contextlib.suppress(Exception):
+                    error = await attempt.future.exception()
+            # KilledWorker (lost too often), or the worker's own fault
+            detail = f"{_LOST}: {type(error).__name__}: {error}"
         if not attempt.started:
             _end(attempt, not_started(spec.job_id, StopReason.WORKER_LOST, detail))
         else:
