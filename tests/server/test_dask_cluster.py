@@ -4,7 +4,8 @@ a ``batch-compute worker`` and a plain ``dask worker --preload`` (each one CPU),
 Jobs keep their semantics on the cluster: results and logs through the blob store, retries
 follow ``retry_count``, a timeout and a cancel of a running job kill its process, and a worker
 SIGKILLed mid-job fails the attempt, which is retried on the other worker; a job no worker has
-room for waits, says why, and runs when a worker with room joins. Jobs run
+room for waits, says why, and runs when a worker with room joins; ``maximum_concurrency`` and
+the server's cap hold across the cluster; a scheduler restart loses no job. Jobs run
 unsandboxed (``--sandbox off``) so a job and the test share the file system.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -65,6 +67,16 @@ def most_at_once(path: Path) -> tuple[int, set[int]]:
         running += 1 if kind == "start" else -1
         most = max(most, running)
     return most, {parent(int(supervisor)) for _, _, supervisor in events}
+
+
+# Waits for a flag file (the test releases every job at once).
+FLAGGED = """\
+def main(flag):
+    import os, time
+    while not os.path.exists(flag):
+        time.sleep(0.05)
+    return "released"
+"""
 
 
 def wait(probe: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
@@ -123,25 +135,11 @@ class Cluster:
         return process
 
     def start(self) -> Cluster:
-        scheduler_file = self.root / "scheduler.json"
-        self.spawn(
-            "scheduler", sys.executable, "-m", "distributed.cli.dask_scheduler",
-            "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-            "--scheduler-file", str(scheduler_file),
-        )  # fmt: skip
-        wait(scheduler_file.exists, "the scheduler's address")
-        address = wait(
-            lambda: json.loads(scheduler_file.read_text() or "{}").get("address"), "address"
-        )
-        self.address = str(address)
-        self.spawn(
-            "worker-a", sys.executable, "-m", "batch_compute_mock", "worker", address,
-            "--host", "127.0.0.1", "--cpus", "1", "--memory", "4G", "--name", "worker-a",
-            "--data-dir", str(self.root / "worker-a"), "--sandbox", "off",
-        )  # fmt: skip
+        self.start_scheduler("scheduler", 0)
+        self.start_worker("worker-a", "--cpus", "1")
         # A worker started the plain Dask way, as dask-jobqueue or dask-kubernetes would.
         self.spawn(
-            "worker-b", sys.executable, "-m", "distributed.cli.dask_worker", address,
+            "worker-b", sys.executable, "-m", "distributed.cli.dask_worker", self.address,
             "--host", "127.0.0.1", "--nthreads", "4", "--no-dashboard", "--name", "worker-b",
             "--preload", "batch_compute_mock.executors.dask.preload",
             "--resources", "cpus=1,memory=4e9",
@@ -149,6 +147,29 @@ class Cluster:
         )  # fmt: skip
         self.serve(self.root / "server", "--workers", "8")
         return self
+
+    def start_scheduler(self, name: str, port: int) -> subprocess.Popen[bytes]:
+        """A ``dask scheduler`` on ``port`` (0: any free one); its address is ``address``."""
+        scheduler_file = self.root / f"{name}.json"
+        process = self.spawn(
+            name, sys.executable, "-m", "distributed.cli.dask_scheduler",
+            "--host", "127.0.0.1", "--port", str(port), "--no-dashboard",
+            "--scheduler-file", str(scheduler_file),
+        )  # fmt: skip
+        wait(scheduler_file.exists, "the scheduler's address")
+        address = wait(
+            lambda: json.loads(scheduler_file.read_text() or "{}").get("address"), "address"
+        )
+        self.address = str(address)
+        return process
+
+    def start_worker(self, name: str, *argv: str) -> subprocess.Popen[bytes]:
+        """A ``batch-compute worker`` with 4 GB and ``argv``."""
+        return self.spawn(
+            name, sys.executable, "-m", "batch_compute_mock", "worker", self.address,
+            "--host", "127.0.0.1", "--memory", "4G", "--name", name,
+            "--data-dir", str(self.root / name), "--sandbox", "off", *argv,
+        )  # fmt: skip
 
     def another_server(self, name: str, *argv: str) -> Cluster:
         """A second server on the same cluster, with ``argv`` (close it to stop it)."""
@@ -174,7 +195,8 @@ class Cluster:
         if self.server is not None:
             self.server.stop()
         for process in reversed(self.processes):
-            stop(process)
+            if process.poll() is None:
+                stop(process)
 
     # HTTP ---------------------------------------------------------------------------------
     def ok(self, response: httpx.Response, status: int = 200) -> Any:
@@ -314,11 +336,7 @@ def test_a_job_no_worker_has_room_for_waits_and_says_why(cluster):
     assert reason.startswith("Waiting for a Dask worker with room: the job needs cpus=1, ")
     assert "memory=8192 MiB" in reason and "memory=4096 MiB" in reason, reason
     # A worker with room joins: the job runs there.
-    roomy = cluster.spawn(
-        "worker-roomy", sys.executable, "-m", "batch_compute_mock", "worker",
-        cluster.address, "--host", "127.0.0.1", "--cpus", "1", "--memory", "16G",
-        "--data-dir", str(cluster.root / "worker-roomy"), "--sandbox", "off",
-    )  # fmt: skip
+    roomy = cluster.start_worker("worker-roomy", "--cpus", "1", "--memory", "16G")
     try:
         done = cluster.wait_job(job_id)
         assert done["status"] == "success", done
@@ -326,6 +344,35 @@ def test_a_job_no_worker_has_room_for_waits_and_says_why(cluster):
     finally:
         stop(roomy)
         cluster.processes.remove(roomy)
+
+
+def test_a_scheduler_restart_loses_no_job(tmp_path):
+    """The scheduler is SIGKILLed while jobs run and wait, and started again on its port: the
+    server reconnects and submits again what the database says is unfinished. (Dask workers
+    end when their scheduler goes; a new one is started, as an orchestrator would.)"""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    own = Cluster(tmp_path)
+    try:
+        scheduler = own.start_scheduler("scheduler", port)
+        own.start_worker("worker-a", "--cpus", "2")
+        own.serve(tmp_path / "server", "--workers", "8")
+        function = own.function(FLAGGED, retry_count=1)
+        flag = tmp_path / "flag"
+        jobs = [own.submit(function["id"], str(flag)) for _ in range(4)]
+        wait(lambda: any(own.job(job_id)["status"] == "running" for job_id in jobs), "a start")
+        os.killpg(os.getpgid(scheduler.pid), signal.SIGKILL)
+        scheduler.wait()
+        own.start_scheduler("scheduler-again", port)
+        own.start_worker("worker-b", "--cpus", "2")
+        flag.touch()
+        done = [own.wait_job(job_id) for job_id in jobs]
+        assert [job["status"] for job in done] == ["success"] * 4, done
+        # An attempt running at the kill failed (and was retried); none ran a third time.
+        assert max(job["execution_count"] for job in done) == 2
+    finally:
+        own.close()
 
 
 def test_the_dask_executor_needs_a_scheduler_address(tmp_path):
