@@ -348,8 +348,9 @@ def test_a_job_no_worker_has_room_for_waits_and_says_why(cluster):
 
 def test_a_scheduler_restart_loses_no_job(tmp_path):
     """The scheduler is SIGKILLed while jobs run and wait, and started again on its port: the
-    server reconnects and submits again what the database says is unfinished. (Dask workers
-    end when their scheduler goes; a new one is started, as an orchestrator would.)"""
+    server reconnects, registers its worker plugin there again and submits again what the
+    database says is unfinished. (Dask workers end when their scheduler goes; a new, plain one
+    is started, as an orchestrator would.)"""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -365,7 +366,13 @@ def test_a_scheduler_restart_loses_no_job(tmp_path):
         os.killpg(os.getpgid(scheduler.pid), signal.SIGKILL)
         scheduler.wait()
         own.start_scheduler("scheduler-again", port)
-        own.start_worker("worker-b", "--cpus", "2")
+        # A plain worker without our preload (its resources given, as the README says): the
+        # server registers its plugin with the new scheduler again.
+        own.spawn(
+            "worker-plain", sys.executable, "-m", "distributed.cli.dask_worker", own.address,
+            "--host", "127.0.0.1", "--nthreads", "2", "--no-dashboard",
+            "--resources", "cpus=2,memory=4e9",
+        )  # fmt: skip
         flag.touch()
         done = [own.wait_job(job_id) for job_id in jobs]
         assert [job["status"] for job in done] == ["success"] * 4, done

@@ -113,6 +113,7 @@ class DaskExecutor:
         self._background: set[asyncio.Future[Any]] = set()
         self._on_waiting = on_waiting
         self._room_check: asyncio.Task[None] | None = None
+        self._scheduler_id: str | None = None  # the scheduler our plugin is registered with
         self._closed = False
 
     async def start(self) -> None:
@@ -124,6 +125,7 @@ class DaskExecutor:
         self._client.subscribe_topic(STARTED_TOPIC, self._heard_start)
         self._client.subscribe_topic(ENDED_TOPIC, self._heard_end)
         await self._client.register_plugin(self._fallback, name=FALLBACK_NAME)
+        self._scheduler_id = self._client.scheduler_info().get("id")
         self._room_check = asyncio.ensure_future(self._check_room())
 
     async def run(self, spec: JobSpec, on_start: Callable[[], None] = lambda: None) -> JobOutcome:
@@ -231,13 +233,29 @@ class DaskExecutor:
                 attempt.waiting = None
                 self._on_waiting(attempt.spec.job_id, None)
 
+    async def _plugin_on_a_new_scheduler(self) -> None:
+        """After the client reconnected to a restarted scheduler, register the plugin for
+        plain workers there again (a scheduler keeps plugins in memory only)."""
+        client = self._client
+        identity = client.scheduler_info().get("id") if client is not None else None
+        if client is None or not identity or identity == self._scheduler_id:
+            return
+        try:
+            await client.register_plugin(self._fallback, name=FALLBACK_NAME)
+        except Exception as error:  # not reachable right now: try again next time
+            log.debug("cannot register the worker plugin: %r", error)
+            return
+        self._scheduler_id = identity
+
     async def _check_room(self) -> None:
-        """Every ``ROOM_CHECK_SECONDS``: attempts handed over that long ago and not begun,
+        """Every ``ROOM_CHECK_SECONDS`` (after seeing to a restarted scheduler's plugin):
+        attempts handed over that long ago and not begun,
         that no worker has room for, are told to ``on_waiting`` with the reason (and told
         again with None when that changes or they begin)."""
         loop = asyncio.get_running_loop()
         while not self._closed and self._client is not None:
             await asyncio.sleep(ROOM_CHECK_SECONDS)
+            await self._plugin_on_a_new_scheduler()
             now = loop.time()
             waiting = [
                 a
