@@ -229,9 +229,11 @@ class Cluster:
     def job(self, job_id: str) -> dict[str, Any]:
         return self.ok(self.http.get(f"/jobs/{job_id}"))  # type: ignore[no-any-return]
 
-    def wait_job(self, job_id: str, statuses: set[str] = TERMINAL) -> dict[str, Any]:
+    def wait_job(
+        self, job_id: str, statuses: set[str] = TERMINAL, timeout: float = 60.0
+    ) -> dict[str, Any]:
         return wait(  # type: ignore[no-any-return]
-            lambda: (j := self.job(job_id))["status"] in statuses and j, f"job {job_id}"
+            lambda: (j := self.job(job_id))["status"] in statuses and j, f"job {job_id}", timeout
         )
 
     def result(self, function: dict[str, Any], job_id: str) -> bytes:
