@@ -4,7 +4,8 @@ Host A (this namespace) runs the API server and the Dask scheduler; hosts B and 
 ``batch-compute worker``; the blob store is the server's data directory, which the hosts see
 at the same path (namespaces share the file system). Then: a ``map`` of trivial jobs spreads
 over both workers; SIGKILL of a worker mid-job and cutting a worker's link (``ip link set
-down``) each fail that attempt, which is retried on the other host, and every job ends once.
+down``) each fail that attempt, which is retried on the other host, and every job ends once;
+a timeout and a cancel kill the job on its host, and ``maximum_concurrency`` holds over both.
 Without root (no namespaces) the same topology runs on loopback ports, says so, and freezes
 the worker (SIGSTOP) instead of cutting its link. ``BATCH_COMPUTE_HOSTS_JOBS`` sizes the map
 (CI: the default 300; the issue's 2,000 by hand).
@@ -124,6 +125,27 @@ def test_a_map_spreads_over_both_hosts(site):
         "b",
         "c",
     }
+
+
+def test_timeout_cancel_and_maximum_concurrency_hold_across_hosts(site, tmp_path):
+    cluster = site.cluster
+    sleeper = cluster.function(base.SLEEPER, timeout=2)
+    timed = cluster.submit(sleeper["id"], str(tmp_path / "t.marker"), str(tmp_path / "t.pid"))
+    long = cluster.function(base.SLEEPER)
+    canceled = cluster.submit(long["id"], str(tmp_path / "c.marker"), str(tmp_path / "c.pid"))
+    spans = tmp_path / "spans"
+    limited = cluster.function(base.SPAN, cpus=0.25, maximum_concurrency=2)
+    limited_jobs = [cluster.submit(limited["id"], str(spans), 0.6) for _ in range(8)]
+    base.wait((tmp_path / "c.pid").exists, "the job to start")
+    cluster.ok(cluster.http.post(f"/jobs/{canceled}/cancel"))
+    assert cluster.wait_job(canceled)["status"] == "canceled"
+    assert cluster.wait_job(timed)["status"] == "timeout"
+    for name in ("t.pid", "c.pid"):
+        pid = int((tmp_path / name).read_text().split()[0])
+        base.wait(lambda p=pid: not base.alive(p), "the job process to die", 10)
+    assert all(cluster.wait_job(job_id)["status"] == "success" for job_id in limited_jobs)
+    most, _ = base.most_at_once(spans)
+    assert most == 2, "the limit is reached and never passed"
 
 
 def _lose_a_worker(site: Site, tmp_path: Path, lose) -> dict:
