@@ -70,6 +70,7 @@ class _Attempt:
     on_start: Callable[[], None]
     ended: asyncio.Future[JobOutcome]
     future: Future | None = None
+    watcher: asyncio.Future[None] | None = None  # waits for the task to end
     started: bool = False
     worker: str = ""
     cancel: StopReason | None = None
@@ -157,6 +158,8 @@ class DaskExecutor:
         if self._attempts.get(attempt.spec.job_id) is attempt:
             del self._attempts[attempt.spec.job_id]
         self._by_key.pop(attempt.key, None)
+        if attempt.watcher is not None:
+            attempt.watcher.cancel()  # a released future's end is never reported
         if attempt.future is not None:
             attempt.future.release()
 
@@ -189,7 +192,7 @@ class DaskExecutor:
             for attempt, future in zip(group, futures, strict=True):
                 attempt.future = future
                 attempt.submitted = now
-                self._keep(self._watch(attempt, future))
+                attempt.watcher = self._keep(self._watch(attempt, future))
 
     def _heard_start(self, event: tuple[float, Any]) -> None:
         """A worker began an attempt (``STARTED_TOPIC``)."""
@@ -375,11 +378,12 @@ class DaskExecutor:
         spec = attempt.spec
         self._keep(client.run(cancel_job, spec.job_id, spec.attempt, on_error="ignore"))
 
-    def _keep(self, work: Any) -> None:
+    def _keep(self, work: Any) -> asyncio.Future[Any]:
         """Run ``work`` in the background, holding it until it ends."""
         task = asyncio.ensure_future(work)
         self._background.add(task)
         task.add_done_callback(self._forget)
+        return task
 
     def _forget(self, task: asyncio.Future[Any]) -> None:
         self._background.discard(task)
