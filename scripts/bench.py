@@ -30,6 +30,11 @@ figure / value / target, and stops the server. Sections (``--only NAME``, repeat
 
 ``--database postgresql`` runs every section on PostgreSQL: a throwaway cluster (started like
 the tests' one, ``tests/support/postgres.py``) and a fresh database for each server.
+``--blobs s3`` keeps every server's blobs in S3: moto's S3 server in this process (as the
+tests start it, ``tests/support/s3.py``) and a fresh bucket for each server. moto is far slower
+than a real S3 service; the figures bound the cost of the S3 code paths, not of S3.
+
+    ./scripts/bench --blobs s3 --only exec
 """
 
 from __future__ import annotations
@@ -179,6 +184,37 @@ class Databases:
 DATABASES = Databases("sqlite")
 
 
+class BlobStores:
+    """Where benchmarked servers keep their blobs: each its data dir (``environment()`` is
+    empty), or each a fresh bucket of one moto S3 server."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._endpoint: Any = None
+
+    def __enter__(self) -> BlobStores:
+        if self.kind == "s3":
+            sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+            from support.s3 import S3Endpoint
+
+            self._endpoint = S3Endpoint().__enter__()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._endpoint is not None:
+            self._endpoint.__exit__(*exc_info)
+
+    def environment(self) -> dict[str, str]:
+        """The variables that put a new server's blobs in a fresh bucket (or none)."""
+        if self._endpoint is None:
+            return {}
+        bucket = self._endpoint.new_bucket()
+        return {**self._endpoint.environment, "BATCH_COMPUTE_BLOB_URL": f"s3://{bucket}/blobs"}
+
+
+BLOBS = BlobStores("local")
+
+
 @contextmanager
 def running_server(
     workers: int | None,
@@ -199,6 +235,7 @@ def running_server(
         database_url = DATABASES.url()
         if database_url is not None:
             server_env["BATCH_COMPUTE_DATABASE_URL"] = database_url
+        server_env.update(BLOBS.environment())
         server_env.update(env or {})
         with open(Path(tmp) / "server.log", "wb") as log:
             proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=server_env)
@@ -743,10 +780,17 @@ def main(argv: list[str] | None = None) -> int:
         default="sqlite",
         help="where the servers keep their state (default: %(default)s)",
     )
+    parser.add_argument(
+        "--blobs",
+        choices=["local", "s3"],
+        default="local",
+        help="where the servers keep their blobs (default: %(default)s, the data dir)",
+    )
     options = parser.parse_args(argv)
-    global DATABASES
+    global DATABASES, BLOBS
     DATABASES = Databases(options.database)
-    with DATABASES:
+    BLOBS = BlobStores(options.blobs)
+    with DATABASES, BLOBS:
         return _run(options)
 
 
@@ -770,7 +814,7 @@ def _run(options: argparse.Namespace) -> int:
         headers = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
             bench = Bench(client, base, token, pid, sizes, options.workers)
-            print(f"server pid {pid} at {base} on {DATABASES.kind}", flush=True)
+            print(f"server pid {pid} at {base} on {DATABASES.kind}, blobs {BLOBS.kind}", flush=True)
             if "rss" in chosen:
                 time.sleep(1)
                 bench_rss_start(bench)

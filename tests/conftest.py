@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, settings
 
 if TYPE_CHECKING:
     from support.postgres import PostgresCluster
+    from support.s3 import S3Endpoint
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -86,3 +87,13 @@ def _database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
     url = cluster.new_database()
     yield url
     cluster.drop_database(url)
+
+
+# Object storage ----------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[S3Endpoint]:
+    """This worker's S3 endpoint (moto's server on a free loopback port), stopped at the end."""
+    from support.s3 import S3Endpoint
+
+    with S3Endpoint() as endpoint:
+        yield endpoint

@@ -110,14 +110,23 @@ def _served_contract(origin: str) -> Callable[[Any], Awaitable[JSONResponse]]:
 async def _healthz(request: Any) -> JSONResponse:
     """Ready when the database and the blob store answer (503 with the reasons when not, so
     a load balancer sends requests elsewhere), and how jobs are confined here (an operator
-    checks it after ``--sandbox auto``)."""
+    checks it after ``--sandbox auto``), and whether this server runs the scheduler
+    (``active``), waits to take over from the one that does (``standby``) or runs no jobs
+    (``off``)."""
     server: Server = request.scope["state"][SERVER_KEY]
     problems = await run_in_threadpool(server.problems)
     sandbox = server.settings.sandbox.describe()
+    scheduling = server.scheduling
+    scheduler = "off" if scheduling is None else "active" if scheduling.active else "standby"
     if problems:
-        body = {"status": "unavailable", "problems": problems, "sandbox": sandbox}
+        body = {
+            "status": "unavailable",
+            "problems": problems,
+            "sandbox": sandbox,
+            "scheduler": scheduler,
+        }
         return JSONResponse(body, status_code=503)
-    return JSONResponse({"status": "ok", "sandbox": sandbox})
+    return JSONResponse({"status": "ok", "sandbox": sandbox, "scheduler": scheduler})
 
 
 class _ProvideServer:

@@ -1,7 +1,7 @@
 """``batch-compute``: run the server, or mint a token for it.
 
 batch-compute serve [--host H] [--port P] [--port-file F] [--data-dir D] [--public-url U]
-                    [--database-url URL]
+                    [--database-url URL] [--blob-url URL]
                     [--jwt-secret-file F] [--workers N] [--sandbox auto|bwrap|off] ...
 batch-compute worker tcp://host:8786 [--cpus N] [--memory SIZE] [--data-dir D]
 batch-compute token --sub NAME [--org ORG] [--userid ID] [--jwt-secret-file F] [--days N]
@@ -77,6 +77,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--public-url", help="origin clients use, when behind a proxy")
     _add_database_url(serve)
+    serve.add_argument(
+        "--blob-url",
+        default=os.environ.get("BATCH_COMPUTE_BLOB_URL") or None,
+        metavar="URL",
+        help="where bundles, logs and results live, the same for every server of a database: a "
+        "directory or s3://BUCKET/PREFIX (endpoint and credentials from the AWS_* variables; "
+        "also BATCH_COMPUTE_BLOB_URL; default: blobs/ in --data-dir)",
+    )
     _add_jwt_secret(serve)
     serve.add_argument(
         "--credentials-key-file",
@@ -293,6 +301,7 @@ def _serve(options: argparse.Namespace) -> int:
             _requirements_line(settings),
             _executor_line(settings),
             database=_shown_database(options.database_url),
+            blobs=options.blob_url,
         )
         print(banner, flush=True)
         if port_file is not None:
@@ -300,8 +309,14 @@ def _serve(options: argparse.Namespace) -> int:
             partial.write_text(f"{port}\n")
             partial.replace(port_file)  # readers never see a half-written file
 
+    from .instance_lock import AlreadyServing, hold_instance_locks
     from .store.database import DatabaseUnavailable
 
+    try:
+        locks = hold_instance_locks(data_dir, settings.resolved_database_url)
+    except AlreadyServing as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     try:
         run(
             listener,
@@ -315,6 +330,8 @@ def _serve(options: argparse.Namespace) -> int:
         return 1
     finally:
         _remove(port_file)
+        for descriptor in locks:
+            os.close(descriptor)
     return 0
 
 
@@ -392,6 +409,7 @@ def _settings(options: argparse.Namespace, origin: str, data_dir: Path) -> Setti
             data_dir=data_dir,
             public_url=origin,
             database_url=options.database_url,
+            blob_url=options.blob_url,
             jwt_secret=_jwt_secret(options),
             workers=options.workers,
             executor=options.executor,
@@ -470,6 +488,7 @@ def _banner(
     requirements: str = "",
     executor: str = "",
     database: str | None = None,
+    blobs: str | None = None,
 ) -> str:
     controls = (
         [f"  Test controls: {origin}/_mock/ (reset, snapshot, faults; off with --no-test-controls)"]
@@ -480,6 +499,7 @@ def _banner(
         [
             f"Batch Compute listening on {origin}  (data: {data_dir})",
             *([f"  Database: {database}"] if database else []),
+            *([f"  Blobs: {blobs}"] if blobs else []),
             f"  API docs: {origin}/ui/",
             *controls,
             f"  Dashboard: {origin}/dashboard/",

@@ -19,6 +19,8 @@ from .builder.isolated import BuildLimits
 from .contract import operation_ids
 from .executors import Executor
 from .executors.local.pool import LocalExecutor
+from .scheduler.leadership import SchedulingRole
+from .scheduler.ledger import SharedStartLedger
 from .scheduler.scheduler import Scheduler
 from .service.activity import ActivityService
 from .service.builds import BuildQueue
@@ -53,6 +55,8 @@ class Server:
     credentials: CredentialService
     search: SearchService
     scheduler: Scheduler | None
+    #: Whether this server's scheduler runs (one server of a shared database at a time).
+    scheduling: SchedulingRole | None
     controls: TestControls | None
     activity: ActivityService
     #: Signs pre-signed URLs, cursors and dashboard sessions; shared through the database.
@@ -91,19 +95,24 @@ class Server:
         )
         jobs = JobService(store, blobs, results, journal=journal)
         scheduler = None
+        scheduling = None
         if settings.execute_jobs:
             scheduler = Scheduler(
                 store,
                 blobs,
                 _executor(settings, blobs, store),
-                ledger_dir=settings.data_dir / "started",
+                # The server that takes over after this one dies must read what it began.
+                ledger_dir=SharedStartLedger(store)
+                if store.shared
+                else settings.data_dir / "started",
                 shutdown_grace_seconds=settings.shutdown_grace_seconds,
                 housekeeping=results.purge_expired,
                 journal=journal,
                 faults=faults,
             )
-            jobs.executor = scheduler
-            builds.on_ready = scheduler.wake
+            scheduling = SchedulingRole(scheduler, store, resume_builds=builds.resume)
+            jobs.executor = scheduling
+            builds.on_ready = scheduling.wake
         controls = None
         if faults is not None:
             controls = TestControls(
@@ -121,6 +130,7 @@ class Server:
             credentials=CredentialService(store, SecretBox(settings.resolved_credentials_key)),
             search=SearchService(store, key),
             scheduler=scheduler,
+            scheduling=scheduling,
             controls=controls,
             activity=ActivityService(store),
             signing_key=key,
@@ -144,13 +154,13 @@ class Server:
         """Start the background work: builds interrupted by a restart are resumed, jobs run."""
         self.credentials.seal_plaintext()
         self.builds.resume()
-        if self.scheduler is not None:
-            await self.scheduler.start()
+        if self.scheduling is not None:
+            await self.scheduling.start()
 
     async def stop(self) -> None:
         """Graceful stop: running jobs get their grace period, then are re-queued."""
-        if self.scheduler is not None:
-            await self.scheduler.stop()
+        if self.scheduling is not None:
+            await self.scheduling.stop()
         self.builds.shutdown()
         self.store.close()
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import attrs
 
+from .blobs import check_blob_url
 from .builder.sandbox import SandboxStatus
 from .service.sealing import check_key, key_from_file
 
@@ -25,9 +26,9 @@ class Settings:
     jwt_secret: str | None = None
     #: A SQLAlchemy URL; SQLite under ``data_dir`` by default.
     database_url: str | None = None
-    #: Where bundles, logs and results live: a directory or ``file://`` URL; under
-    #: ``data_dir`` by default.
-    blob_url: str | None = None
+    #: Where bundles, logs and results live: a directory, ``file://`` or ``s3://bucket/prefix``
+    #: URL (``blobs.open_blobs``); under ``data_dir`` by default.
+    blob_url: str | None = attrs.field(default=None)
     #: Job slots shared by all functions (worker processes running at once).
     workers: int = attrs.field(factory=lambda: os.cpu_count() or 1)
     #: What runs the jobs: ``local`` (the warm worker pool on this machine) or ``dask`` (the
@@ -95,6 +96,11 @@ class Settings:
         """Where releases before keys moved into the database kept the signing key: a data
         dir that has one keeps using it (its pre-signed URLs and cursors stay valid)."""
         return self.data_dir / "signing.key"
+
+    @blob_url.validator
+    def _check_blob_url(self, _attribute: object, url: str | None) -> None:
+        if url is not None:
+            check_blob_url(url)
 
     @credentials_key.validator
     def _check_credentials_key(self, _attribute: object, key: bytes | None) -> None:

@@ -87,6 +87,11 @@ def wait(probe: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
     return value
 
 
+def written(path: Path) -> bool:
+    """The job has written its pid there (the file exists before its line does)."""
+    return path.exists() and path.read_text().endswith("\n")
+
+
 def alive(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -281,7 +286,7 @@ def test_timeout_and_cancel_kill_running_jobs(cluster, tmp_path):
     timed = cluster.submit(sleeper["id"], str(tmp_path / "t.marker"), str(tmp_path / "t.pid"))
     long = cluster.function(SLEEPER)
     canceled = cluster.submit(long["id"], str(tmp_path / "c.marker"), str(tmp_path / "c.pid"))
-    wait((tmp_path / "c.pid").exists, "the job to start")
+    wait(lambda: written(tmp_path / "c.pid"), "the job to start")
     cluster.ok(cluster.http.post(f"/jobs/{canceled}/cancel"))
     assert cluster.wait_job(canceled)["status"] == "canceled"
     assert cluster.wait_job(timed)["status"] == "timeout"
@@ -293,7 +298,7 @@ def test_timeout_and_cancel_kill_running_jobs(cluster, tmp_path):
 def test_a_killed_worker_fails_the_attempt_and_it_is_retried(cluster, tmp_path):
     sleeper = cluster.function(SLEEPER, retry_count=1)
     job_id = cluster.submit(sleeper["id"], str(tmp_path / "marker"), str(tmp_path / "pids"))
-    wait((tmp_path / "pids").exists, "the job to start")
+    wait(lambda: written(tmp_path / "pids"), "the job to start")
     first = int((tmp_path / "pids").read_text().split()[0])
     worker = parent(parent(first))  # job process -> supervisor -> Dask worker
     os.kill(worker, signal.SIGKILL)

@@ -136,7 +136,7 @@ def test_timeout_cancel_and_maximum_concurrency_hold_across_hosts(site, tmp_path
     spans = tmp_path / "spans"
     limited = cluster.function(base.SPAN, cpus=0.25, maximum_concurrency=2)
     limited_jobs = [cluster.submit(limited["id"], str(spans), 0.6) for _ in range(8)]
-    base.wait((tmp_path / "c.pid").exists, "the job to start")
+    base.wait(lambda: base.written(tmp_path / "c.pid"), "the job to start")
     cluster.ok(cluster.http.post(f"/jobs/{canceled}/cancel"))
     assert cluster.wait_job(canceled)["status"] == "canceled"
     assert cluster.wait_job(timed)["status"] == "timeout"
@@ -152,7 +152,7 @@ def _lose_a_worker(site: Site, tmp_path: Path, lose) -> dict:
     cluster = site.cluster
     sleeper = cluster.function(base.SLEEPER, retry_count=1)
     job_id = cluster.submit(sleeper["id"], str(tmp_path / "marker"), str(tmp_path / "pids"))
-    base.wait((tmp_path / "pids").exists, "the job to start")
+    base.wait(lambda: base.written(tmp_path / "pids"), "the job to start")
     first = int((tmp_path / "pids").read_text().split()[0])
     host = site.host_of(first)
     lose(host, first)

@@ -167,3 +167,18 @@ def _wait(client: httpx.Client, headers: dict[str, str], job_id: str) -> dict[st
             return job
         assert time.monotonic() < deadline, job
         time.sleep(0.05)
+
+
+def test_an_unknown_blob_store_is_a_one_line_error(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [*SERVE, "--port", "0", "--data-dir", str(tmp_path / "d"), "--blob-url", "gs://b/x"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        "error: unsupported blob store URL 'gs://b/x' (gs://); "
+        "use a directory, file:///path or s3://bucket/prefix"
+    )

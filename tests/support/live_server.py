@@ -97,6 +97,11 @@ class LiveServer:
         return self._process.pid if self._process is not None else None
 
     @property
+    def exit_status(self) -> int | None:
+        """The server's exit status once it has exited by itself (None while it runs)."""
+        return None if self._process is None else _exit_status(self._process.pid)
+
+    @property
     def running(self) -> bool:
         return self._process is not None and _exit_status(self._process.pid) is None
 

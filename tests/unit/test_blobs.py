@@ -1,25 +1,41 @@
-"""BlobStore: key safety, atomic writes, size caps, appends and deletes on a real directory."""
+"""BlobStore: key safety, atomic writes, size caps, appends and deletes, on both stores: a
+real directory and a real S3 API (moto's server)."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from batch_compute_mock.blobs import LocalBlobStore as BlobStore
+from batch_compute_mock.blobs import BlobStore, LocalBlobStore, open_blobs
 from batch_compute_mock.blobs.keys import build_log_key, bundle_key, job_log_key, result_key
+from batch_compute_mock.blobs.s3 import S3BlobStore
 from batch_compute_mock.kernel.errors import PayloadTooLarge
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> BlobStore:
-    return BlobStore(tmp_path / "data")
+@pytest.fixture(params=["local", "s3"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
+    if request.param == "local":
+        return LocalBlobStore(tmp_path / "data")
+    return open_blobs(request.getfixturevalue("s3_endpoint").new_bucket_url())
 
 
-def _leftovers(root: Path) -> list[Path]:
-    return [p for p in root.rglob("*") if p.name.startswith(".tmp-")]
+def _objects(store: BlobStore) -> list[str]:
+    """Everything the store holds, temporary files and parts included."""
+    if isinstance(store, LocalBlobStore):
+        return sorted(
+            p.relative_to(store.root).as_posix() for p in store.root.rglob("*") if p.is_file()
+        )
+    assert isinstance(store, S3BlobStore)
+    return sorted(name[len(store.root) + 1 :] for name in store.fs.find(store.root))
+
+
+def _leftovers(store: BlobStore) -> list[str]:
+    """Objects that are no blob: temporary files of unfinished writes, parts of a log."""
+    return [name for name in _objects(store) if ".tmp-" in name or "@parts" in name]
 
 
 def test_write_read_round_trip(store: BlobStore) -> None:
@@ -29,7 +45,8 @@ def test_write_read_round_trip(store: BlobStore) -> None:
     assert store.exists(key)
     assert store.read_bytes(key) == b"zipdata"
     assert store.size(key) == 7
-    assert store.path(key) == store.root / "bundles" / "fn_123.zip"
+    if isinstance(store, LocalBlobStore):
+        assert store.path(key) == store.root / "bundles" / "fn_123.zip"
     with store.open(key) as handle:
         assert handle.read() == b"zipdata"
 
@@ -38,7 +55,7 @@ def test_write_replaces_existing(store: BlobStore) -> None:
     store.write_bytes("results/a", b"old")
     store.write_bytes("results/a", b"new!")
     assert store.read_bytes("results/a") == b"new!"
-    assert _leftovers(store.root) == []
+    assert _leftovers(store) == []
 
 
 @pytest.mark.parametrize(
@@ -61,10 +78,12 @@ def test_write_replaces_existing(store: BlobStore) -> None:
 )
 def test_unsafe_keys_rejected(store: BlobStore, key: str) -> None:
     with pytest.raises(ValueError):
-        store.path(key)
+        store.exists(key)
     with pytest.raises(ValueError):
         store.write_bytes(key, b"x")
-    assert list(store.root.iterdir()) == []
+    with pytest.raises(ValueError):
+        store.open_appender(key)
+    assert _objects(store) == []
 
 
 def test_key_helpers_are_safe_keys(store: BlobStore) -> None:
@@ -87,7 +106,7 @@ def test_write_stream_over_cap_leaves_nothing(store: BlobStore) -> None:
     with pytest.raises(PayloadTooLarge, match="10 bytes"):
         store.write_stream("bundles/f.zip", iter([b"x" * 6, b"y" * 6]), max_bytes=10)
     assert not store.exists("bundles/f.zip")
-    assert _leftovers(store.root) == []
+    assert _leftovers(store) == []
 
 
 def test_write_stream_over_cap_keeps_previous(store: BlobStore) -> None:
@@ -105,7 +124,7 @@ def test_write_stream_failure_midway_cleans_up(store: BlobStore) -> None:
     with pytest.raises(ConnectionError):
         store.write_stream("bundles/f.zip", chunks())
     assert not store.exists("bundles/f.zip")
-    assert _leftovers(store.root) == []
+    assert _leftovers(store) == []
 
 
 def test_write_stream_async(store: BlobStore) -> None:
@@ -118,7 +137,7 @@ def test_write_stream_async(store: BlobStore) -> None:
     with pytest.raises(PayloadTooLarge):
         asyncio.run(store.write_stream_async("bundles/b.zip", body(), max_bytes=4))
     assert not store.exists("bundles/b.zip")
-    assert _leftovers(store.root) == []
+    assert _leftovers(store) == []
 
 
 def test_an_appender_is_readable_while_it_grows(store: BlobStore) -> None:
@@ -127,13 +146,40 @@ def test_an_appender_is_readable_while_it_grows(store: BlobStore) -> None:
     log = store.open_appender(key)
     assert store.read_bytes(key) == b""  # a new log starts empty
     log.write(b"one\n")
-    assert store.read_bytes(key) == b"one\n"  # visible at once
+    _visible(store, key, b"one\n")
     log.write(b"two\n")
     log.close()
+    assert store.read_bytes(key) == b"one\ntwo\n"  # whole at once when closed
     again = store.open_appender(key, truncate=False)
     again.write(b"three\n")
     again.close()
     assert store.read_bytes(key) == b"one\ntwo\nthree\n"
+    assert _leftovers(store) == []
+
+
+def _visible(store: BlobStore, key: str, expected: bytes) -> None:
+    """On a directory at once; on S3 once the appender's timer put it (about a second)."""
+    if isinstance(store, LocalBlobStore):
+        assert store.read_bytes(key) == expected
+        return
+    deadline = time.monotonic() + 10
+    while (seen := store.read_bytes(key)) != expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert seen == expected
+
+
+def test_an_appender_creates_its_blob_at_the_first_write(store: BlobStore) -> None:
+    key = job_log_key("J2")
+    silent = store.open_appender(key)
+    assert not store.exists(key)  # most jobs print nothing: no blob for them
+    silent.close()
+    assert not store.exists(key)
+    speaking = store.open_appender(key)
+    speaking.write(b"")
+    assert not store.exists(key)
+    speaking.write(b"hello\n")
+    speaking.close()
+    assert store.read_bytes(key) == b"hello\n"
 
 
 def test_put_file_moves_a_finished_file_in_and_fetch_file_copies_out(

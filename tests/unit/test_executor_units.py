@@ -284,6 +284,23 @@ def test_server_environment_drops_secrets():
     assert server_environment(base, {"my_extra"}) == {"PATH": "/bin", "KEEP": "1"}
 
 
+def test_server_environment_keeps_what_the_blob_store_reads():
+    base = {
+        "PATH": "/bin",
+        "BATCH_COMPUTE_JWT_SECRET": "s",
+        "AWS_SECRET_ACCESS_KEY": "k",
+        "AWS_SESSION_TOKEN": "t",
+        "GITHUB_TOKEN": "s",
+    }
+    assert server_environment(base, (), ("AWS_*",)) == {
+        "PATH": "/bin",
+        "AWS_SECRET_ACCESS_KEY": "k",
+        "AWS_SESSION_TOKEN": "t",
+    }
+    kept = server_environment(base, {"AWS_SESSION_TOKEN"}, ("AWS_*",))
+    assert "AWS_SESSION_TOKEN" not in kept and "AWS_SECRET_ACCESS_KEY" in kept
+
+
 def test_frames_survive_arbitrary_splits():
     stream = encode_frame({"op": "run", "n": 1}) + encode_frame({"op": "done", "x": "é" * 100})
     decoder = FrameDecoder()

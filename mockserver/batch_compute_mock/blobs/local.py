@@ -8,6 +8,7 @@ running job's log can be read while it grows.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -25,6 +26,8 @@ _TMP_PREFIX = ".tmp-"
 
 class LocalBlobStore:
     """Files under ``root``; every write of a whole blob is atomic (temp file + rename)."""
+
+    environment_patterns: tuple[str, ...] = ()
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root).resolve()
@@ -93,8 +96,8 @@ class LocalBlobStore:
         shutil.copyfile(self.path(key), path)
 
     def open_appender(self, key: str, *, truncate: bool = True) -> _Appender:
-        """A writer that creates ``key`` (emptied unless ``truncate`` is False) and appends to
-        it in place."""
+        """A writer that appends to ``key`` in place, creating it at the first write (emptied
+        first unless ``truncate`` is False)."""
         return _Appender(self.path(key), truncate)
 
     def keys(self, prefix: str) -> Iterator[str]:
@@ -153,28 +156,46 @@ class LocalBlobStore:
 
 
 class _Appender:
-    """A file written in place with ``O_APPEND``: each ``write`` lands whole, readable at once."""
+    """A file written in place with ``O_APPEND``: each ``write`` lands whole, readable at once.
+
+    The file is created by the first write, not before: most jobs print nothing, and creating
+    a file costs more than the rest of a trivial job. With ``truncate``, what the key held
+    before is emptied at once.
+    """
 
     def __init__(self, target: Path, truncate: bool) -> None:
-        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
+        self._target = target
+        self._fd: int | None = None
+        self._closed = False
         if truncate:
-            flags |= os.O_TRUNC
-        try:
-            self._fd: int | None = os.open(target, flags, 0o644)
-        except FileNotFoundError:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(target, flags, 0o644)
+            with contextlib.suppress(FileNotFoundError):
+                os.truncate(target, 0)
 
     def write(self, data: bytes) -> None:
-        assert self._fd is not None, "the appender is closed"
+        assert not self._closed, "the appender is closed"
+        if not data:
+            return
+        if self._fd is None:
+            self._fd = self._open()
         view = memoryview(data)
         while view:
             view = view[os.write(self._fd, view) :]
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+    def _open(self) -> int:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
+        try:
+            return os.open(self._target, flags, 0o644)
+        except FileNotFoundError:
+            self._target.parent.mkdir(parents=True, exist_ok=True)
+            return os.open(self._target, flags, 0o644)
 
 
 class _AtomicWriter:

@@ -26,6 +26,9 @@ class BlobStore(Protocol):
 
     #: Where the store is, as a URL another process can open it from (``blobs.open_blobs``).
     url: str
+    #: Environment variables (``fnmatch`` patterns) a process opening ``url`` reads, e.g. an
+    #: S3 store's credentials: the local executor's workers keep them.
+    environment_patterns: tuple[str, ...]
 
     def exists(self, key: str) -> bool: ...
     def size(self, key: str) -> int: ...

@@ -40,7 +40,7 @@ from ..kernel.ids import result_blob_id
 from ..kernel.states import JobEdge, JobStatus
 from ..kernel.timestamps import parse_timestamp, utc_now
 from ..store import Row, Start, Store, Writer
-from .ledger import StartLedger
+from .ledger import Ledger
 
 __all__ = [
     "MAX_INTERRUPTIONS",
@@ -153,7 +153,7 @@ class RoundWriter:
         self,
         store: Store,
         blobs: BlobStore,
-        ledger: StartLedger,
+        ledger: Ledger,
         journal: bool = False,
         faults: JobFaults | None = None,
     ) -> None:

@@ -58,7 +58,7 @@ from ..executors import Executor, JobOutcome, JobSpec, OutcomeStatus
 from ..kernel.ids import result_blob_id
 from ..kernel.timestamps import utc_now
 from ..store import Store
-from .ledger import StartLedger
+from .ledger import Ledger, StartLedger
 from .rounds import Batch, Claim, ClaimState, JobFaults, RoundResult, RoundWriter
 
 __all__ = ["Scheduler"]
@@ -72,7 +72,8 @@ _ROUND_INTERVAL_SECONDS = 0.02
 
 class Scheduler:
     """See the module docstring. ``housekeeping`` runs in a thread about once a minute (the
-    expiry of results); ``ledger_dir`` holds the start ledger. With ``journal`` every start and
+    expiry of results); ``ledger_dir`` holds the start ledger (or is the ledger itself: a
+    shared one, see ``ledger``). With ``journal`` every start and
     end of an attempt is journaled; ``faults`` are a test's injected faults (test controls)."""
 
     def __init__(
@@ -80,13 +81,13 @@ class Scheduler:
         store: Store,
         blobs: BlobStore,
         executor: Executor,
-        ledger_dir: Path,
+        ledger_dir: Path | Ledger,
         shutdown_grace_seconds: float,
         housekeeping: Callable[[], object] = lambda: None,
         journal: bool = False,
         faults: JobFaults | None = None,
     ) -> None:
-        self._ledger = StartLedger(ledger_dir)
+        self._ledger = StartLedger(ledger_dir) if isinstance(ledger_dir, Path) else ledger_dir
         self._writer = RoundWriter(store, blobs, self._ledger, journal, faults)
         self._faults = faults
         self._executor = executor
@@ -175,6 +176,7 @@ class Scheduler:
         final = self._take_batch(claiming=False)
         assert final is not None
         await asyncio.to_thread(self._writer.run, final)
+        self._ledger.close()
 
     async def stop_jobs(
         self, job_ids: Collection[str] | None = None, timeout: float = 30.0
@@ -205,6 +207,8 @@ class Scheduler:
     async def reload(self) -> None:
         """The store was replaced under us (a restore): let go of everything held, recover what
         the new state says was running, and look for pending jobs again."""
+        if self._loop is None:
+            return  # not scheduling here (another server holds the lease): nothing held
         await self.stop_jobs()
         for function_id in await asyncio.to_thread(self._writer.recover):
             self._note_runnable(function_id)

@@ -4,7 +4,10 @@
 itself (``builder.build``, in a limited child process: ``builder.isolated``) is awaited by a
 worker thread and ends the function in ``ready`` (or ``stopped`` when ``auto_start`` is
 false) or ``build_failed``, which also fails the jobs submitted while it built. Functions
-found ``building`` at start-up (the server died mid-build) are simply built again.
+found ``building`` at start-up (the server died mid-build) are simply built again; where
+several servers share a database, a build holds the function's build claim
+(``Store.build_claim``), so a function another live server builds is left to it, and the
+scheduling server calls ``resume`` every little while to build what a dead one left.
 """
 
 from __future__ import annotations
@@ -75,6 +78,16 @@ class BuildQueue:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _build(self, function_id: str) -> None:
+        with self._store.build_claim(function_id) as mine:
+            if not mine:
+                return  # another server sharing the database builds it right now
+            with self._store.read() as store:
+                row = store.function(function_id)
+            if row is not None and row["status"] != FunctionStatus.BUILDING:
+                return  # built meanwhile (a resume raced the build it found)
+            self._build_claimed(function_id)
+
+    def _build_claimed(self, function_id: str) -> None:
         try:
             outcome = self._run_build(function_id)
         except Exception as error:  # a bug in the builder must not leave it "building"

@@ -15,10 +15,13 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..kernel.query import PagePosition, Query
 from ..kernel.states import Edge, FunctionStatus, JobStatus
+
+if TYPE_CHECKING:
+    from .lease import SchedulerLease
 
 __all__ = ["OwnedIds", "Page", "Reader", "Row", "Start", "Store", "Writer"]
 
@@ -156,5 +159,29 @@ class Store(Protocol):
     def ping(self) -> None:
         """Return when the database answers; raise (a driver error) when it does not."""
         ...
+
+    # Several servers on one database (only where ``shared``) -------------------------------
+    @property
+    def shared(self) -> bool:
+        """Whether several servers may use this database at once."""
+        ...
+
+    def open_lease(self) -> SchedulerLease:
+        """This server's side of the scheduler lease (``store.lease``)."""
+        ...
+
+    def notify_scheduler(self, payload: str) -> None:
+        """Signal the scheduling server, whichever it is (``store.lease``)."""
+        ...
+
+    def build_claim(self, function_id: str) -> AbstractContextManager[bool]:
+        """True while this server may build the function (no other server builds it)."""
+        ...
+
+    # The shared start ledger: committed at once, outside any write transaction.
+    def note_start(self, job_id: str, attempt: int) -> None: ...
+    def forget_starts(self, job_ids: Iterable[str]) -> None: ...
+    def noted_starts(self) -> dict[str, int]: ...
+    def clear_starts(self) -> None: ...
 
     def close(self) -> None: ...

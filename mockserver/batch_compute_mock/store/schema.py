@@ -24,6 +24,7 @@ __all__ = [
     "created_on",
     "credentials",
     "functions",
+    "job_starts",
     "jobs",
     "journal",
     "metadata",
@@ -167,6 +168,15 @@ journal = sa.Table(
 )
 
 #: Secrets every server on this database shares (``name``: e.g. "signing"; ``value``: hex).
+#: The start ledger of a shared database (``scheduler.ledger.SharedStartLedger``): attempts
+#: a worker began that no round has recorded yet.
+job_starts = sa.Table(
+    "job_starts",
+    metadata,
+    sa.Column("job_id", Text, primary_key=True),
+    sa.Column("attempt", sa.Integer, nullable=False),
+)
+
 server_keys = sa.Table(
     "server_keys",
     metadata,

@@ -29,8 +29,10 @@ from . import (
 )
 from .database import Database
 from .dialects import search_dialect
+from .lease import SchedulerLease, build_claim, notify_scheduler
 from .protocol import OwnedIds, Page, Row, Start
 from .search import Searcher
+from .starts import StartRecords
 
 __all__ = ["SqlReader", "SqlStore", "SqlWriter"]
 
@@ -231,6 +233,8 @@ class SqlStore:
     def __init__(self, url: str) -> None:
         self.database = Database(url)
         self._searcher = Searcher(search_dialect(self.database.dialect))
+        self._start_records: StartRecords | None = None
+        self._claims_engine: sa.Engine | None = None
 
     @contextmanager
     def read(self) -> Iterator[SqlReader]:
@@ -246,5 +250,54 @@ class SqlStore:
         with self.database.read() as conn:
             conn.exec_driver_sql("SELECT 1")
 
+    # Several servers on one database --------------------------------------------------------
+    @property
+    def shared(self) -> bool:
+        """Whether several servers may use this database at once (PostgreSQL: yes; a SQLite
+        file belongs to one server)."""
+        return self.database.dialect == "postgresql"
+
+    def open_lease(self) -> SchedulerLease:
+        assert self.shared, "a SQLite database has one server, which always schedules"
+        return SchedulerLease(self.database.url)
+
+    def notify_scheduler(self, payload: str) -> None:
+        with self.database.read() as conn:
+            notify_scheduler(conn, payload)
+
+    @contextmanager
+    def build_claim(self, function_id: str) -> Iterator[bool]:
+        if not self.shared:
+            yield True  # one server: nobody else builds
+            return
+        if self._claims_engine is None:
+            self._claims_engine = sa.create_engine(
+                self.database.url, poolclass=sa.NullPool, isolation_level="AUTOCOMMIT"
+            )
+        with build_claim(self._claims_engine, function_id) as mine:
+            yield mine
+
+    def note_start(self, job_id: str, attempt: int) -> None:
+        self._starts().note(job_id, attempt)
+
+    def forget_starts(self, job_ids: Iterable[str]) -> None:
+        self._starts().forget(job_ids)
+
+    def noted_starts(self) -> dict[str, int]:
+        return self._starts().noted()
+
+    def clear_starts(self) -> None:
+        self._starts().clear()
+
+    def _starts(self) -> StartRecords:
+        assert self.shared, "a SQLite database's one server keeps its start ledger in files"
+        if self._start_records is None:
+            self._start_records = StartRecords(self.database.url)
+        return self._start_records
+
     def close(self) -> None:
+        if self._start_records is not None:
+            self._start_records.close()
+        if self._claims_engine is not None:
+            self._claims_engine.dispose()
         self.database.dispose()

@@ -1,9 +1,11 @@
 """The environments of the two kinds of process the local executor starts.
 
 - A **worker** (the supervisor) starts from the server's environment minus its secrets: it
-  reads and writes blobs, so it may need the blob store's credentials, but never the JWT
+  reads and writes blobs, so it keeps the variables the blob store reads (``keep``: its
+  ``environment_patterns``, e.g. the AWS credentials of an S3 store), but never the JWT
   secret. Dropped are names matching ``DEFAULT_DROP_PATTERNS`` or any name/pattern the caller
-  adds (``fnmatch`` patterns, compared case-insensitively).
+  adds (``fnmatch`` patterns, compared case-insensitively); ``keep`` overrides only the
+  defaults.
 - A **job process** inherits nothing from the server: it starts from an allow-list (a minimal
   ``PATH``, ``LANG``, and only the server variables an operator names with
   ``serve --job-env NAME``), plus ``HOME`` and ``TMPDIR`` pointing at its own scratch dir. The
@@ -38,14 +40,24 @@ DEFAULT_DROP_PATTERNS = (
 JOB_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 
-def server_environment(base: Mapping[str, str], drop: Iterable[str] = ()) -> dict[str, str]:
-    """``base`` without the variables matched by the default patterns or ``drop``."""
-    patterns = [p.upper() for p in (*DEFAULT_DROP_PATTERNS, *drop)]
-    return {
-        name: value
-        for name, value in base.items()
-        if not any(fnmatchcase(name.upper(), pattern) for pattern in patterns)
-    }
+def server_environment(
+    base: Mapping[str, str], drop: Iterable[str] = (), keep: Iterable[str] = ()
+) -> dict[str, str]:
+    """``base`` without the variables matched by the default patterns or ``drop``; those
+    matched by ``keep`` stay unless ``drop`` names them."""
+    defaults = [p.upper() for p in DEFAULT_DROP_PATTERNS]
+    asked = [p.upper() for p in drop]
+    kept = [p.upper() for p in keep]
+
+    def dropped(name: str) -> bool:
+        upper = name.upper()
+        if any(fnmatchcase(upper, pattern) for pattern in asked):
+            return True
+        if any(fnmatchcase(upper, pattern) for pattern in kept):
+            return False
+        return any(fnmatchcase(upper, pattern) for pattern in defaults)
+
+    return {name: value for name, value in base.items() if not dropped(name)}
 
 
 def job_base_environment(

@@ -164,7 +164,8 @@ class LocalExecutor:
 
     ``blobs`` holds the bundles, and receives the logs and results; ``scratch_dir`` holds the
     jobs' working directories and ``cache_dir`` the unpacked bundles (both on this machine).
-    ``base_env`` (default ``os.environ``) minus ``env.DEFAULT_DROP_PATTERNS`` and ``drop_env``
+    ``base_env`` (default ``os.environ``) minus ``env.DEFAULT_DROP_PATTERNS`` (but with what
+    ``blobs.environment_patterns`` match) and ``drop_env``
     is the workers' environment; a job process starts from ``env.job_base_environment``
     (``PATH``, ``LANG`` and the ``job_env`` names of ``base_env``). ``sandbox``, when given,
     wraps every job process (see ``sandbox``). ``log_cap_bytes`` caps each job log;
@@ -209,7 +210,7 @@ class LocalExecutor:
         self._blobs = blobs
         self._scratch = Path(scratch_dir)
         base = os.environ if base_env is None else base_env
-        self._env = server_environment(base, drop_env)
+        self._env = server_environment(base, drop_env, blobs.environment_patterns)
         if python_path is None:
             python_path = [p for p in base.get("PYTHONPATH", "").split(os.pathsep) if p]
         self._term_grace = float(term_grace_s)
