@@ -51,7 +51,7 @@ def dask_figures(
         ) as cluster:
             address = cluster.scheduler_address
             extra = ("--executor", "dask", "--dask-scheduler", address, "--sandbox", "off")
-            with running_server(bench.workers or 16, extra) as (base, pid):
+            with running_server(bench.workers or 64, extra) as (base, pid):
                 ours = other(bench, base, pid)
                 function_id = create_function(ours, "bench-dask", True)
                 for x in range(2 * workers):

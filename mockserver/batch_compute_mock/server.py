@@ -100,7 +100,7 @@ class Server:
             scheduler = Scheduler(
                 store,
                 blobs,
-                _executor(settings, blobs),
+                _executor(settings, blobs, store),
                 # The server that takes over after this one dies must read what it began.
                 ledger_dir=SharedStartLedger(store)
                 if store.shared
@@ -186,9 +186,10 @@ def _job_ranker(store: Store) -> Callable[[str], int]:
     return rank
 
 
-def _executor(settings: Settings, blobs: BlobStore) -> Executor:
+def _executor(settings: Settings, blobs: BlobStore, store: Store) -> Executor:
     if settings.executor == "dask":
         from .executors.dask import DaskExecutor  # needs the dask extra
+        from .scheduler.waiting import WaitingNotes
 
         assert settings.dask_scheduler is not None
         return DaskExecutor(
@@ -197,6 +198,7 @@ def _executor(settings: Settings, blobs: BlobStore) -> Executor:
             slots=settings.workers,
             worker_sandbox=settings.sandbox.mode.value,
             job_network=settings.sandbox.policy.network if settings.sandbox.policy else True,
+            on_waiting=WaitingNotes(store),
         )
     return LocalExecutor(
         slots=settings.workers,

@@ -3,7 +3,9 @@ a ``batch-compute worker`` and a plain ``dask worker --preload`` (each one CPU),
 
 Jobs keep their semantics on the cluster: results and logs through the blob store, retries
 follow ``retry_count``, a timeout and a cancel of a running job kill its process, and a worker
-SIGKILLed mid-job fails the attempt, which is retried on the other worker. Jobs run
+SIGKILLed mid-job fails the attempt, which is retried on the other worker; a job no worker has
+room for waits, says why, and runs when a worker with room joins; ``maximum_concurrency`` and
+the server's cap hold across the cluster; a scheduler restart loses no job. Jobs run
 unsandboxed (``--sandbox off``) so a job and the test share the file system.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -44,12 +47,49 @@ def main(marker, pidfile, seconds=120):
 """
 
 
+# Appends when it starts and ends, with its supervisor's pid (whose parent is the Dask worker).
+SPAN = """\
+def main(path, seconds):
+    import os, time
+    with open(path, "a") as handle:
+        handle.write(f"start {time.time()} {os.getppid()}\\n")
+    time.sleep(seconds)
+    with open(path, "a") as handle:
+        handle.write(f"end {time.time()} {os.getppid()}\\n")
+"""
+
+
+def most_at_once(path: Path) -> tuple[int, set[int]]:
+    """The most jobs of ``SPAN`` that ran at once, and the Dask workers (pids) they ran on."""
+    events = [line.split() for line in path.read_text().splitlines()]
+    running = most = 0
+    for kind, _, _ in sorted(events, key=lambda event: (float(event[1]), event[0] == "start")):
+        running += 1 if kind == "start" else -1
+        most = max(most, running)
+    return most, {parent(int(supervisor)) for _, _, supervisor in events}
+
+
+# Waits for a flag file (the test releases every job at once).
+FLAGGED = """\
+def main(flag):
+    import os, time
+    while not os.path.exists(flag):
+        time.sleep(0.05)
+    return "released"
+"""
+
+
 def wait(probe: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
     deadline = time.monotonic() + timeout
     while not (value := probe()):
         assert time.monotonic() < deadline, f"{what}: not reached within {timeout:g} s"
         time.sleep(0.05)
     return value
+
+
+def written(path: Path) -> bool:
+    """The job has written its pid there (the file exists before its line does)."""
+    return path.exists() and path.read_text().endswith("\n")
 
 
 def alive(pid: int) -> bool:
@@ -82,6 +122,7 @@ class Cluster:
         self.root = root
         self.processes: list[subprocess.Popen[bytes]] = []
         self.server: LiveServer | None = None
+        self.address = ""
 
     def spawn(
         self, name: str, *argv: str, env: dict[str, str] | None = None
@@ -99,33 +140,54 @@ class Cluster:
         return process
 
     def start(self) -> Cluster:
-        scheduler_file = self.root / "scheduler.json"
+        self.start_scheduler("scheduler", 0)
+        self.start_worker("worker-a", "--cpus", "1")
+        # A worker started the plain Dask way, as dask-jobqueue or dask-kubernetes would.
         self.spawn(
-            "scheduler", sys.executable, "-m", "distributed.cli.dask_scheduler",
-            "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+            "worker-b", sys.executable, "-m", "distributed.cli.dask_worker", self.address,
+            "--host", "127.0.0.1", "--nthreads", "4", "--no-dashboard", "--name", "worker-b",
+            "--preload", "batch_compute_mock.executors.dask.preload",
+            "--resources", "cpus=1,memory=4e9",
+            env={**os.environ, "BATCH_COMPUTE_SANDBOX": "off"},
+        )  # fmt: skip
+        self.serve(self.root / "server", "--workers", "8")
+        return self
+
+    def start_scheduler(self, name: str, port: int) -> subprocess.Popen[bytes]:
+        """A ``dask scheduler`` on ``port`` (0: any free one); its address is ``address``."""
+        scheduler_file = self.root / f"{name}.json"
+        process = self.spawn(
+            name, sys.executable, "-m", "distributed.cli.dask_scheduler",
+            "--host", "127.0.0.1", "--port", str(port), "--no-dashboard",
             "--scheduler-file", str(scheduler_file),
         )  # fmt: skip
         wait(scheduler_file.exists, "the scheduler's address")
         address = wait(
             lambda: json.loads(scheduler_file.read_text() or "{}").get("address"), "address"
         )
-        self.spawn(
-            "worker-a", sys.executable, "-m", "batch_compute_mock", "worker", address,
-            "--host", "127.0.0.1", "--cpus", "1", "--memory", "4G", "--name", "worker-a",
-            "--data-dir", str(self.root / "worker-a"), "--sandbox", "off",
+        self.address = str(address)
+        return process
+
+    def start_worker(self, name: str, *argv: str) -> subprocess.Popen[bytes]:
+        """A ``batch-compute worker`` with 4 GB and ``argv``."""
+        return self.spawn(
+            name, sys.executable, "-m", "batch_compute_mock", "worker", self.address,
+            "--host", "127.0.0.1", "--memory", "4G", "--name", name,
+            "--data-dir", str(self.root / name), "--sandbox", "off", *argv,
         )  # fmt: skip
-        # A worker started the plain Dask way, as dask-jobqueue or dask-kubernetes would.
-        self.spawn(
-            "worker-b", sys.executable, "-m", "distributed.cli.dask_worker", address,
-            "--host", "127.0.0.1", "--nthreads", "4", "--no-dashboard", "--name", "worker-b",
-            "--preload", "batch_compute_mock.executors.dask.preload",
-            "--resources", "cpus=1,memory=4e9",
-            env={**os.environ, "BATCH_COMPUTE_SANDBOX": "off"},
-        )  # fmt: skip
+
+    def another_server(self, name: str, *argv: str) -> Cluster:
+        """A second server on the same cluster, with ``argv`` (close it to stop it)."""
+        other = Cluster(self.root)
+        other.address = self.address
+        other.serve(self.root / name, *argv)
+        return other
+
+    def serve(self, data_dir: Path, *argv: str) -> None:
         self.server = LiveServer(
-            self.root / "server",
-            ["--executor", "dask", "--dask-scheduler", address, "--sandbox", "off",
-             "--requirements", "check", "--workers", "8"],
+            data_dir,
+            ["--executor", "dask", "--dask-scheduler", self.address, "--sandbox", "off",
+             "--requirements", "check", *argv],
         ).start()  # fmt: skip
         token = self.server.token("dask-user")
         self.http = httpx.Client(
@@ -133,13 +195,13 @@ class Cluster:
             headers={"Authorization": f"Bearer {token}"},
             timeout=30.0,
         )
-        return self
 
     def close(self) -> None:
         if self.server is not None:
             self.server.stop()
         for process in reversed(self.processes):
-            stop(process)
+            if process.poll() is None:
+                stop(process)
 
     # HTTP ---------------------------------------------------------------------------------
     def ok(self, response: httpx.Response, status: int = 200) -> Any:
@@ -172,9 +234,11 @@ class Cluster:
     def job(self, job_id: str) -> dict[str, Any]:
         return self.ok(self.http.get(f"/jobs/{job_id}"))  # type: ignore[no-any-return]
 
-    def wait_job(self, job_id: str, statuses: set[str] = TERMINAL) -> dict[str, Any]:
+    def wait_job(
+        self, job_id: str, statuses: set[str] = TERMINAL, timeout: float = 60.0
+    ) -> dict[str, Any]:
         return wait(  # type: ignore[no-any-return]
-            lambda: (j := self.job(job_id))["status"] in statuses and j, f"job {job_id}"
+            lambda: (j := self.job(job_id))["status"] in statuses and j, f"job {job_id}", timeout
         )
 
     def result(self, function: dict[str, Any], job_id: str) -> bytes:
@@ -222,7 +286,7 @@ def test_timeout_and_cancel_kill_running_jobs(cluster, tmp_path):
     timed = cluster.submit(sleeper["id"], str(tmp_path / "t.marker"), str(tmp_path / "t.pid"))
     long = cluster.function(SLEEPER)
     canceled = cluster.submit(long["id"], str(tmp_path / "c.marker"), str(tmp_path / "c.pid"))
-    wait((tmp_path / "c.pid").exists, "the job to start")
+    wait(lambda: written(tmp_path / "c.pid"), "the job to start")
     cluster.ok(cluster.http.post(f"/jobs/{canceled}/cancel"))
     assert cluster.wait_job(canceled)["status"] == "canceled"
     assert cluster.wait_job(timed)["status"] == "timeout"
@@ -234,7 +298,7 @@ def test_timeout_and_cancel_kill_running_jobs(cluster, tmp_path):
 def test_a_killed_worker_fails_the_attempt_and_it_is_retried(cluster, tmp_path):
     sleeper = cluster.function(SLEEPER, retry_count=1)
     job_id = cluster.submit(sleeper["id"], str(tmp_path / "marker"), str(tmp_path / "pids"))
-    wait((tmp_path / "pids").exists, "the job to start")
+    wait(lambda: written(tmp_path / "pids"), "the job to start")
     first = int((tmp_path / "pids").read_text().split()[0])
     worker = parent(parent(first))  # job process -> supervisor -> Dask worker
     os.kill(worker, signal.SIGKILL)
@@ -243,6 +307,86 @@ def test_a_killed_worker_fails_the_attempt_and_it_is_retried(cluster, tmp_path):
     assert len((tmp_path / "pids").read_text().split()) == 2  # two attempts, two processes
     assert cluster.log(job_id) == ["attempt started"]  # the log is the last attempt's
     wait(lambda: not alive(first), "the lost attempt's job process to die", 10)
+
+
+def test_maximum_concurrency_holds_across_the_cluster(cluster, tmp_path):
+    spans = tmp_path / "spans"
+    limited = cluster.function(SPAN, cpus=0.25, maximum_concurrency=2)
+    jobs = [cluster.submit(limited["id"], str(spans), 0.6) for _ in range(8)]
+    assert all(cluster.wait_job(job_id)["status"] == "success" for job_id in jobs)
+    most, workers = most_at_once(spans)
+    assert most == 2, "the limit is reached and never passed"
+    assert len(workers) == 2, "the jobs ran on both workers"
+
+
+def test_the_servers_cap_holds_across_the_cluster(cluster, tmp_path):
+    """A second server on the same cluster with --workers 2: never more than 2 of its jobs
+    run at once, though the workers have room for more."""
+    other = cluster.another_server("server-capped", "--workers", "2")
+    try:
+        spans = tmp_path / "spans"
+        free = other.function(SPAN, cpus=0.25)
+        jobs = [other.submit(free["id"], str(spans), 0.6) for _ in range(8)]
+        assert all(other.wait_job(job_id)["status"] == "success" for job_id in jobs)
+        most, _ = most_at_once(spans)
+        assert most == 2
+    finally:
+        other.close()
+
+
+def test_a_job_no_worker_has_room_for_waits_and_says_why(cluster):
+    big = cluster.function("def main():\n    return 'ran'\n", memory=8192)  # workers: 4 GB
+    job_id = cluster.submit(big["id"])
+    waiting = wait(lambda: (j := cluster.job(job_id))["error_reason"] and j, "a reason")
+    assert waiting["status"] == "pending", waiting
+    reason = waiting["error_reason"]
+    assert reason.startswith("Waiting for a Dask worker with room: the job needs cpus=1, ")
+    assert "memory=8192 MiB" in reason and "memory=4096 MiB" in reason, reason
+    # A worker with room joins: the job runs there.
+    roomy = cluster.start_worker("worker-roomy", "--cpus", "1", "--memory", "16G")
+    try:
+        done = cluster.wait_job(job_id)
+        assert done["status"] == "success", done
+        assert done["error_reason"] is None
+    finally:
+        stop(roomy)
+        cluster.processes.remove(roomy)
+
+
+def test_a_scheduler_restart_loses_no_job(tmp_path):
+    """The scheduler is SIGKILLed while jobs run and wait, and started again on its port: the
+    server reconnects, registers its worker plugin there again and submits again what the
+    database says is unfinished. (Dask workers end when their scheduler goes; a new, plain one
+    is started, as an orchestrator would.)"""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    own = Cluster(tmp_path)
+    try:
+        scheduler = own.start_scheduler("scheduler", port)
+        own.start_worker("worker-a", "--cpus", "2")
+        own.serve(tmp_path / "server", "--workers", "8")
+        function = own.function(FLAGGED, retry_count=1)
+        flag = tmp_path / "flag"
+        jobs = [own.submit(function["id"], str(flag)) for _ in range(4)]
+        wait(lambda: any(own.job(job_id)["status"] == "running" for job_id in jobs), "a start")
+        os.killpg(os.getpgid(scheduler.pid), signal.SIGKILL)
+        scheduler.wait()
+        own.start_scheduler("scheduler-again", port)
+        # A plain worker without our preload (its resources given, as the README says): the
+        # server registers its plugin with the new scheduler again.
+        own.spawn(
+            "worker-plain", sys.executable, "-m", "distributed.cli.dask_worker", own.address,
+            "--host", "127.0.0.1", "--nthreads", "2", "--no-dashboard",
+            "--resources", "cpus=2,memory=4e9",
+        )  # fmt: skip
+        flag.touch()
+        done = [own.wait_job(job_id) for job_id in jobs]
+        assert [job["status"] for job in done] == ["success"] * 4, done
+        # An attempt running at the kill failed (and was retried); none ran a third time.
+        assert max(job["execution_count"] for job in done) == 2
+    finally:
+        own.close()
 
 
 def test_the_dask_executor_needs_a_scheduler_address(tmp_path):

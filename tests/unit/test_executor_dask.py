@@ -182,3 +182,15 @@ def test_jobs_on_workers_run_in_the_sandbox(lab, cluster):
     outcome = run(lab, cluster, scenario, sandbox="bwrap")
     assert outcome.succeeded
     assert lab.result(spec) == b"false"  # the sandbox shows the job nothing of the test's dirs
+
+
+def test_the_reason_a_job_waits_names_what_it_needs_and_what_the_cluster_has():
+    from batch_compute_mock.executors.dask.room import no_room_reason
+
+    small = {"resources": {"cpus": 2, "memory": 4 * 2**30}}
+    large = {"resources": {"cpus": 8, "memory": 64 * 2**30}}
+    assert no_room_reason(4, 8 * 2**30, [small, large]) is None
+    reason = no_room_reason(4, 8 * 2**30, [small])
+    assert reason is not None and "needs cpus=4, memory=8192 MiB" in reason
+    assert "1 worker(s) has cpus=2, memory=4096 MiB" in reason
+    assert "the cluster has none" in (no_room_reason(1, 2**20, []) or "")

@@ -20,7 +20,8 @@ began runs again without using an attempt; the server's retry policy decides wha
 Should a task given again run anyway (the loss reached that worker late), its second start
 ends the attempt as lost and the run is stopped. ``slots`` caps the attempts in flight across
 the whole cluster (the server's global cap). Workers get the blob URL with each task, never
-database credentials.
+database credentials. An attempt no worker has room for stays with the scheduler (it runs when
+a worker with room joins) and ``on_waiting`` is told why (``room``), so the job can say so.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from ...blobs import BlobStore
 from ..outcome import JobOutcome, StopReason
 from ..spec import JobSpec
 from .outcomes import lost_outcome, not_started
+from .room import no_room_reason
 from .worker import (
     ENDED_TOPIC,
     FALLBACK_NAME,
@@ -57,6 +59,8 @@ __all__ = ["DaskExecutor"]
 
 log = logging.getLogger(__name__)
 MIB = 1024 * 1024
+#: How long an attempt waits before the executor asks whether any worker has room for it.
+ROOM_CHECK_SECONDS = 1.0
 
 
 @attrs.define(eq=False)
@@ -66,9 +70,12 @@ class _Attempt:
     on_start: Callable[[], None]
     ended: asyncio.Future[JobOutcome]
     future: Future | None = None
+    watcher: asyncio.Future[None] | None = None  # waits for the task to end
     started: bool = False
     worker: str = ""
     cancel: StopReason | None = None
+    submitted: float = 0.0  # loop time it was handed to the scheduler
+    waiting: str | None = None  # why it waits, as last told (``on_waiting``)
 
 
 class DaskExecutor:
@@ -87,6 +94,7 @@ class DaskExecutor:
         connect_timeout_s: float = 30.0,
         worker_sandbox: str = "auto",
         job_network: bool = True,
+        on_waiting: Callable[[str, str | None], None] = lambda job_id, reason: None,
     ) -> None:
         if slots < 1:
             raise ValueError("slots must be at least 1")
@@ -104,6 +112,9 @@ class DaskExecutor:
         self._finished: list[_Attempt] = []
         self._collecting: asyncio.Task[None] | None = None
         self._background: set[asyncio.Future[Any]] = set()
+        self._on_waiting = on_waiting
+        self._room_check: asyncio.Task[None] | None = None
+        self._scheduler_id: str | None = None  # the scheduler our plugin is registered with
         self._closed = False
 
     async def start(self) -> None:
@@ -115,6 +126,8 @@ class DaskExecutor:
         self._client.subscribe_topic(STARTED_TOPIC, self._heard_start)
         self._client.subscribe_topic(ENDED_TOPIC, self._heard_end)
         await self._client.register_plugin(self._fallback, name=FALLBACK_NAME)
+        self._scheduler_id = self._client.scheduler_info().get("id")
+        self._room_check = asyncio.ensure_future(self._check_room())
 
     async def run(self, spec: JobSpec, on_start: Callable[[], None] = lambda: None) -> JobOutcome:
         if self._closed or self._client is None:
@@ -145,6 +158,8 @@ class DaskExecutor:
         if self._attempts.get(attempt.spec.job_id) is attempt:
             del self._attempts[attempt.spec.job_id]
         self._by_key.pop(attempt.key, None)
+        if attempt.watcher is not None:
+            attempt.watcher.cancel()  # a released future's end is never reported
         if attempt.future is not None:
             attempt.future.release()
 
@@ -173,9 +188,11 @@ class DaskExecutor:
                 pure=False,
                 resources={"cpus": cpus, "memory": memory},
             )
+            now = asyncio.get_running_loop().time()
             for attempt, future in zip(group, futures, strict=True):
                 attempt.future = future
-                self._keep(self._watch(attempt, future))
+                attempt.submitted = now
+                attempt.watcher = self._keep(self._watch(attempt, future))
 
     def _heard_start(self, event: tuple[float, Any]) -> None:
         """A worker began an attempt (``STARTED_TOPIC``)."""
@@ -215,6 +232,56 @@ class DaskExecutor:
         if not attempt.started and not attempt.ended.done():
             attempt.started = True
             attempt.on_start()
+            if attempt.waiting is not None:
+                attempt.waiting = None
+                self._on_waiting(attempt.spec.job_id, None)
+
+    async def _plugin_on_a_new_scheduler(self) -> None:
+        """After the client reconnected to a restarted scheduler, register the plugin for
+        plain workers there again (a scheduler keeps plugins in memory only)."""
+        client = self._client
+        identity = client.scheduler_info().get("id") if client is not None else None
+        if client is None or not identity or identity == self._scheduler_id:
+            return
+        try:
+            await client.register_plugin(self._fallback, name=FALLBACK_NAME)
+        except Exception as error:  # not reachable right now: try again next time
+            log.debug("cannot register the worker plugin: %r", error)
+            return
+        self._scheduler_id = identity
+
+    async def _check_room(self) -> None:
+        """Every ``ROOM_CHECK_SECONDS`` (after seeing to a restarted scheduler's plugin):
+        attempts handed over that long ago and not begun,
+        that no worker has room for, are told to ``on_waiting`` with the reason (and told
+        again with None when that changes or they begin)."""
+        loop = asyncio.get_running_loop()
+        while not self._closed and self._client is not None:
+            await asyncio.sleep(ROOM_CHECK_SECONDS)
+            await self._plugin_on_a_new_scheduler()
+            now = loop.time()
+            waiting = [
+                a
+                for a in self._by_key.values()
+                if a.future is not None
+                and not a.started
+                and not a.ended.done()
+                and now - a.submitted >= ROOM_CHECK_SECONDS
+            ]
+            if not waiting or self._client is None:
+                continue
+            try:
+                identity = await self._client.scheduler.identity(n_workers=-1)
+            except Exception as error:  # the scheduler is away: nothing to say now
+                log.debug("cannot read the cluster's workers: %r", error)
+                continue
+            workers = list((identity.get("workers") or {}).values())
+            for attempt in waiting:
+                spec = attempt.spec
+                reason = no_room_reason(float(spec.cpus), float(spec.memory_mib * MIB), workers)
+                if reason != attempt.waiting and not attempt.started:
+                    attempt.waiting = reason
+                    self._on_waiting(spec.job_id, reason)
 
     async def _watch(self, attempt: _Attempt, future: Future) -> None:
         """Wait for the task to end (no round trip: the scheduler reports it), then have its
@@ -262,23 +329,29 @@ class DaskExecutor:
         return list(await client.gather(futures))
 
     async def _settle(self, attempt: _Attempt, error: BaseException | None) -> None:
-        """An attempt whose task did not hand back an outcome: canceled, or its worker lost."""
+        """An attempt whose task did not hand back an outcome: canceled, its worker lost, or
+        the scheduler. One that began failed (its retry policy decides); one that did not
+        never ran (the job waits for its next turn)."""
         if attempt.ended.done():
             return
         spec = attempt.spec
-        if attempt.future is not None and attempt.future.status == "cancelled":
-            reason = attempt.cancel or StopReason.CANCEL
+        canceled = attempt.future is not None and attempt.future.status == "cancelled"
+        if canceled and attempt.cancel is not None:  # as we asked
+            reason = attempt.cancel
             text = "Canceled" if reason is StopReason.CANCEL else _STOPPING
             if attempt.started:
                 _end(attempt, lost_outcome(spec.job_id, canceled=True))
             else:
                 _end(attempt, not_started(spec.job_id, reason, text))
             return
-        if error is None and attempt.future is not None:
-            with contextlib.suppress(Exception):
-                error = await attempt.future.exception()
-        # KilledWorker (lost too often), or the worker's own fault
-        detail = f"The Dask worker running the job was lost: {type(error).__name__}: {error}"
+        if canceled:  # by Dask, not by us: the client lost the scheduler
+            detail = "The connection to the Dask scheduler was lost"
+        else:
+            if error is None and attempt.future is not None:
+                with contextlib.suppress(Exception):
+                    error = await attempt.future.exception()
+            # KilledWorker (lost too often), or the worker's own fault
+            detail = f"{_LOST}: {type(error).__name__}: {error}"
         if not attempt.started:
             _end(attempt, not_started(spec.job_id, StopReason.WORKER_LOST, detail))
         else:
@@ -305,11 +378,12 @@ class DaskExecutor:
         spec = attempt.spec
         self._keep(client.run(cancel_job, spec.job_id, spec.attempt, on_error="ignore"))
 
-    def _keep(self, work: Any) -> None:
+    def _keep(self, work: Any) -> asyncio.Future[Any]:
         """Run ``work`` in the background, holding it until it ends."""
         task = asyncio.ensure_future(work)
         self._background.add(task)
         task.add_done_callback(self._forget)
+        return task
 
     def _forget(self, task: asyncio.Future[Any]) -> None:
         self._background.discard(task)
@@ -320,6 +394,8 @@ class DaskExecutor:
         """Stop taking jobs; running ones get ``grace_s``, then they are stopped (they end
         ``StopReason.SHUTDOWN``); then disconnect."""
         self._closed = True
+        if self._room_check is not None:
+            self._room_check.cancel()
         client = self._client
         if client is None:
             return

@@ -141,6 +141,7 @@ class BatchComputePlugin(WorkerPlugin):
         for executor in executors:
             await executor.shutdown(grace_s=1.0)
         if self._watch is not None:
+            self._watch.unsubscribe_topic("all")  # the scheduler stops sending before we go
             await self._watch.close()
 
     def _heard(self, event: tuple[float, Any]) -> None:
