@@ -22,11 +22,16 @@ figure / value / target, and stops the server. Sections (``--only NAME``, repeat
   empty uv cache: the first build of a one-package environment (uv downloads it), a rebuild of
   the same set from uv's cache on another server, and trivial-job throughput in that
   environment vs on a ``--requirements check`` server (the server's own Python).
+* ``scale``: bulk inserts to a stopped function up to 100,000 and then ``--scale-jobs``
+  (1,000,000) jobs: the insert rate near 0, at 100k and at the end (target: within 20% of the
+  first), and the ``search`` section's queries at 100k and at the end. Minutes long, so it runs
+  only when asked for (``--only scale``).
 
     ./scripts/bench [--quick] [--only submit --only search] [--workers N]
     ./scripts/bench --only conformance
     ./scripts/bench --executor dask [--quick]
     ./scripts/bench --database postgresql [--only search]
+    ./scripts/bench --only scale [--database postgresql] [--scale-jobs 1000000]
 
 ``--database postgresql`` runs every section on PostgreSQL: a throwaway cluster (started like
 the tests' one, ``tests/support/postgres.py``) and a fresh database for each server.
@@ -76,6 +81,7 @@ SECTIONS = (
     "envs",
     "dask",
     "rss",
+    "scale",
 )
 BULK = 1000
 ENTRYPOINT = "def main(x):\n    return x + 1\n"
@@ -91,10 +97,11 @@ class Sizes:
     exec_jobs: int = 10_000
     warm_samples: int = 30
     sandbox_jobs: int = 5_000
+    scale_jobs: int = 1_000_000
 
     @classmethod
     def quick(cls) -> Sizes:
-        return cls(3, 5_000, 10, 3, 1_000, 10, 1_000)
+        return cls(3, 5_000, 10, 3, 1_000, 10, 1_000, 30_000)
 
 
 @dataclass
@@ -407,20 +414,19 @@ def bench_submit(bench: Bench) -> None:
     )
 
 
-def bench_search(bench: Bench) -> None:
-    start = time.perf_counter()
-    before = bench.stopped_jobs
-    fill_stopped(bench, bench.sizes.search_jobs)
-    if bench.stopped_jobs > before:
-        rate = (bench.stopped_jobs - before) / (time.perf_counter() - start)
-        bench.add(f"(setup) bulk insert rate to {bench.stopped_jobs:,} jobs", f"{rate:,.0f} jobs/s")
-    DATABASES.settle()
+def _search_queries() -> dict[str, dict[str, Any]]:
+    """The ``search`` and ``scale`` sections' queries: a filtered sorted first page, a count."""
     pending = json.dumps([{"name": "status", "op": "eq", "val": "pending"}])
-    queries: dict[str, dict[str, Any]] = {
+    return {
         "search pending sort=-creation_date, page 1": {"filter": pending, "sort": "-creation_date"},
         "count pending (limit=0)": {"filter": pending, "limit": 0},
     }
-    for label, params in queries.items():
+
+
+def measure_searches(bench: Bench) -> None:
+    """p50 of each search query over the stopped function's jobs, against the 25 ms target."""
+    DATABASES.settle()
+    for label, params in _search_queries().items():
         _check(bench.client.get("/compute/v1/jobs", params=params))  # warm, and fail loudly
         timings = []
         for _ in range(bench.sizes.search_runs):
@@ -435,6 +441,47 @@ def bench_search(bench: Bench) -> None:
             "<= 25 ms",
             p50 <= 25,
         )
+
+
+def bench_search(bench: Bench) -> None:
+    start = time.perf_counter()
+    before = bench.stopped_jobs
+    fill_stopped(bench, bench.sizes.search_jobs)
+    if bench.stopped_jobs > before:
+        rate = (bench.stopped_jobs - before) / (time.perf_counter() - start)
+        bench.add(f"(setup) bulk insert rate to {bench.stopped_jobs:,} jobs", f"{rate:,.0f} jobs/s")
+    measure_searches(bench)
+
+
+SCALE_WINDOW = 10  # bulk requests an insert rate is measured over
+
+
+def _insert_rate(bench: Bench) -> float:
+    """Jobs per second over the next ``SCALE_WINDOW`` bulk requests to the stopped function."""
+    timings: list[float] = []
+    fill_stopped(bench, bench.stopped_jobs + SCALE_WINDOW * BULK, timings)
+    return len(timings) * BULK / sum(timings)
+
+
+def bench_scale(bench: Bench) -> None:
+    """Bulk insert rate near 0, at 100k and at ``--scale-jobs``; searches at the last two."""
+    total = bench.sizes.scale_jobs
+    start = bench.stopped_jobs
+    first = _insert_rate(bench)
+    bench.add(f"bulk insert rate, jobs {start:,}-{bench.stopped_jobs:,}", f"{first:,.0f} jobs/s")
+    for checkpoint in sorted({min(100_000, total), total}):
+        fill_stopped(bench, checkpoint - SCALE_WINDOW * BULK)
+        start = bench.stopped_jobs
+        rate = _insert_rate(bench)
+        within = rate >= 0.8 * first
+        target = "(info)" if checkpoint < total else ">= 80% of first"
+        bench.add(
+            f"bulk insert rate, jobs {start:,}-{bench.stopped_jobs:,} ({rate / first:.0%})",
+            f"{rate:,.0f} jobs/s",
+            target,
+            within if checkpoint == total else None,
+        )
+        measure_searches(bench)
 
 
 _DASHBOARD_PAGES = {
@@ -786,6 +833,11 @@ def main(argv: list[str] | None = None) -> int:
         default="local",
         help="where the servers keep their blobs (default: %(default)s, the data dir)",
     )
+    parser.add_argument(
+        "--scale-jobs",
+        type=int,
+        help="scale: jobs to insert up to (default 1,000,000; --quick 30,000)",
+    )
     options = parser.parse_args(argv)
     global DATABASES, BLOBS
     DATABASES = Databases(options.database)
@@ -796,7 +848,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(options: argparse.Namespace) -> int:
     sizes = Sizes.quick() if options.quick else Sizes()
-    default = ["dask"] if options.executor == "dask" else [s for s in SECTIONS if s != "dask"]
+    if options.scale_jobs is not None:
+        sizes.scale_jobs = options.scale_jobs
+    slow = ("dask", "scale")
+    default = ["dask"] if options.executor == "dask" else [s for s in SECTIONS if s not in slow]
     chosen = options.only or default
     sections: dict[str, Callable[[Bench], None]] = {
         "submit": bench_submit,
@@ -808,6 +863,7 @@ def _run(options: argparse.Namespace) -> int:
         "sandbox": bench_sandbox,
         "envs": bench_envs,
         "dask": bench_dask,
+        "scale": bench_scale,
     }
     token = _token()
     with running_server(options.workers) as (base, pid):
