@@ -21,10 +21,13 @@ fault)``, ``Timed out after 5 s``, ``Canceled``.
 from __future__ import annotations
 
 import signal
+import time
 from enum import StrEnum
 from typing import Any
 
 import attrs
+
+from ..kernel.timestamps import format_timestamp, parse_timestamp
 
 __all__ = [
     "JobOutcome",
@@ -32,6 +35,7 @@ __all__ = [
     "StopReason",
     "describe_signal",
     "job_statistics",
+    "not_started",
     "signal_exit_code",
 ]
 
@@ -148,3 +152,22 @@ def job_statistics(*, cpu_ns: int, wall_s: float, peak_bytes: int, limit_bytes: 
             "tx_errors": 0,
         },
     }
+
+
+def not_started(
+    job_id: str, status: OutcomeStatus, reason: StopReason, error_reason: str
+) -> JobOutcome:
+    """The outcome of an attempt that never began: no start time, no runtime, ended now."""
+    now = time.time()
+    return JobOutcome(
+        job_id=job_id,
+        status=status,
+        exit_code=None,
+        error_reason=error_reason,
+        started_at=None,
+        ended_at=format_timestamp(parse_timestamp(now)),
+        runtime=0,
+        statistics=None,
+        end_time=now,
+        stop_reason=reason,
+    )

@@ -6,6 +6,7 @@ import time
 
 from ...kernel.timestamps import format_timestamp, parse_timestamp
 from ..outcome import JobOutcome, OutcomeStatus, StopReason
+from ..outcome import not_started as never_began
 
 __all__ = ["lost_outcome", "not_started"]
 
@@ -42,17 +43,5 @@ def lost_outcome(
 
 def not_started(job_id: str, reason: StopReason, text: str) -> JobOutcome:
     """The attempt never began (canceled while queued, or the server is stopping)."""
-    now = time.time()
     status = OutcomeStatus.FAILURE if reason is StopReason.WORKER_LOST else OutcomeStatus.CANCELED
-    return JobOutcome(
-        job_id=job_id,
-        status=status,
-        exit_code=None,
-        error_reason=text,
-        started_at=None,
-        ended_at=_stored(now),
-        runtime=0,
-        statistics=None,
-        end_time=now,
-        stop_reason=reason,
-    )
+    return never_began(job_id, status, reason, text)

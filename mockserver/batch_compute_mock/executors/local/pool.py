@@ -52,7 +52,7 @@ from ...blobs import BlobStore
 from ...builder.environments import EnvironmentSpec
 from ...builder.sandbox import SandboxPolicy
 from ...kernel.timestamps import format_timestamp, parse_timestamp
-from ..outcome import JobOutcome, OutcomeStatus, StopReason
+from ..outcome import JobOutcome, OutcomeStatus, StopReason, not_started
 from ..spec import JobSpec
 from .env import job_base_environment, server_environment
 from .limits import DEFAULT_FSIZE_CAP_BYTES, DEFAULT_MEMORY_HEADROOM_MIB, DEFAULT_NPROC_CAP
@@ -550,19 +550,7 @@ def _not_started(job_id: str, reason: StopReason, detail: str = "") -> JobOutcom
     status, text = _REASONS[reason]
     if reason is StopReason.WORKER_LOST:
         text = detail or "Could not start a worker process"
-    now = time.time()
-    return JobOutcome(
-        job_id=job_id,
-        status=status,
-        exit_code=None,
-        error_reason=text,
-        started_at=None,
-        ended_at=_stored(now),
-        runtime=0,
-        statistics=None,
-        end_time=now,
-        stop_reason=reason,
-    )
+    return not_started(job_id, status, reason, text)
 
 
 def _lost_message(job_id: str, reason: StopReason, worker: _WorkerHandle) -> dict[str, Any]:
