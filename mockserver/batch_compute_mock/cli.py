@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .controls_cli import add_control_commands
-from .worker_cli import add_worker_command
+from .worker_cli import add_sandbox_options, add_worker_command
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -94,19 +94,7 @@ def _parser() -> argparse.ArgumentParser:
         help="the key stored credentials are encrypted with (also BATCH_COMPUTE_CREDENTIALS_KEY"
         "; default: a key file made in --data-dir)",
     )
-    serve.add_argument(
-        "--sandbox",
-        choices=["auto", "bwrap", "off"],
-        default=os.environ.get("BATCH_COMPUTE_SANDBOX", "auto"),
-        help="run jobs in a bubblewrap sandbox: auto uses it where it works, bwrap insists, "
-        "off runs them unconfined as the server's user (default: %(default)s)",
-    )
-    serve.add_argument(
-        "--job-network",
-        choices=["on", "off"],
-        default=os.environ.get("BATCH_COMPUTE_JOB_NETWORK", "on"),
-        help="off gives sandboxed jobs loopback only (default: %(default)s)",
-    )
+    add_sandbox_options(serve)
     serve.add_argument(
         "--job-env",
         action="append",

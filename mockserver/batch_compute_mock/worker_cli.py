@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["add_worker_command"]
+__all__ = ["add_sandbox_options", "add_worker_command"]
 
 PRELOAD = "batch_compute_mock.executors.dask.preload"
 
@@ -41,19 +41,26 @@ def add_worker_command(commands: argparse._SubParsersAction, byte_size) -> None:
         help="scratch dirs, the bundle cache and environments (default: the worker's local "
         "directory)",
     )
-    worker.add_argument(
+    add_sandbox_options(worker)
+    worker.set_defaults(run=_worker)
+
+
+def add_sandbox_options(command: argparse.ArgumentParser) -> None:
+    """``--sandbox`` and ``--job-network``: the same for ``serve`` and ``worker``, since a job
+    runs through the same runner on either."""
+    command.add_argument(
         "--sandbox",
         choices=["auto", "bwrap", "off"],
         default=os.environ.get("BATCH_COMPUTE_SANDBOX", "auto"),
-        help="run jobs in a bubblewrap sandbox, as for serve (default: %(default)s)",
+        help="run jobs in a bubblewrap sandbox: auto uses it where it works, bwrap insists, "
+        "off runs them unconfined as this process's user (default: %(default)s)",
     )
-    worker.add_argument(
+    command.add_argument(
         "--job-network",
         choices=["on", "off"],
         default=os.environ.get("BATCH_COMPUTE_JOB_NETWORK", "on"),
         help="off gives sandboxed jobs loopback only (default: %(default)s)",
     )
-    worker.set_defaults(run=_worker)
 
 
 def _machine_memory() -> int:
