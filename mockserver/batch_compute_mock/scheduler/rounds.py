@@ -194,11 +194,14 @@ class RoundWriter:
             wanted = set(batch.candidates) | batch.check
             function_rows = store.functions(wanted)
             claimed, exhausted, held_back = _claim(store, batch, function_rows, self._faults)
-        self._ledger.settled(claim.id for claim, _ in batch.finished)
-        for job_id in orphan_logs:
-            self._blobs.delete(job_log_key(job_id))
-        for blob_id in orphan_results:
-            self._blobs.delete(result_key(blob_id))
+        try:  # the round is committed: a failure here must not make it run again
+            self._ledger.settled(claim.id for claim, _ in batch.finished)
+            for job_id in orphan_logs:
+                self._blobs.delete(job_log_key(job_id))
+            for blob_id in orphan_results:
+                self._blobs.delete(result_key(blob_id))
+        except Exception:  # leftover entries are harmless: recovery checks execution_count
+            log.exception("could not tidy up after a committed scheduler round")
         return RoundResult(claimed, exhausted, function_rows, lost, held_back)
 
     def recover(self) -> set[str]:

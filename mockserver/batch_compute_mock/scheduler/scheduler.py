@@ -359,7 +359,10 @@ class Scheduler:
             return
         claim.state = ClaimState.STARTED
         claim.start_date = utc_now()
-        self._ledger.began(claim.id, claim.attempt)
+        try:
+            self._ledger.began(claim.id, claim.attempt)
+        except Exception:  # losing one attempt's crash insurance beats wedging its worker
+            log.exception("could not note the start of job %s in the start ledger", claim.id)
         self._starts.append(claim)
         self._wakeup.set()
 
