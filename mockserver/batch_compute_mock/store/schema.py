@@ -167,7 +167,6 @@ journal = sa.Table(
     sa.Index("ix_journal_owner", "owner"),
 )
 
-#: Secrets every server on this database shares (``name``: e.g. "signing"; ``value``: hex).
 #: The start ledger of a shared database (``scheduler.ledger.SharedStartLedger``): attempts
 #: a worker began that no round has recorded yet.
 job_starts = sa.Table(
@@ -177,6 +176,7 @@ job_starts = sa.Table(
     sa.Column("attempt", sa.Integer, nullable=False),
 )
 
+#: Secrets every server on this database shares (``name``: e.g. "signing"; ``value``: hex).
 server_keys = sa.Table(
     "server_keys",
     metadata,
