@@ -108,8 +108,9 @@ def _served_contract(origin: str) -> Callable[[Any], Awaitable[JSONResponse]]:
 
 
 async def _healthz(request: Any) -> JSONResponse:
-    """Ready when the database and the blob store answer (503 with the reasons when not, so
-    a load balancer sends requests elsewhere), and how jobs are confined here (an operator
+    """Ready when the database and the blob store answer and the scheduler's rounds do not
+    keep failing (503 with the reasons when not, so a load balancer sends requests elsewhere
+    and an operator sees why no job runs), and how jobs are confined here (an operator
     checks it after ``--sandbox auto``), and whether this server runs the scheduler
     (``active``), waits to take over from the one that does (``standby``) or runs no jobs
     (``off``)."""

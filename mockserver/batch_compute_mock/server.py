@@ -138,13 +138,17 @@ class Server:
 
     def problems(self) -> dict[str, str]:
         """What keeps this server from serving: the database or the blob store not
-        answering, each with the reason (empty when both answer)."""
+        answering, or its scheduler's rounds failing over and over, each with the reason
+        (empty when all is well)."""
         found: dict[str, str] = {}
         for name, ping in (("database", self.store.ping), ("blobs", self.blobs.ping)):
             try:
                 ping()
             except Exception as error:  # any failure of the backend is the answer itself
                 found[name] = f"{type(error).__name__}: {error}".splitlines()[0][:300]
+        trouble = self.scheduling.trouble if self.scheduling is not None else None
+        if trouble is not None:
+            found["scheduler"] = trouble
         return found
 
     def identify(self, token: str) -> Identity:

@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 import pytest
+import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from batch_compute_mock.app import create_app
@@ -410,3 +411,54 @@ def test_editing_a_claimed_pending_job_runs_it_with_the_new_inputs(
         )
         assert result(client, alice, function, done["id"]) == "new"
     assert not (tmp_path / "old").exists()
+
+
+# A database that refuses to mark any job running: every round that records a start fails.
+_REFUSE_STARTS = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_starts BEFORE UPDATE OF status ON jobs "
+        "WHEN NEW.status = 'running' BEGIN SELECT RAISE(ABORT, 'starts refused'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_starts() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'starts refused'; END $$",
+        "CREATE TRIGGER refuse_starts BEFORE UPDATE OF status ON jobs FOR EACH ROW "
+        "WHEN (NEW.status = 'running') EXECUTE FUNCTION refuse_starts()",
+    ],
+}
+_ALLOW_STARTS = {
+    "sqlite": ["DROP TRIGGER refuse_starts"],
+    "postgresql": ["DROP TRIGGER refuse_starts ON jobs", "DROP FUNCTION refuse_starts()"],
+}
+
+
+def _run_sql(settings: Settings, statements: dict[str, list[str]]) -> None:
+    engine = sa.create_engine(settings.resolved_database_url)
+    try:
+        with engine.begin() as connection:
+            for statement in statements[engine.dialect.name]:
+                connection.exec_driver_sql(statement)
+    finally:
+        engine.dispose()
+
+
+def test_health_names_the_scheduler_while_its_rounds_keep_failing(
+    settings: Settings, alice: dict
+) -> None:
+    with serve(settings) as client:
+        function = create_ready_function(client, alice, bundle=make_bundle(SPAN))
+        assert client.get("/healthz").status_code == 200
+        _run_sql(settings, _REFUSE_STARTS)
+        submit(client, alice, function["id"], [[1]])
+
+        def unhealthy() -> bool:
+            return client.get("/healthz").status_code == 503
+
+        wait_for(unhealthy, timeout=30)
+        problems = client.get("/healthz").json()["problems"]
+        assert list(problems) == ["scheduler"]
+        assert "rounds in a row failed" in problems["scheduler"]
+        assert "starts refused" in problems["scheduler"]
+        _run_sql(settings, _ALLOW_STARTS)
+        wait_all_done(client, alice, function["id"], 1)
+        assert client.get("/healthz").status_code == 200

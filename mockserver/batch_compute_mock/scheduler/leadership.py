@@ -68,6 +68,11 @@ class SchedulingRole:
         #: Whether this server's scheduler runs (it holds the lease, or needs none).
         self.active = False
 
+    @property
+    def trouble(self) -> str | None:
+        """Why this server's scheduler runs no job, when its rounds keep failing."""
+        return self._scheduler.trouble if self.active else None
+
     # Signals (from any thread) ---------------------------------------------------------------
     def wake(self, function_id: str) -> None:
         self._signal("wake", function_id)

@@ -68,6 +68,8 @@ log = logging.getLogger(__name__)
 _HOUSEKEEPING_SECONDS = 1.0
 _CLAIM_AHEAD_PER_SLOT = 24
 _ROUND_INTERVAL_SECONDS = 0.02
+#: Rounds failing in a row before ``trouble`` reports it (one failure is usually a blip).
+_FAILED_ROUNDS_REPORTED = 3
 
 
 class Scheduler:
@@ -122,6 +124,16 @@ class Scheduler:
         # for the hold lets the job go (timers are the only clock here: uvloop's may fire a
         # millisecond before time.monotonic reaches the deadline they were set for).
         self._fault_held: dict[str, str] = {}
+        self._failed_rounds = 0
+        self._last_failure = ""
+
+    @property
+    def trouble(self) -> str | None:
+        """Why no job can run, when rounds keep failing (``/healthz`` reports it), else None:
+        a round that fails the same way forever would otherwise show only in the log."""
+        if self._failed_rounds < _FAILED_ROUNDS_REPORTED:
+            return None
+        return f"{self._failed_rounds} scheduler rounds in a row failed: {self._last_failure}"
 
     # Called from any thread ----------------------------------------------------------------
     def wake(self, function_id: str) -> None:
@@ -231,13 +243,16 @@ class Scheduler:
                 self._round_in_flight = True
                 try:
                     result = await asyncio.to_thread(self._writer.run, batch)
-                except Exception:  # never let one bad round stop the executor
+                except Exception as error:  # never let one bad round stop the executor
                     log.exception("scheduler round failed")
+                    self._failed_rounds += 1
+                    self._last_failure = f"{type(error).__name__}: {error}".splitlines()[0][:300]
                     self._put_back(batch)
                     await asyncio.sleep(0.5)
                     continue
                 finally:
                     self._round_in_flight = False
+                self._failed_rounds = 0
                 self._apply(batch, result)
             try:
                 await self._housekeeping()
