@@ -27,7 +27,7 @@ import json
 import sqlite3
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ import httpx
 import pytest
 
 from batch_compute_mock.scheduler.rounds import MAX_INTERRUPTIONS
-from support.inprocess import make_bundle
+from support.inprocess import make_bundle, wait_until
 from support.live_server import LiveServer
 
 __all__ = [
@@ -74,17 +74,6 @@ def main(x):
 
 
 # -- HTTP helpers ----------------------------------------------------------------------------
-
-
-def _wait(probe: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not reached within {timeout:g} s")
-        time.sleep(0.05)
 
 
 class Api:
@@ -129,7 +118,7 @@ class Api:
             current = self.function(function_id)
             return None if current["status"] in ("awaiting_bundle", "building") else current
 
-        return _wait(built, f"function {function_id} built", timeout)  # type: ignore[no-any-return]
+        return wait_until(built, f"function {function_id} built", timeout)  # type: ignore[no-any-return]
 
     def submit(self, function_id: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
         job = {"function_id": function_id, "args": list(args), "kwargs": kwargs}
@@ -145,7 +134,7 @@ class Api:
             current = self.job(job_id)
             return current if current["status"] in statuses else None
 
-        return _wait(reached, f"job {job_id} in {sorted(statuses)}", timeout)  # type: ignore[no-any-return]
+        return wait_until(reached, f"job {job_id} in {sorted(statuses)}", timeout)  # type: ignore[no-any-return]
 
     def all_jobs(self) -> list[dict[str, Any]]:
         page = self.ok(self.http.get("/jobs", params={"limit": 1000}))
@@ -267,7 +256,7 @@ def test_kill_while_jobs_run_requeues_them_and_keeps_what_was_done(
     }
     for name, job in jobs.items():
         api.wait_job(job["id"], {"running"})
-        _wait(functools.partial(_pids, files[name][1]), f"{name} job wrote its pid")
+        wait_until(functools.partial(_pids, files[name][1]), f"{name} job wrote its pid")
     first_attempts = {name: _pids(pidfile)[0] for name, (_, pidfile) in files.items()}
     for name, (job_process, supervisor) in first_attempts.items():
         assert job_process.alive and supervisor.alive, name
@@ -300,8 +289,8 @@ def test_kill_while_jobs_run_requeues_them_and_keeps_what_was_done(
     # Nothing is left active, and the killed server's job processes are gone.
     assert not [job for job in api.all_jobs() if job["status"] in ACTIVE | {"pending"}]
     for name, (job_process, supervisor) in first_attempts.items():
-        _wait(job_process.exited, f"old {name} job process {job_process} exited", 15)
-        _wait(supervisor.exited, f"old {name} supervisor {supervisor} exited", 15)
+        wait_until(job_process.exited, f"old {name} job process {job_process} exited", 15)
+        wait_until(supervisor.exited, f"old {name} supervisor {supervisor} exited", 15)
 
     # And the restarted server still runs new work.
     again = api.wait_job(api.submit(quick["id"], 5)["id"])
@@ -345,12 +334,12 @@ def test_graceful_stop_requeues_a_running_job_without_using_a_retry(
     job = api.submit(function["id"], str(marker), str(pidfile))
     running = api.wait_job(job["id"], {"running"})
     assert running["execution_count"] == 1
-    _wait(lambda: _pids(pidfile), "the job wrote its pid")
+    wait_until(lambda: _pids(pidfile), "the job wrote its pid")
     (job_process, supervisor), *_ = _pids(pidfile)
 
     server.stop()  # SIGTERM; the job outlives the grace period and is killed
     assert not job_process.alive
-    _wait(supervisor.exited, f"supervisor {supervisor} exited", 15)
+    wait_until(supervisor.exited, f"supervisor {supervisor} exited", 15)
     stored = _stored_jobs(server)[job["id"]]
     assert (stored["status"], stored["execution_count"]) == ("pending", 1), stored
     assert stored["interruptions"] == 1, stored
@@ -380,7 +369,7 @@ def test_kill_never_counts_claimed_jobs_that_did_not_start(tmp_path: Path) -> No
             for i in range(6)
         ]
         first = api.wait_job(jobs[0], {"running"})
-        _wait(lambda: marker.exists(), "the first job started")
+        wait_until(lambda: marker.exists(), "the first job started")
         time.sleep(0.3)  # the jobs behind the first one are claimed ahead by now
         assert [api.job(job_id)["status"] for job_id in jobs] == ["running"] + ["pending"] * 5, (
             "jobs claimed ahead are held in memory only: pending until a worker starts them"
@@ -407,7 +396,7 @@ def test_a_job_the_server_keeps_dying_under_fails_at_the_bound(
     pidfile = tmp_path / "doomed.pids"
     job = api.submit(function["id"], "/dev/null/never", str(pidfile), seconds=120)
     for attempt in range(1, MAX_INTERRUPTIONS + 2):
-        _wait(lambda a=attempt: len(_pids(pidfile)) >= a, f"attempt {attempt} began")
+        wait_until(lambda a=attempt: len(_pids(pidfile)) >= a, f"attempt {attempt} began")
         server.kill()
         server.start()
     failed = api.wait_job(job["id"])
@@ -436,7 +425,7 @@ def test_kills_during_a_stream_of_jobs_count_every_attempt_exactly_once(
     bulk = {"function_id": function["id"], "bulk_args": [[str(path)] for path in runs]}
     job_ids = [job["id"] for job in api.ok(api.http.post("/jobs/bulk", json=bulk), 201)]
     for share in (60, 150):  # kill twice, mid-stream
-        _wait(lambda s=share: sum(path.exists() for path in runs) >= s, f"{share} jobs began")
+        wait_until(lambda s=share: sum(path.exists() for path in runs) >= s, f"{share} jobs began")
         server.kill()
         server.start()
     for job_id, path in zip(job_ids, runs, strict=True):

@@ -54,6 +54,7 @@ from several_servers_jobs import guarded_square
 from batch_compute import ComputeClient, Function, Job, JobStatus
 from batch_compute_mock.scheduler.leadership import LOST_LEASE_EXIT_STATUS
 from batch_compute_mock.store.lease import SCHEDULER_LOCK_KEY
+from support.inprocess import wait_until
 from support.live_server import LiveServer
 from support.postgres import PostgresCluster
 from support.s3 import S3Endpoint
@@ -79,15 +80,14 @@ def _scheduler_state(server: LiveServer) -> str:
     return str(answer.json()["scheduler"])
 
 
-def _wait(probe: Any, what: str, timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not reached within {timeout:g} s")
-        time.sleep(0.05)
+def _ready_function(client: ComputeClient, name: str) -> Function:
+    """``guarded_square`` saved under ``name`` and built."""
+    function = Function(
+        guarded_square, name=name, image="python3.11:latest", cpus=1, memory=2048, client=client
+    )
+    function.save()
+    wait_until(lambda: Function.get(function.id, client=client).status == "ready", "built", 60)
+    return function
 
 
 def _sigkill_alone(server: LiveServer) -> None:
@@ -130,7 +130,7 @@ def test_two_servers_share_state_and_survive_the_death_of_either(shared: dict[st
     a, b = shared["servers"]
     marks: Path = shared["marks"]
     a.start()
-    _wait(lambda: _scheduler_state(a) == "active", "the first server schedules", 15.0)
+    wait_until(lambda: _scheduler_state(a) == "active", "the first server schedules", 15.0)
     b.start()
     assert _scheduler_state(b) == "standby"
     user = "several-servers"
@@ -142,7 +142,7 @@ def test_two_servers_share_state_and_survive_the_death_of_either(shared: dict[st
             maximum_concurrency=4, retry_count=0, client=clients[1],
         )  # fmt: skip
         function.save()
-        _wait(
+        wait_until(
             lambda: Function.get(function.id, client=clients[0]).status == "ready",
             "the function built on the standby is ready on the scheduler",
             60.0,
@@ -161,14 +161,14 @@ def test_two_servers_share_state_and_survive_the_death_of_either(shared: dict[st
         begun = time.monotonic()
         submit(range(0, JOBS // 2))
         # Kill the scheduling server while jobs run.
-        _wait(
+        wait_until(
             lambda: _succeeded(clients[1], function.id) >= 50,
             "jobs run before the kill",
             120.0,
         )
         _sigkill_alone(a)
         killed_at = time.monotonic()
-        _wait(lambda: _scheduler_state(b) == "active", "the survivor takes over", 30.0)
+        wait_until(lambda: _scheduler_state(b) == "active", "the survivor takes over", 30.0)
         takeover = time.monotonic() - killed_at
         print(f"takeover after SIGKILL of the scheduling server: {takeover:.2f} s")
         assert takeover < TAKEOVER_LIMIT_SECONDS
@@ -184,7 +184,7 @@ def test_two_servers_share_state_and_survive_the_death_of_either(shared: dict[st
         a.start()
         assert _scheduler_state(a) == "standby"
 
-        _wait(
+        wait_until(
             lambda: _succeeded(clients[0], function.id) == JOBS,
             "every job succeeds",
             240.0,
@@ -250,27 +250,24 @@ def test_submit_cancel_and_rerun_through_the_standby_reach_the_scheduler(
     assert (_scheduler_state(a), _scheduler_state(b)) == ("active", "standby")
     client = ComputeClient(url=b.origin, auth=b.token("through-standby"))
     try:
-        function = Function(
-            guarded_square, name="long", image="python3.11:latest", cpus=1, memory=2048,
-            client=client,
-        )  # fmt: skip
-        function.save()
-        _wait(lambda: Function.get(function.id, client=client).status == "ready", "built", 60)
+        function = _ready_function(client, "long")
         job = function(7, str(shared["marks"]), 3600)
 
         def status() -> str:
             job.refresh()
             return str(job.status)
 
-        _wait(lambda: "job 7 started" in job.log(), "the running job's log, via the standby", 30)
+        wait_until(
+            lambda: "job 7 started" in job.log(), "the running job's log, via the standby", 30
+        )
         assert status() == "running"
         job.cancel()
-        _wait(lambda: status() == "canceled", "canceled through the standby", 30)
+        wait_until(lambda: status() == "canceled", "canceled through the standby", 30)
         rerun = Function.get(function.id, client=client).jobs.rerun()
         assert [again.id for again in rerun] == [job.id]
-        _wait(lambda: status() == "running", "rerun through the standby", 30)
+        wait_until(lambda: status() == "running", "rerun through the standby", 30)
         job.cancel()
-        _wait(lambda: status() == "canceled", "canceled again", 30)
+        wait_until(lambda: status() == "canceled", "canceled again", 30)
     finally:
         client.close()
 
@@ -284,16 +281,11 @@ def test_a_graceful_stop_of_the_scheduler_hands_its_jobs_over(shared: dict[str, 
     assert (_scheduler_state(a), _scheduler_state(b)) == ("active", "standby")
     client = ComputeClient(url=b.origin, auth=b.token("graceful"))
     try:
-        function = Function(
-            guarded_square, name="handed-over", image="python3.11:latest", cpus=1, memory=2048,
-            client=client,
-        )  # fmt: skip
-        function.save()
-        _wait(lambda: Function.get(function.id, client=client).status == "ready", "built", 60)
+        function = _ready_function(client, "handed-over")
         job = function(3, str(marks), 2)
-        _wait(lambda: "job 3 started" in job.log(), "the job runs on the scheduler", 30)
+        wait_until(lambda: "job 3 started" in job.log(), "the job runs on the scheduler", 30)
         a.stop()
-        _wait(lambda: _scheduler_state(b) == "active", "the other server takes over", 15.0)
+        wait_until(lambda: _scheduler_state(b) == "active", "the other server takes over", 15.0)
         job.wait_for_completion(timeout=60, interval=0.1)
         assert job.status == "success"
         assert job.result() == 9
@@ -333,12 +325,12 @@ def test_a_build_left_by_a_killed_server_is_built_by_the_scheduler(
             image="python3.11:latest", cpus=1, memory=2048, client=client,
         )  # fmt: skip
         function.save()
-        _wait(lambda: held, "the builder's uv reaches the package index", 60)
+        wait_until(lambda: held, "the builder's uv reaches the package index", 60)
         assert Function.get(function.id, client=client).status == "building"
         _sigkill_alone(builder)
         other = ComputeClient(url=scheduler.origin, auth=scheduler.token("builds"))
         try:
-            _wait(
+            wait_until(
                 lambda: Function.get(function.id, client=other).status == "ready",
                 "the scheduling server builds what the killed one left",
                 90,
@@ -370,7 +362,7 @@ def test_a_scheduler_that_loses_its_lease_exits_and_another_takes_over(
 ) -> None:
     a, b = shared["servers"]
     a.start()
-    _wait(lambda: _scheduler_state(a) == "active", "the first server schedules", 15.0)
+    wait_until(lambda: _scheduler_state(a) == "active", "the first server schedules", 15.0)
     b.start()
     assert _scheduler_state(b) == "standby"
     engine = sa.create_engine(shared["url"], poolclass=sa.NullPool)
@@ -386,10 +378,10 @@ def test_a_scheduler_that_loses_its_lease_exits_and_another_takes_over(
     finally:
         engine.dispose()
     assert terminated == [(True,)]
-    _wait(lambda: not a.running, "the server that lost its lease exits", 15.0)
+    wait_until(lambda: not a.running, "the server that lost its lease exits", 15.0)
     assert a.exit_status == LOST_LEASE_EXIT_STATUS
     assert "the scheduler lease was lost" in a.log_tail()
-    _wait(lambda: _scheduler_state(b) == "active", "the other server takes over", 15.0)
+    wait_until(lambda: _scheduler_state(b) == "active", "the other server takes over", 15.0)
 
 
 def test_a_second_server_on_a_sqlite_data_dir_refuses_to_start(tmp_path: Path) -> None:

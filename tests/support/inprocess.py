@@ -47,13 +47,18 @@ def upload(client: httpx.Client, url: str, data: bytes) -> Any:
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
+    return wait_until(predicate, "condition", timeout)
+
+
+def wait_until(probe: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
+    """``probe()``'s first truthy value, polled until ``timeout``; the failure names ``what``."""
     deadline = time.monotonic() + timeout
     while True:
-        value = predicate()
+        value = probe()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
+            raise AssertionError(f"{what}: not reached within {timeout:g} s")
         time.sleep(0.02)
 
 
