@@ -183,11 +183,13 @@ class Cluster:
         other.serve(self.root / name, *argv)
         return other
 
-    def serve(self, data_dir: Path, *argv: str) -> None:
+    def serve(self, data_dir: Path, *argv: str, **options: Any) -> None:
+        """A server on this cluster with ``argv``; ``options`` go to ``LiveServer``."""
         self.server = LiveServer(
             data_dir,
             ["--executor", "dask", "--dask-scheduler", self.address, "--sandbox", "off",
              "--requirements", "check", *argv],
+            **options,
         ).start()  # fmt: skip
         token = self.server.token("dask-user")
         self.http = httpx.Client(

@@ -5,7 +5,9 @@ The server runs in its own process group (so stopping it also stops its worker p
 writes its output to ``server.log`` in the data directory, whose tail is shown when it fails to
 come up. The first start asks for ``--port 0`` and reads the bound port from ``--port-file``
 (as CI would); that port is kept across :meth:`LiveServer.restart`, because clients and
-pre-signed URLs hold on to the origin.
+pre-signed URLs hold on to the origin. ``host`` and ``prefix`` put it on another address, and
+on another host (``prefix`` runs it there, e.g. ``ip netns exec NAME``: the pid stays the
+server's own, since that command execs it).
 """
 
 from __future__ import annotations
@@ -52,10 +54,13 @@ class LiveServer:
         token_secret: str | None = None,
         env: dict[str, str] | None = None,
         database_url: str | None = None,
+        host: str = _HOST,
+        prefix: Sequence[str] = (),
     ) -> None:
         """``token_secret``: the server verifies HS256 signatures with it (None: it trusts claims).
         ``env``: the server's environment (default: ours); ``extra_args`` go after ``serve``'s.
         ``database_url``: its database (in its environment; None: the data dir's SQLite).
+        ``host``: the address it listens on; ``prefix``: what its command line starts with.
         """
         self.data_dir = Path(data_dir)
         self.extra_args = tuple(extra_args)
@@ -64,6 +69,8 @@ class LiveServer:
         self.token_secret = token_secret
         self._env = env
         self.database_url = database_url
+        self.host = host
+        self.prefix = tuple(prefix)
         self._port: int | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
@@ -78,7 +85,7 @@ class LiveServer:
 
     @property
     def origin(self) -> str:
-        return f"http://{_HOST}:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     @property
     def compute_url(self) -> str:
@@ -125,8 +132,8 @@ class LiveServer:
         port_file = self.data_dir / _PORT_FILE_NAME
         self._log = self.log_path.open("ab")
         command = [
-            sys.executable, "-m", "batch_compute_mock", "serve",
-            "--host", _HOST, "--port", str(self._port or 0), "--port-file", str(port_file),
+            *self.prefix, sys.executable, "-m", "batch_compute_mock", "serve",
+            "--host", self.host, "--port", str(self._port or 0), "--port-file", str(port_file),
             "--data-dir", str(self.data_dir), *self.extra_args,
         ]  # fmt: skip
         self._log.write(f"\n=== {' '.join(command)}\n".encode())

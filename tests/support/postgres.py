@@ -5,10 +5,13 @@
         cluster.drop_database(url)
 
 The cluster lives in a temporary dir of its own and listens on a Unix socket only (no TCP
-port to collide with another xdist worker's). PostgreSQL refuses to run as root, so as root
-(CI) the cluster's dir belongs to the ``postgres`` system user and its programs run as that
-user (``runuser``). Durability is off (``fsync``, ``synchronous_commit``): a test cluster
-never survives a crash, and it starts and writes several times faster.
+port to collide with another xdist worker's), unless given a ``host`` address: then it also
+listens there on a free TCP port, trusts clients on the networks that address is on (a
+test's other network namespaces), and its URLs name that address, for servers on other
+hosts. PostgreSQL refuses to run as root, so as root (CI) the cluster's dir belongs to the
+``postgres`` system user and its programs run as that user (``runuser``). Durability is off
+(``fsync``, ``synchronous_commit``): a test cluster never survives a crash, and it starts
+and writes several times faster.
 
 Each new database is a copy of a template migrated once (``CREATE DATABASE ... TEMPLATE``):
 a test pays for a file copy, not for the migrations.
@@ -21,6 +24,7 @@ import itertools
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -53,7 +57,10 @@ def postgres_bin() -> Path:
 class PostgresCluster:
     """One cluster: ``start()`` (or ``with``) runs it, ``stop()`` removes it and its files."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str | None = None) -> None:
+        """``host``: an address to listen on over TCP too (None: the Unix socket only)."""
+        self.host = host
+        self.port = _free_port(host) if host is not None else 5432
         self.root = Path(tempfile.mkdtemp(prefix="bc-postgres-"))
         self.data = self.root / "data"
         self.socket_dir = self.root / "socket"
@@ -78,10 +85,14 @@ class PostgresCluster:
             "--locale=C.UTF-8",
             "--no-sync",
         )
+        if self.host is not None:  # servers on the test's other hosts connect over TCP
+            with (self.data / "pg_hba.conf").open("a") as rules:
+                rules.write("host all all samenet trust\n")
         options = " ".join(
             [
                 f"-k {self.socket_dir}",
-                "-c listen_addresses=''",
+                f"-p {self.port}",
+                f"-c listen_addresses='{self.host or ''}'",
                 "-c fsync=off",
                 "-c synchronous_commit=off",
                 "-c full_page_writes=off",
@@ -105,6 +116,8 @@ class PostgresCluster:
         return self
 
     def url(self, database: str) -> str:
+        if self.host is not None:
+            return f"postgresql+psycopg://{_USER}@{self.host}:{self.port}/{database}"
         return f"postgresql+psycopg://{_USER}@/{database}?host={self.socket_dir}"
 
     def new_database(self, *, migrated: bool = True) -> str:
@@ -145,7 +158,11 @@ class PostgresCluster:
 
     def _admin(self) -> psycopg.Connection[tuple[object, ...]]:
         return psycopg.connect(
-            dbname="postgres", user=_USER, host=str(self.socket_dir), autocommit=True
+            dbname="postgres",
+            user=_USER,
+            host=str(self.socket_dir),
+            port=self.port,
+            autocommit=True,
         )
 
     def _run(self, program: str, *args: str) -> None:
@@ -157,3 +174,9 @@ class PostgresCluster:
             log = self.root / "log"
             tail = log.read_text()[-2000:] if log.exists() else ""
             raise RuntimeError(f"{program} failed ({done.returncode}):\n{done.stderr}\n{tail}")
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])

@@ -1,4 +1,5 @@
-"""A real S3 endpoint for tests: moto's S3 server on 127.0.0.1, in this process.
+"""A real S3 endpoint for tests: moto's S3 server on 127.0.0.1 (or a given address), in this
+process.
 
     with S3Endpoint() as s3:
         url = s3.new_bucket_url()   # s3://bc-1a2b.../blobs?endpoint_url=http://127.0.0.1:PORT
@@ -29,9 +30,9 @@ CREDENTIALS = {
 }
 
 
-def _free_port() -> int:
+def _free_port(host: str) -> int:
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
+        probe.bind((host, 0))
         return int(probe.getsockname()[1])
 
 
@@ -39,12 +40,14 @@ class S3Endpoint:
     """moto's S3 server; ``start()`` (or ``with``) runs it and sets the test credentials in
     this process's environment, ``stop()`` undoes both."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        """``host``: the address to listen on (another network namespace's hosts reach it
+        on the address of a link between them)."""
         from moto.server import ThreadedMotoServer
 
-        self.port = _free_port()
-        self.endpoint_url = f"http://127.0.0.1:{self.port}"
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.port = _free_port(host)
+        self.endpoint_url = f"http://{host}:{self.port}"
+        self._server = ThreadedMotoServer(ip_address=host, port=self.port, verbose=False)
         self._saved: dict[str, str | None] = {}
 
     @property
