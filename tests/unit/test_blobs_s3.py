@@ -200,3 +200,30 @@ def test_pieces_follow_the_base_without_gaps() -> None:
     listing = {key: 4, part_key(key, 0): 4, part_key(key, 4): 3, part_key(key, 9): 1}
     assert pieces(key, listing) == [Piece(key, 4), Piece(part_key(key, 4), 3)]
     assert pieces("job-logs/J", {part_key("job-logs/J.ndjson", 0): 1}) is None
+
+
+def _requests(store: S3BlobStore) -> list[str]:
+    """Every request the store's S3 client sends from now on, as ``METHOD query``."""
+    sent: list[str] = []
+
+    def note(request: object, **_: object) -> None:
+        method, url = getattr(request, "method", "?"), getattr(request, "url", "")
+        sent.append(f"{method} {'list' if 'list-type=' in url else 'object'}")
+
+    store.fs.s3.meta.events.register("before-send.s3", note)
+    return sent
+
+
+def test_a_whole_write_of_a_blob_that_cannot_grow_is_one_put(url: str) -> None:
+    store = _s3(url)
+    sent = _requests(store)
+    store.write_bytes("results/r1", b"result")
+    store.write_stream("bundles/f.zip", [b"zip", b"data"])
+    assert sent == ["PUT object", "PUT object"]  # no LIST for parts they cannot have
+    sent.clear()
+    store.write_bytes(job_log_key("J10"), b"whole")  # a log may have parts: they are looked for
+    assert sent == ["GET list", "PUT object"]
+    assert store.read_bytes("results/r1") == b"result"
+    assert store.read_bytes("bundles/f.zip") == b"zipdata"
+    with pytest.raises(ValueError, match="cannot grow"):
+        store.open_appender("results/r2")

@@ -31,7 +31,7 @@ from typing import IO, Any, BinaryIO, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from ..kernel.errors import PayloadTooLarge
-from .keys import key_segments
+from .keys import can_grow, key_segments
 from .protocol import BlobStoreUnavailable
 from .segments import Piece, base_key, part_key, pieces
 
@@ -154,8 +154,11 @@ class S3BlobStore:
     def open_appender(self, key: str, *, truncate: bool = True) -> _PartsAppender:
         """A writer that appends to ``key`` (emptied at once unless ``truncate`` is False) and
         puts what it is given as parts every ``flush_seconds``; ``close`` compacts them into one
-        object. Like a directory's, it creates no blob until it is given bytes."""
+        object. Like a directory's, it creates no blob until it is given bytes. Only a key
+        that ``keys.can_grow`` may grow: a whole write of any other key looks for no parts."""
         key_segments(key)
+        if not can_grow(key):
+            raise ValueError(f"blob {key!r} cannot grow: only a job's log is appended to")
         if truncate:  # an earlier attempt's log is emptied at once; a first one costs a LIST
             listing = self._listing(key)
             if listing:
@@ -226,8 +229,11 @@ class S3BlobStore:
         return found
 
     def _drop_parts(self, key: str) -> None:
-        """A whole write replaces a growing blob too: its parts must not continue the new one."""
-        self._remove([name for name in self._listing(key) if name != key])
+        """A whole write replaces a growing blob too: its parts must not continue the new one.
+        Only a key that can grow can have parts: the others cost no LIST."""
+        key_segments(key)
+        if can_grow(key):
+            self._remove([name for name in self._listing(key) if name != key])
 
     def _remove(self, names: list[str]) -> None:
         if names:
