@@ -18,6 +18,7 @@ whatever the call: the API answers 503 to it, not 500.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import functools
 import io
@@ -453,7 +454,9 @@ class _PartsAppender:
             assert not self._closed, "the appender is closed"
             self._buffer += data
             if len(self._buffer) >= self._store.flush_bytes:
-                self._flush()
+                # S3 not answering: the bytes stay in the buffer, tried again later
+                with contextlib.suppress(BlobStoreUnavailable):
+                    self._flush()
             elif self._timer is None and self._buffer:
                 self._timer = threading.Timer(self._store.flush_seconds, self._on_timer)
                 self._timer.daemon = True
