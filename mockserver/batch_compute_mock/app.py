@@ -26,7 +26,13 @@ from .connexion_ext.path_parameters import fold_path_parameters
 from .contract import connexion_view, load_contract
 from .dashboard import dashboard_routes
 from .kernel.errors import DomainError, PayloadTooLarge
-from .problems import handle_domain_error, handle_http_error, handle_problem
+from .problems import (
+    OUTAGES,
+    handle_domain_error,
+    handle_http_error,
+    handle_outage,
+    handle_problem,
+)
 from .server import Server
 from .service.presigned import BUNDLE_UPLOAD_PATH
 from .settings import Settings
@@ -73,6 +79,8 @@ def create_app(settings: Settings, server: Server | None = None) -> AsyncApp:
     app.add_error_handler(DomainError, handle_domain_error)
     app.add_error_handler(ProblemException, handle_problem)
     app.add_error_handler(HTTPException, handle_http_error)
+    for outage in OUTAGES:
+        app.add_error_handler(outage, handle_outage)
     app.add_url_rule("/healthz", "healthz", _healthz)
     app.add_url_rule("/openapi.json", "openapi_json", _served_contract(settings.public_url))
     for route in dashboard_routes(server):  # the web pages, over the same services

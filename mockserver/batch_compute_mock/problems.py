@@ -3,6 +3,9 @@
 The compute API answers ``application/problem+json`` with a string ``detail`` (the genuine
 client shows it to the user) and, for 422, ``errors: {field: [messages]}``; the catalog
 slice answers JSON:API ``errors`` arrays. Only codes the genuine client maps are used.
+
+A backend that does not answer (the database, the blob store) is no bug of ours: 503 with
+``Retry-After``, which the genuine client waits out and retries, never 500.
 """
 
 from __future__ import annotations
@@ -11,14 +14,25 @@ import json
 import logging
 from http import HTTPStatus
 
+import sqlalchemy as sa
 from connexion.exceptions import ProblemException, UnsupportedMediaTypeProblem
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
+from .blobs import BlobStoreUnavailable
 from .contract import allowed_methods, request_media_types
 from .kernel import errors
+from .store.database import DatabaseUnavailable
 
-__all__ = ["STATUS_OF", "handle_domain_error", "handle_http_error", "handle_problem"]
+__all__ = [
+    "OUTAGES",
+    "RETRY_AFTER_SECONDS",
+    "STATUS_OF",
+    "handle_domain_error",
+    "handle_http_error",
+    "handle_outage",
+    "handle_problem",
+]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +47,19 @@ STATUS_OF: dict[type[errors.DomainError], tuple[int, str]] = {
 }
 
 
+#: Failures of a backend to answer: the database's connection and pool errors (psycopg's and
+#: SQLite's OperationalError: refused, dropped, locked...) and the blob store's outage.
+OUTAGES: tuple[type[Exception], ...] = (
+    BlobStoreUnavailable,
+    DatabaseUnavailable,
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    sa.exc.TimeoutError,
+)
+#: How long a client is asked to wait before it tries again.
+RETRY_AFTER_SECONDS = 5
+
+
 def _status_of(error: errors.DomainError) -> tuple[int, str]:
     for cls in type(error).__mro__:
         if cls in STATUS_OF:
@@ -45,6 +72,17 @@ def handle_domain_error(request: ConnexionRequest, error: Exception) -> Connexio
     status, title = _status_of(error)
     fields = error.errors if isinstance(error, errors.ValidationFailed) else None
     return _error_response(request, status, title, error.detail, fields)
+
+
+def handle_outage(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+    """A backend that did not answer: 503 saying which, the error itself in the server log."""
+    assert isinstance(error, OUTAGES)
+    backend = "blob store" if isinstance(error, BlobStoreUnavailable) else "database"
+    path = request.url.path
+    log.warning("%s %s: the %s is unavailable: %s", request.method, path, backend, error)
+    detail = f"The server's {backend} is unavailable right now; try again in a few seconds."
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return _error_response(request, 503, "Service unavailable", detail, None, headers)
 
 
 def handle_problem(request: ConnexionRequest, error: Exception) -> ConnexionResponse:

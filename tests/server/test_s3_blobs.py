@@ -20,7 +20,18 @@ from starlette.testclient import TestClient
 
 from batch_compute_mock.app import create_app
 from batch_compute_mock.settings import Settings
-from support.inprocess import FINISHED, ORIGIN, bearer, create_ready_function, make_bundle, wait_for
+from support.inprocess import (
+    FINISHED,
+    FUNCTION,
+    ORIGIN,
+    bearer,
+    create_ready_function,
+    make_bundle,
+    result_blob_path,
+    run_job,
+    upload,
+    wait_for,
+)
 from support.live_server import LiveServer
 from support.s3 import S3Endpoint
 
@@ -197,3 +208,53 @@ def test_healthz_is_unavailable_while_the_bucket_does_not_answer(
         assert health.status_code == 503
         assert set(health.json()["problems"]) == {"blobs"}
         assert "bc-missing-bucket" in health.json()["problems"]["blobs"]
+
+
+def test_an_s3_outage_answers_503_and_writes_nothing_until_s3_is_back(
+    tmp_path: Path, s3_endpoint: S3Endpoint
+) -> None:
+    """While S3 refuses connections, reading a job's log or result, uploading a bundle and
+    /healthz answer 503 (problem+json naming the blob store, Retry-After), not 500; a bundle
+    sent then is not stored; once S3 answers again the same requests work."""
+    url = s3_endpoint.new_bucket_url()
+    bucket = url.removeprefix("s3://").partition("/")[0]
+    settings = Settings(
+        data_dir=tmp_path / "data", blob_url=url, public_url=ORIGIN, validate_responses=True
+    )
+    with TestClient(create_app(settings), base_url=ORIGIN) as client:
+        alice = bearer("alice")
+        function = create_ready_function(client, alice, make_bundle(SOURCE))
+        go = tmp_path / "go"
+        go.touch()
+        job = run_job(client, alice, function["id"], str(go), 5)
+        assert job["status"] == "success", job
+        result = f"/catalog/v2/storage/download/{result_blob_path(function, job)}"
+        data_url = client.get(result, headers=alice).json()["data"]["attributes"]["resumable_url"]
+        waiting = client.post("/compute/v1/functions", json=FUNCTION, headers=alice).json()
+        bundle_url = waiting["bundle_upload_url"]
+        before = _objects(s3_endpoint, bucket)
+
+        with s3_endpoint.outage():
+            for response in (
+                client.get(f"{JOBS}/{job['id']}/log", headers=alice),
+                client.get(data_url.removeprefix(ORIGIN)),
+                upload(client, bundle_url, make_bundle(SOURCE)),
+            ):
+                assert response.status_code == 503, response.text
+                assert response.headers["content-type"] == "application/problem+json"
+                assert int(response.headers["retry-after"]) > 0
+                assert "blob store is unavailable" in response.json()["detail"]
+            health = client.get("/healthz")
+            assert health.status_code == 503 and set(health.json()["problems"]) == {"blobs"}
+            # what does not touch the blob store is served as ever
+            assert client.get(f"{JOBS}/{job['id']}", headers=alice).status_code == 200
+
+        assert _objects(s3_endpoint, bucket) == before  # the refused bundle left nothing
+        assert client.get("/healthz").status_code == 200
+        log = client.get(f"{JOBS}/{job['id']}/log", headers=alice)
+        assert [json.loads(line)["log"] for line in log.text.splitlines()] == [
+            "started 5 False",
+            "finished 5",
+        ]
+        assert json.loads(client.get(data_url.removeprefix(ORIGIN)).content) == {"double": 10}
+        assert upload(client, bundle_url, make_bundle(SOURCE)).status_code == 200

@@ -16,6 +16,8 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 
 __all__ = ["S3Endpoint"]
@@ -69,6 +71,16 @@ class S3Endpoint:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+    @contextmanager
+    def outage(self) -> Iterator[None]:
+        """S3 stops answering (its port refuses connections) until the block ends; the
+        buckets and objects are kept, as a real outage keeps them."""
+        self._server.stop()
+        try:
+            yield
+        finally:
+            self._server.start()
 
     def __enter__(self) -> S3Endpoint:
         return self.start()

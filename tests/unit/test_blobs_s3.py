@@ -3,6 +3,7 @@ another server while it grows and is compacted, the URL and its errors, large up
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -200,3 +201,69 @@ def test_pieces_follow_the_base_without_gaps() -> None:
     listing = {key: 4, part_key(key, 0): 4, part_key(key, 4): 3, part_key(key, 9): 1}
     assert pieces(key, listing) == [Piece(key, 4), Piece(part_key(key, 4), 3)]
     assert pieces("job-logs/J", {part_key("job-logs/J.ndjson", 0): 1}) is None
+
+
+def _requests(store: S3BlobStore) -> list[str]:
+    """Every request the store's S3 client sends from now on, as ``METHOD query``."""
+    sent: list[str] = []
+
+    def note(request: object, **_: object) -> None:
+        method, url = getattr(request, "method", "?"), getattr(request, "url", "")
+        sent.append(f"{method} {'list' if 'list-type=' in url else 'object'}")
+
+    store.fs.s3.meta.events.register("before-send.s3", note)
+    return sent
+
+
+def test_a_whole_write_of_a_blob_that_cannot_grow_is_one_put(url: str) -> None:
+    store = _s3(url)
+    sent = _requests(store)
+    store.write_bytes("results/r1", b"result")
+    store.write_stream("bundles/f.zip", [b"zip", b"data"])
+    assert sent == ["PUT object", "PUT object"]  # no LIST for parts they cannot have
+    sent.clear()
+    store.write_bytes(job_log_key("J10"), b"whole")  # a log may have parts: they are looked for
+    assert sent == ["GET list", "PUT object"]
+    assert store.read_bytes("results/r1") == b"result"
+    assert store.read_bytes("bundles/f.zip") == b"zipdata"
+    with pytest.raises(ValueError, match="cannot grow"):
+        store.open_appender("results/r2")
+
+
+def test_a_job_log_written_through_an_s3_outage_loses_text_not_the_writer(
+    url: str, s3_endpoint: S3Endpoint
+) -> None:
+    """The log writer of a job whose S3 goes away neither raises nor stops: the text the store
+    refused is counted lost, and the log says so once S3 takes writes again."""
+    from batch_compute_mock.executors.local.logs import LogWriter
+
+    store = _s3(url)
+    store.flush_bytes = 1  # every line is put at once
+    key = job_log_key("J11")
+    log = LogWriter(store.open_appender(key))
+    log.feed(b"before\n")
+    with s3_endpoint.outage():
+        log.feed(b"during\n")  # kept in the appender's buffer: put with the next write
+    log.feed(b"after\n")
+    log.close()
+    lines = [json.loads(line)["log"] for line in store.read_bytes(key).splitlines()]
+    assert lines == ["before", "during", "after"] and not log.incomplete
+    closing = LogWriter(store.open_appender(job_log_key("J12")))
+    with s3_endpoint.outage():
+        closing.feed(b"last words\n")
+        closing.close()  # the final put fails: logged, the job's outcome is not touched
+    assert closing.incomplete
+
+
+def test_a_log_whose_blob_cannot_be_opened_counts_its_text_lost_and_says_so(
+    url: str, s3_endpoint: S3Endpoint
+) -> None:
+    from batch_compute_mock.executors.local.logs import LogWriter, UnopenedLog
+
+    store = _s3(url)
+    with s3_endpoint.outage(), pytest.raises(OSError) as opening:
+        store.open_appender(job_log_key("J13"))
+    log = LogWriter(UnopenedLog(opening.value))
+    log.feed(b"lost\n")
+    log.close()
+    assert log.incomplete and log.lost_bytes > 0

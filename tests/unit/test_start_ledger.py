@@ -53,3 +53,26 @@ def test_clear_forgets_everything(tmp_path: Path) -> None:
     ledger.began("b", 1)
     assert ledger.entries() == {"b": 1}
     assert StartLedger(tmp_path).entries() == {"b": 1}
+
+
+def test_an_upgrade_folds_the_older_layouts_files_into_the_ledger_once(tmp_path: Path) -> None:
+    # What a server from before the single file left when it crashed: a file per start,
+    # named after the job and holding the attempt number (an empty one: torn by the crash).
+    (tmp_path / "job-a").write_text("2")
+    (tmp_path / "job-b").write_text("")
+    (tmp_path / "notes.txt").write_text("not a start")  # anything else stays as it was
+    ledger = StartLedger(tmp_path)
+    assert ledger.entries() == {"job-a": 2, "job-b": 0}
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["ledger", "notes.txt"]
+    ledger.settled(["job-b"])
+    # no close: a crash now still knows job-a began, from the new file alone
+    assert StartLedger(tmp_path).entries() == {"job-a": 2}
+
+
+def test_an_older_start_of_a_job_the_ledger_also_holds_keeps_the_later_attempt(
+    tmp_path: Path,
+) -> None:
+    StartLedger(tmp_path).began("job-a", 3)
+    (tmp_path / "job-a").write_text("1")
+    assert StartLedger(tmp_path).entries() == {"job-a": 3}
+    assert not (tmp_path / "job-a").exists()

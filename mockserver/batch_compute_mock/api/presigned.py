@@ -11,12 +11,13 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from ..kernel.errors import PayloadTooLarge
 from ..service.presigned import BUNDLE_UPLOAD_PATH, RESULT_DATA_PATH
 from ._context import server
 
-__all__ = ["download_result_data", "upload_function_bundle"]
+__all__ = ["BlobResponse", "download_result_data", "upload_function_bundle"]
 
 
 def upload_function_bundle(
@@ -41,15 +42,29 @@ def download_result_data(blob_id: str, expires: int, signature: str) -> Response
     data = svc.results.data(blob_id)
     size = data.seek(0, io.SEEK_END)
     data.seek(0)
-    return StreamingResponse(
-        _chunks(data),
-        media_type="application/octet-stream",
-        headers={"Content-Length": str(size)},
-    )
+    return BlobResponse(data, size)
+
+
+class BlobResponse(StreamingResponse):
+    """A blob streamed in 1 MiB reads; its handle is closed when the response ends, also when
+    the client goes away midway (Starlette then abandons the body iterator unclosed, and a
+    held S3 or file handle would live until the garbage collector found it)."""
+
+    def __init__(self, data: BinaryIO, size: int) -> None:
+        super().__init__(
+            _chunks(data),
+            media_type="application/octet-stream",
+            headers={"Content-Length": str(size)},
+        )
+        self.data = data
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.data.close()
 
 
 def _chunks(data: BinaryIO) -> Iterator[bytes]:
-    """The blob in 1 MiB reads, closed at the end (or when the client goes away)."""
-    with data:
-        while chunk := data.read(1 << 20):
-            yield chunk
+    while chunk := data.read(1 << 20):
+        yield chunk

@@ -11,9 +11,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .local import LocalBlobStore
-from .protocol import BlobAppender, BlobStore
+from .protocol import BlobAppender, BlobStore, BlobStoreUnavailable
 
-__all__ = ["BlobAppender", "BlobStore", "LocalBlobStore", "check_blob_url", "open_blobs"]
+__all__ = [
+    "BlobAppender",
+    "BlobStore",
+    "BlobStoreUnavailable",
+    "LocalBlobStore",
+    "check_blob_url",
+    "open_blobs",
+]
 
 _SUPPORTED = "a directory, file:///path or s3://bucket/prefix"
 

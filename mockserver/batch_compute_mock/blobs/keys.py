@@ -5,6 +5,9 @@
     job-logs/{job_id}.ndjson         a job's stdout/stderr, one JSON object per line
     results/{sha256(blob id)}        a job's result bytes (attributes are in the database)
 
+Only a job's log grows while it is written (``BlobStore.open_appender``); ``can_grow`` tells a
+store which keys may have the pieces of a growing blob to drop when they are written whole.
+
 Keys are validated strictly because some of their parts (function and job ids) come from
 clients: a key is one or more segments of ``[A-Za-z0-9_-]`` and ``.`` that do not start with a
 dot, which also keeps keys from colliding with the ``.tmp-*`` files that atomic writes use.
@@ -15,9 +18,17 @@ from __future__ import annotations
 import hashlib
 import re
 
-__all__ = ["build_log_key", "bundle_key", "job_log_key", "key_segments", "result_key"]
+__all__ = [
+    "build_log_key",
+    "bundle_key",
+    "can_grow",
+    "job_log_key",
+    "key_segments",
+    "result_key",
+]
 
 _SEGMENT = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}")
+_GROWING = "job-logs/"
 
 
 def bundle_key(function_id: str) -> str:
@@ -33,6 +44,11 @@ def build_log_key(function_id: str) -> str:
 def job_log_key(job_id: str) -> str:
     """Where a job's NDJSON log lives."""
     return f"job-logs/{job_id}.ndjson"
+
+
+def can_grow(key: str) -> bool:
+    """Whether ``key`` is a blob that grows while it is written (a job's log)."""
+    return key.startswith(_GROWING)
 
 
 def result_key(blob_id: str) -> str:

@@ -11,7 +11,15 @@ from collections.abc import AsyncIterable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-__all__ = ["BlobAppender", "BlobStore"]
+__all__ = ["BlobAppender", "BlobStore", "BlobStoreUnavailable"]
+
+
+class BlobStoreUnavailable(ConnectionError):
+    """The store did not answer (an outage, the network): the same request may work later.
+
+    A ``ConnectionError``, so an ``OSError``, yet never a ``FileNotFoundError``: code that
+    takes a missing blob for "not written yet" does not take an outage for that.
+    """
 
 
 class BlobAppender(Protocol):
@@ -22,7 +30,8 @@ class BlobAppender(Protocol):
 
 
 class BlobStore(Protocol):
-    """Missing blobs raise ``FileNotFoundError``; writes over a cap raise ``PayloadTooLarge``."""
+    """Missing blobs raise ``FileNotFoundError``; writes over a cap raise ``PayloadTooLarge``;
+    a store that cannot be reached raises ``BlobStoreUnavailable``."""
 
     #: Where the store is, as a URL another process can open it from (``blobs.open_blobs``).
     url: str

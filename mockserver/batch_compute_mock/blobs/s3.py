@@ -10,12 +10,17 @@ only once complete: a reader gets the old object or the new one. Bodies are spoo
 local temporary file first, so a cap exceeded or a client gone midway uploads nothing. A
 growing blob (a running job's log) is a base object plus parts, see ``blobs.segments``; every
 read resolves a key through one listing, so a key and its parts are read together.
+
+S3 not answering (after s3fs's and botocore's own retries) raises ``BlobStoreUnavailable``,
+whatever the call: the API answers 503 to it, not 500.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
+import functools
 import io
 import os
 import shutil
@@ -27,7 +32,8 @@ from typing import IO, Any, BinaryIO, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from ..kernel.errors import PayloadTooLarge
-from .keys import key_segments
+from .keys import can_grow, key_segments
+from .protocol import BlobStoreUnavailable
 from .segments import Piece, base_key, part_key, pieces
 
 __all__ = ["S3BlobStore"]
@@ -67,7 +73,7 @@ class S3BlobStore:
         self.root = f"{self.bucket}/{prefix}" if prefix else self.bucket
         query = urlencode(options, safe=":/")
         self.url = f"s3://{self.root}" + (f"?{query}" if query else "")
-        self.fs = _filesystem(options)
+        self.fs = _Reaching(_filesystem(options), f"s3://{self.bucket}")
 
     # Reading ----------------------------------------------------------------------------
     def exists(self, key: str) -> bool:
@@ -106,10 +112,10 @@ class S3BlobStore:
         """The bucket answers and these credentials may list it."""
         try:
             self.fs.call_s3("list_objects_v2", Bucket=self.bucket, MaxKeys=1)
+        except BlobStoreUnavailable:
+            raise
         except OSError as error:  # s3fs's translation: a missing bucket, access denied...
             raise OSError(f"s3://{self.bucket}: {error}") from error
-        except Exception as error:  # botocore's own (no endpoint, no credentials)
-            raise ConnectionError(f"s3://{self.bucket}: {error}") from error
 
     # Writing ----------------------------------------------------------------------------
     def write_bytes(self, key: str, data: bytes) -> int:
@@ -149,8 +155,11 @@ class S3BlobStore:
     def open_appender(self, key: str, *, truncate: bool = True) -> _PartsAppender:
         """A writer that appends to ``key`` (emptied at once unless ``truncate`` is False) and
         puts what it is given as parts every ``flush_seconds``; ``close`` compacts them into one
-        object. Like a directory's, it creates no blob until it is given bytes."""
+        object. Like a directory's, it creates no blob until it is given bytes. Only a key
+        that ``keys.can_grow`` may grow: a whole write of any other key looks for no parts."""
         key_segments(key)
+        if not can_grow(key):
+            raise ValueError(f"blob {key!r} cannot grow: only a job's log is appended to")
         if truncate:  # an earlier attempt's log is emptied at once; a first one costs a LIST
             listing = self._listing(key)
             if listing:
@@ -221,8 +230,11 @@ class S3BlobStore:
         return found
 
     def _drop_parts(self, key: str) -> None:
-        """A whole write replaces a growing blob too: its parts must not continue the new one."""
-        self._remove([name for name in self._listing(key) if name != key])
+        """A whole write replaces a growing blob too: its parts must not continue the new one.
+        Only a key that can grow can have parts: the others cost no LIST."""
+        key_segments(key)
+        if can_grow(key):
+            self._remove([name for name in self._listing(key) if name != key])
 
     def _remove(self, names: list[str]) -> None:
         if names:
@@ -268,6 +280,39 @@ def _filesystem(options: dict[str, str]) -> Any:
         use_listings_cache=False,
         skip_instance_cache=True,
     )
+
+
+def _outages() -> tuple[type[BaseException], ...]:
+    """What s3fs lets through when S3 does not answer: botocore's own errors (no endpoint, a
+    connection reset, a read timeout, no credentials) and fsspec's timeout."""
+    from botocore.exceptions import BotoCoreError
+    from fsspec.exceptions import FSTimeoutError
+
+    return (BotoCoreError, FSTimeoutError, TimeoutError)
+
+
+class _Reaching:
+    """The s3fs filesystem, its failures to reach S3 raised as ``BlobStoreUnavailable`` (S3's
+    answers, as a missing key, stay the ``OSError`` s3fs makes of them)."""
+
+    def __init__(self, fs: Any, where: str) -> None:
+        self._fs = fs
+        self._where = where
+        self._outages = _outages()
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._fs, name)
+        if not callable(attribute):
+            return attribute
+
+        @functools.wraps(attribute)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return attribute(*args, **kwargs)
+            except self._outages as error:
+                raise BlobStoreUnavailable(f"{self._where} is unavailable: {error}") from error
+
+        return call
 
 
 class _Spool:
@@ -409,7 +454,9 @@ class _PartsAppender:
             assert not self._closed, "the appender is closed"
             self._buffer += data
             if len(self._buffer) >= self._store.flush_bytes:
-                self._flush()
+                # S3 not answering: the bytes stay in the buffer, tried again later
+                with contextlib.suppress(BlobStoreUnavailable):
+                    self._flush()
             elif self._timer is None and self._buffer:
                 self._timer = threading.Timer(self._store.flush_seconds, self._on_timer)
                 self._timer.daemon = True

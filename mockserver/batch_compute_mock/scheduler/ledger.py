@@ -15,6 +15,11 @@ process never leaves half of one (a power loss may; a torn last line is ignored)
 not fsynced, like SQLite's ``NORMAL`` mode. It is rewritten with only the unsettled entries
 when it grows past ``compact_bytes``.
 
+Servers before this file kept one file per start in the same directory (named after the job,
+holding the attempt number). A server upgraded right after such a server crashed reads them
+once as starts, writes them into the file and only then removes them, so a crash meanwhile
+loses none.
+
 Where several servers share a PostgreSQL database, the server that takes over scheduling
 after the scheduling one died must read what that one began, which its data dir no longer
 tells anyone: ``SharedStartLedger`` keeps the same entries in the database instead (one
@@ -61,8 +66,13 @@ class StartLedger:
         self._compact_bytes = compact_bytes
         self._lock = threading.Lock()  # began runs on the event loop, settled in a round
         self._open: dict[str, int] = _replay(self._path)
+        legacy = _legacy_starts(self.root)
+        for job_id, attempt in legacy.items():
+            self._open[job_id] = max(attempt, self._open.get(job_id, attempt))
         self._fd = -1
         self._compact()  # also ends a line a crash tore, before anything is appended to it
+        for job_id in legacy:  # folded in above: the file now holds them
+            (self.root / job_id).unlink(missing_ok=True)
 
     def began(self, job_id: str, attempt: int) -> None:
         """Attempt ``attempt`` of ``job_id`` is about to run."""
@@ -73,7 +83,8 @@ class StartLedger:
     def settled(self, job_ids: Iterable[str]) -> None:
         """These jobs' attempts are recorded (or will never be): forget them."""
         with self._lock:
-            lines = [f"-{job_id}\n" for job_id in job_ids if self._open.pop(job_id, None)]
+            settled = [job_id for job_id in job_ids if self._open.pop(job_id, None) is not None]
+            lines = [f"-{job_id}\n" for job_id in settled]
             if lines:
                 self._append("".join(lines))
             if self._size > self._compact_bytes:
@@ -126,6 +137,22 @@ def _replay(path: Path) -> dict[str, int]:
                 found[job_id] = int(attempt)
         elif line.startswith("-"):
             found.pop(line[1:], None)
+    return found
+
+
+def _legacy_starts(root: Path) -> dict[str, int]:
+    """The older layout's starts: a file per job, named after it, holding the attempt number
+    (empty when a crash came between creating and writing it: counted as that layout did)."""
+    found: dict[str, int] = {}
+    with os.scandir(root) as entries:
+        for entry in entries:
+            if entry.name in (_FILE, f"{_FILE}.tmp") or not entry.is_file(follow_symlinks=False):
+                continue
+            try:
+                with open(entry.path, "rb") as handle:
+                    found[entry.name] = int(handle.read().strip() or b"0")
+            except (OSError, ValueError):  # not one of that layout's files: left alone
+                continue
     return found
 
 

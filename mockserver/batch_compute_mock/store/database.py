@@ -22,6 +22,7 @@ single query.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,9 +76,13 @@ class Database:
         elif self.dialect == "postgresql":
             self._writer = sa.create_engine(url, pool_size=4, max_overflow=4, pool_pre_ping=True)
             sa.event.listen(self._writer, "begin", _take_write_lock)
+            # No pre-ping per checkout (a round trip per GET): a connection idle for a while
+            # is pinged, and one found cut fails its request with a 503 and is replaced.
             self._reader = sa.create_engine(
-                url, pool_size=8, max_overflow=8, pool_pre_ping=True, isolation_level="AUTOCOMMIT"
+                url, pool_size=8, max_overflow=8, isolation_level="AUTOCOMMIT"
             )
+            sa.event.listen(self._reader, "checkout", _ping_if_idle)
+            sa.event.listen(self._reader, "checkin", _note_checkin)
         else:
             raise DatabaseUnavailable(
                 f"unsupported database {self.safe_url!r}: use sqlite:///PATH or "
@@ -177,6 +182,27 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 def _begin_immediate(connection: sa.Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+#: A pooled read connection idle longer than this is pinged before it is handed out.
+_IDLE_PING_SECONDS = 10.0
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Ping a connection that sat idle (the server may have dropped it meanwhile); a failed
+    ping makes the pool replace it, as ``pool_pre_ping`` would, without a round trip on
+    every busy checkout."""
+    idle_since = record.info.get("idle_since")
+    if idle_since is None or time.monotonic() - idle_since < _IDLE_PING_SECONDS:
+        return
+    try:
+        dbapi_connection.execute("SELECT 1")
+    except Exception as error:
+        raise sa.exc.DisconnectionError(f"idle connection dropped: {error}") from error
 
 
 def _take_write_lock(connection: sa.Connection) -> None:

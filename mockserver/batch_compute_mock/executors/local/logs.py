@@ -10,22 +10,29 @@ the job runs, and a trailing partial line is written by ``close``. A line longer
 The file is capped at ``cap_bytes``: the last line that fits is followed by a marker entry
 (``[log truncated: ...]``) and all further output is read and discarded, so a job that prints
 100 MB is neither blocked on a full pipe nor killed; it just loses the excess log.
+
+A blob store that fails while the log is written (S3 unreachable) costs log text, never the
+job: the failure is logged, the text it held is counted in ``lost_bytes``, and a marker entry
+says so in the log when the store takes writes again.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from ...blobs import BlobAppender
 
-__all__ = ["DEFAULT_LOG_CAP_BYTES", "LogWriter", "log_date"]
+__all__ = ["DEFAULT_LOG_CAP_BYTES", "LogWriter", "UnopenedLog", "log_date"]
 
 DEFAULT_LOG_CAP_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_LINE_BYTES = 256 * 1024
 _DATE_WIDTH = len("2024-05-01T12:00:01.000000Z")
+
+log = logging.getLogger(__name__)
 
 
 def log_date(epoch: float) -> str:
@@ -42,6 +49,20 @@ def _size_text(size: int) -> str:
 
 def _entry(date: str, text: str) -> bytes:
     return ('{"date": "' + date + '", "log": ' + json.dumps(text) + "}\n").encode()
+
+
+class UnopenedLog:
+    """The sink of a log whose blob could not be opened (the store failed): what is written
+    to it is lost, and ``LogWriter`` counts it so."""
+
+    def __init__(self, error: Exception) -> None:
+        self.reason = f"the log could not be opened: {error}"
+
+    def write(self, data: bytes) -> None:
+        raise OSError(self.reason)
+
+    def close(self) -> None:
+        """Nothing was opened."""
 
 
 class LogWriter:
@@ -70,6 +91,9 @@ class LogWriter:
         self.bytes_written = int(written_bytes)
         self.discarded_bytes = 0
         self.truncated = False
+        self.lost_bytes = 0
+        self.incomplete = False  # the store failed: some of the log may be missing
+        self._unreported = 0  # lost bytes the log does not say yet
 
     def feed(self, data: bytes) -> None:
         """Take the next chunk of raw output."""
@@ -103,8 +127,12 @@ class LogWriter:
         if self._pending and not self.truncated:
             pending, self._pending = self._pending, b""
             self._write([pending])
-        self._sink.close()
-        self._sink = None
+        sink, self._sink = self._sink, None
+        try:
+            sink.close()
+        except Exception as error:  # the store failed: the job's outcome stands
+            log.warning("a job's log could not be finished: %s", error)
+            self.incomplete = True
 
     def _write(self, lines: list[bytes]) -> None:
         date = log_date(self._clock())
@@ -125,6 +153,22 @@ class LogWriter:
             out.append(entry)
             size += len(entry)
         blob = b"".join(out)
-        self.bytes_written += len(blob)
         assert self._sink is not None, "the log is closed"
-        self._sink.write(blob)
+        if self._unreported:
+            blob = _entry(date, self._lost_text()) + blob
+        try:
+            self._sink.write(blob)
+        except Exception as error:  # the store failed: this text is lost, the job goes on
+            log.warning("a job's log lost %d bytes: %s", len(blob), error)
+            self.lost_bytes += len(blob)
+            self._unreported += len(blob)
+            self.incomplete = True
+            return
+        self._unreported = 0
+        self.bytes_written += len(blob)
+
+    def _lost_text(self) -> str:
+        return (
+            f"[log incomplete: {self._unreported} bytes of this job's log were lost while the"
+            " blob store failed]"
+        )

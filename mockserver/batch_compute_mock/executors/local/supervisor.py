@@ -59,7 +59,7 @@ from batch_compute_runtime.frames import (
 )
 from batch_compute_runtime.procs import count_group, kill_children, kill_group, reap_orphans
 
-from ...blobs import BlobStore, open_blobs
+from ...blobs import BlobAppender, BlobStore, open_blobs
 from ...builder.cache import BundleCache
 from ...builder.environments import EnvironmentBuildError, EnvironmentSpec, EnvironmentStore
 from ...builder.sandbox import SandboxPolicy, import_roots
@@ -73,7 +73,7 @@ from ..outcome import (
 )
 from .env import job_variables
 from .limits import MIB, nproc_backstop
-from .logs import LogWriter
+from .logs import LogWriter, UnopenedLog
 
 __all__ = ["Supervisor", "main"]
 
@@ -336,7 +336,11 @@ class Supervisor:
 
     # One job ----------------------------------------------------------------------------
     def run(self, job: dict[str, Any]) -> dict[str, Any]:
-        log = LogWriter(self.blobs.open_appender(job["log_key"]), self.log_cap)
+        try:
+            sink: BlobAppender = self.blobs.open_appender(job["log_key"])
+        except OSError as error:  # the store failed: the job runs, its log is lost
+            sink = UnopenedLog(error)
+        log = LogWriter(sink, self.log_cap)
         started = time.time()
         try:
             process = self._process_for(job, log)
