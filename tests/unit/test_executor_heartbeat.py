@@ -95,8 +95,18 @@ def test_no_job_is_handed_to_a_worker_while_the_heartbeat_is_stale(lab: Executor
 
     async def scenario(pool):  # type: ignore[no-untyped-def]
         stale = await pool.run(spec, lambda: started.append("stale"))
+
+        async def beat() -> None:
+            while True:
+                heartbeat.beat(time.monotonic())
+                await asyncio.sleep(0.05)
+
         heartbeat.beat(time.monotonic())
-        fresh = await pool.run(lab.spec("fn"), lambda: started.append("fresh"))
+        beating = asyncio.create_task(beat())
+        try:
+            fresh = await pool.run(lab.spec("fn"), lambda: started.append("fresh"))
+        finally:
+            beating.cancel()
         return stale, fresh
 
     try:
