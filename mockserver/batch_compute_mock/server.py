@@ -18,8 +18,9 @@ from .builder.cache import BundleCache
 from .builder.isolated import BuildLimits
 from .contract import operation_ids
 from .executors import Executor
+from .executors.local.heartbeat import Heartbeat
 from .executors.local.pool import LocalExecutor
-from .scheduler.leadership import SchedulingRole
+from .scheduler.leadership import WORKER_HEARTBEAT_LIMIT_SECONDS, SchedulingRole
 from .scheduler.ledger import SharedStartLedger
 from .scheduler.scheduler import Scheduler
 from .service.activity import ActivityService
@@ -97,10 +98,12 @@ class Server:
         scheduler = None
         scheduling = None
         if settings.execute_jobs:
+            # Where another server may take over, the workers watch this server's heartbeat.
+            heartbeat = Heartbeat(WORKER_HEARTBEAT_LIMIT_SECONDS) if store.shared else None
             scheduler = Scheduler(
                 store,
                 blobs,
-                _executor(settings, blobs, store),
+                _executor(settings, blobs, store, heartbeat),
                 # The server that takes over after this one dies must read what it began.
                 ledger_dir=SharedStartLedger(store)
                 if store.shared
@@ -110,13 +113,15 @@ class Server:
                 journal=journal,
                 faults=faults,
             )
-            scheduling = SchedulingRole(scheduler, store, resume_builds=builds.resume)
+            scheduling = SchedulingRole(
+                scheduler, store, resume_builds=builds.resume, heartbeat=heartbeat
+            )
             jobs.executor = scheduling
             builds.on_ready = scheduling.wake
         controls = None
         if faults is not None:
             controls = TestControls(
-                store, blobs, bundles, scheduler, faults, settings.max_snapshot_bytes
+                store, blobs, bundles, scheduling, faults, settings.max_snapshot_bytes
             )
         return cls(
             settings=settings,
@@ -190,7 +195,9 @@ def _job_ranker(store: Store) -> Callable[[str], int]:
     return rank
 
 
-def _executor(settings: Settings, blobs: BlobStore, store: Store) -> Executor:
+def _executor(
+    settings: Settings, blobs: BlobStore, store: Store, heartbeat: Heartbeat | None
+) -> Executor:
     if settings.executor == "dask":
         from .executors.dask import DaskExecutor  # needs the dask extra
         from .scheduler.waiting import WaitingNotes
@@ -213,4 +220,5 @@ def _executor(settings: Settings, blobs: BlobStore, store: Store) -> Executor:
         job_env=settings.job_env,
         sandbox=settings.sandbox.policy,
         environments_dir=settings.environments_dir,
+        heartbeat=heartbeat,
     )

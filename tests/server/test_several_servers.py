@@ -28,6 +28,15 @@ accepts connections and never answers.
 A scheduling server whose lease connection breaks (its PostgreSQL session is terminated)
 exits at once, since another may have taken over, and the other server takes over.
 
+A scheduling server stopped with SIGSTOP while its jobs run (hung, but alive: its lease
+session stays open) loses the lease within seconds: the other server takes over and every job
+finishes once, with no two attempts of a job at once (the stopped server's workers kill their
+jobs when its heartbeat goes stale, before the lease expires). Resumed with SIGCONT, it exits
+with the lost-lease status and writes nothing more as scheduler.
+
+A restore or a reset through the server that does not schedule reaches the one that does: a
+restored ``running`` job is recovered and runs again, and a reset stops the running job.
+
 A second SQLite server on a data dir that a server uses refuses to start, with one line.
 """
 
@@ -62,8 +71,10 @@ from support.s3 import S3Endpoint
 __all__ = [
     "test_a_build_left_by_a_killed_server_is_built_by_the_scheduler",
     "test_a_graceful_stop_of_the_scheduler_hands_its_jobs_over",
+    "test_a_restore_and_a_reset_through_the_standby_reach_the_scheduler",
     "test_a_scheduler_that_loses_its_lease_exits_and_another_takes_over",
     "test_a_second_server_on_a_sqlite_data_dir_refuses_to_start",
+    "test_a_stopped_scheduler_is_replaced_and_no_attempt_overlaps",
     "test_submit_cancel_and_rerun_through_the_standby_reach_the_scheduler",
     "test_two_servers_share_state_and_survive_the_death_of_either",
 ]
@@ -382,6 +393,150 @@ def test_a_scheduler_that_loses_its_lease_exits_and_another_takes_over(
     assert a.exit_status == LOST_LEASE_EXIT_STATUS
     assert "the scheduler lease was lost" in a.log_tail()
     wait_until(lambda: _scheduler_state(b) == "active", "the other server takes over", 15.0)
+
+
+STOPPED_JOBS = 4
+STOPPED_JOB_SECONDS = 12.0
+
+
+@pytest.mark.timeout(300)
+def test_a_stopped_scheduler_is_replaced_and_no_attempt_overlaps(shared: dict[str, Any]) -> None:
+    a, b = shared["servers"]
+    marks: Path = shared["marks"]
+    a.start()
+    _wait(lambda: _scheduler_state(a) == "active", "the first server schedules", 15.0)
+    b.start()
+    assert _scheduler_state(b) == "standby"
+    client = ComputeClient(url=b.origin, auth=b.token("stopped"))
+    try:
+        function = Function(
+            guarded_square, name="outlives", image="python3.11:latest", cpus=1, memory=2048,
+            maximum_concurrency=4, retry_count=0, client=client,
+        )  # fmt: skip
+        function.save()
+        _wait(lambda: Function.get(function.id, client=client).status == "ready", "built", 60)
+        created = function.map([[n, str(marks), STOPPED_JOB_SECONDS] for n in range(STOPPED_JOBS)])
+        assert not created.errors, created.errors
+        jobs = list(Function.get(function.id, client=client).jobs)
+
+        def running_on_a() -> int:
+            return sum(1 for job in jobs if (marks / "runs" / job.id).exists())
+
+        _wait(lambda: running_on_a() == 2, "both workers of the scheduler run a job", 60)
+        assert a.pid is not None
+        os.kill(a.pid, signal.SIGSTOP)  # the server alone: its workers go on
+        try:
+            stopped_at = time.monotonic()
+            _wait(lambda: _scheduler_state(b) == "active", "the other server takes over", 30)
+            takeover = time.monotonic() - stopped_at
+            print(f"takeover after SIGSTOP of the scheduling server: {takeover:.2f} s")
+            assert takeover < TAKEOVER_LIMIT_SECONDS
+            _wait(
+                lambda: _succeeded(client, function.id) == STOPPED_JOBS,
+                "every job succeeds on the server that took over",
+                120,
+            )
+            before = _job_rows(shared["url"])
+            journal = _journal(b, function.id)
+        finally:
+            os.kill(a.pid, signal.SIGCONT)
+        _wait(lambda: not a.running, "the resumed server exits", 30.0)
+        assert a.exit_status == LOST_LEASE_EXIT_STATUS
+        assert "the scheduler lease was lost" in a.log_tail()
+        assert _job_rows(shared["url"]) == before, "the resumed server wrote as scheduler"
+        assert _journal(b, function.id) == journal
+        assert sorted(p.name for p in (marks / "overlaps").iterdir()) == [], "ran twice at once"
+        succeeded = Counter(event["job_id"] for event in journal if event["event"] == "succeeded")
+        assert succeeded == Counter({job.id: 1 for job in jobs})
+        for job in jobs:
+            job.refresh()
+            attempts = len((marks / "runs" / job.id).read_text().splitlines())
+            assert (job.status, job.execution_count) == ("success", attempts)
+            assert job.result() == job.args[0] ** 2
+        assert sum(job.execution_count for job in jobs) == STOPPED_JOBS + 2  # 2 cut short
+    finally:
+        client.close()
+
+
+def _job_rows(url: str) -> list[tuple[Any, ...]]:
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    try:
+        with engine.connect() as connection:
+            return [
+                tuple(row)
+                for row in connection.execute(
+                    sa.text(
+                        "SELECT id, status, execution_count, interruptions, "
+                        "last_completion_date FROM jobs ORDER BY id"
+                    )
+                )
+            ]
+    finally:
+        engine.dispose()
+
+
+def _journal(server: LiveServer, function_id: str) -> list[dict[str, Any]]:
+    answer = httpx.get(
+        f"{server.origin}/_mock/journal", params={"function_id": function_id}, timeout=60.0
+    )
+    assert answer.status_code == 200, answer.text
+    return list(answer.json())
+
+
+def _lock_is_free(path: Path) -> bool:
+    """Whether nothing holds an exclusive ``flock`` on ``path`` (the job's attempt ended)."""
+    import fcntl
+
+    descriptor = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(descriptor)
+    return True
+
+
+def test_a_restore_and_a_reset_through_the_standby_reach_the_scheduler(
+    shared: dict[str, Any],
+) -> None:
+    a, b = shared["servers"]
+    marks: Path = shared["marks"]
+    a.start()
+    _wait(lambda: _scheduler_state(a) == "active", "the first server schedules", 15.0)
+    b.start()
+    assert _scheduler_state(b) == "standby"
+    client = ComputeClient(url=b.origin, auth=b.token("controls"))
+    try:
+        function = Function(
+            guarded_square, name="restored", image="python3.11:latest", cpus=1, memory=2048,
+            client=client,
+        )  # fmt: skip
+        function.save()
+        _wait(lambda: Function.get(function.id, client=client).status == "ready", "built", 60)
+        job = function(4, str(marks), 2)
+        _wait(lambda: "job 4 started" in job.log(), "the job runs on the scheduler", 30)
+        snapshot = httpx.post(f"{b.origin}/_mock/snapshot", timeout=60.0)
+        assert snapshot.status_code == 200, snapshot.text
+        job.wait_for_completion(timeout=60, interval=0.1)
+        assert (job.status, job.execution_count) == ("success", 1)
+
+        # The snapshot holds the job running: the scheduler must recover it and run it again.
+        restored = httpx.post(f"{b.origin}/_mock/restore", content=snapshot.content, timeout=90)
+        assert restored.status_code == 204, restored.text
+        job.wait_for_completion(timeout=60, interval=0.1)
+        assert (job.status, job.execution_count) == ("success", 2)
+        assert len((marks / "runs" / job.id).read_text().splitlines()) == 2
+
+        # A reset through the standby stops the job running on the scheduler before it answers.
+        endless = Function.get(function.id, client=client)(5, str(marks), 3600)
+        _wait(lambda: "job 5 started" in endless.log(), "the endless job runs", 30)
+        assert not _lock_is_free(marks / "locks" / endless.id)
+        reset = httpx.post(f"{b.origin}/_mock/reset", json={}, timeout=90)
+        assert reset.status_code == 204, reset.text
+        assert _lock_is_free(marks / "locks" / endless.id), "the reset left the job running"
+    finally:
+        client.close()
 
 
 def test_a_second_server_on_a_sqlite_data_dir_refuses_to_start(tmp_path: Path) -> None:

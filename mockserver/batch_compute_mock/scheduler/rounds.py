@@ -20,6 +20,10 @@ How an attempt's end is recorded (``_outcome_rows``), and what recovery does aft
   ``MAX_INTERRUPTIONS`` times, after which it fails with a reason that says so (a job that
   kills the server every time must not bring it down forever);
 - a job being canceled when the server stopped ends ``canceled``.
+
+Every transaction here first calls ``fence`` on its writer: on a shared database it checks
+that this server still holds the scheduler lease, and ends the process if not (see
+``leadership``), so a scheduler that lost its lease commits nothing as scheduler.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from __future__ import annotations
 import enum
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import attrs
@@ -147,7 +151,8 @@ class _Outcomes:
 
 class RoundWriter:
     """Runs rounds (and the recovery at start-up) against the store. With ``journal``, each
-    start and each end of an attempt is also appended to the job journal."""
+    start and each end of an attempt is also appended to the job journal. ``fence`` is
+    called first in each transaction (see the module docstring)."""
 
     def __init__(
         self,
@@ -162,11 +167,13 @@ class RoundWriter:
         self._ledger = ledger
         self._journal = journal
         self._faults = faults
+        self.fence: Callable[[Writer], None] = lambda _store: None
 
     def run(self, batch: Batch) -> RoundResult:
         """Record, then claim, in one transaction."""
         outcomes = _Outcomes()
         with self._store.write() as store:
+            self.fence(store)
             if batch.canceling:
                 store.transition_jobs(JobEdge.BEGIN_CANCELING, batch.canceling, JobStatus.CANCELING)
             starts = [claim.start() for claim in batch.starts]
@@ -212,6 +219,7 @@ class RoundWriter:
         now = utc_now()
         events: list[dict[str, Any]] = []
         with self._store.write() as store:
+            self.fence(store)
             for job in store.active_jobs():
                 if job["status"] != JobStatus.RUNNING:
                     values = {"status": JobStatus.CANCELED.value, "last_completion_date": now}

@@ -57,7 +57,7 @@ from ..blobs.keys import bundle_key, job_log_key, result_key
 from ..executors import Executor, JobOutcome, JobSpec, OutcomeStatus
 from ..kernel.ids import result_blob_id
 from ..kernel.timestamps import utc_now
-from ..store import Store
+from ..store import Store, Writer
 from .ledger import Ledger, StartLedger
 from .rounds import Batch, Claim, ClaimState, JobFaults, RoundResult, RoundWriter
 
@@ -90,6 +90,7 @@ class Scheduler:
         faults: JobFaults | None = None,
     ) -> None:
         self._ledger = StartLedger(ledger_dir) if isinstance(ledger_dir, Path) else ledger_dir
+        self._store = store
         self._writer = RoundWriter(store, blobs, self._ledger, journal, faults)
         self._faults = faults
         self._executor = executor
@@ -134,6 +135,10 @@ class Scheduler:
         if self._failed_rounds < _FAILED_ROUNDS_REPORTED:
             return None
         return f"{self._failed_rounds} scheduler rounds in a row failed: {self._last_failure}"
+
+    def fence_with(self, fence: Callable[[Writer], None]) -> None:
+        """Call ``fence`` first in every transaction this scheduler writes (``rounds``)."""
+        self._writer.fence = fence
 
     # Called from any thread ----------------------------------------------------------------
     def wake(self, function_id: str) -> None:
@@ -215,6 +220,18 @@ class Scheduler:
             for job_id, held in self._fault_held.items()
             if job_ids is not None and job_id not in job_ids
         }
+
+    async def stop_deleted(self) -> None:
+        """Let go of the held jobs whose rows are gone (a test control's reset elsewhere)."""
+        held = list(self._claims)
+        if not held:
+            return
+        present = await asyncio.to_thread(self._existing, held)
+        await self.stop_jobs(set(held) - present)
+
+    def _existing(self, job_ids: list[str]) -> set[str]:
+        with self._store.read() as store:
+            return store.existing_job_ids(job_ids)
 
     async def reload(self) -> None:
         """The store was replaced under us (a restore): let go of everything held, recover what

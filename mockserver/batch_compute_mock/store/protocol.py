@@ -151,6 +151,12 @@ class Writer(Reader, Protocol):
     def delete_all(self) -> None: ...
     def import_rows(self, rows: Mapping[str, Sequence[Row]]) -> None: ...
 
+    # The scheduler lease (shared databases) --------------------------------------------
+    def holds_scheduler_lease(self, session: tuple[int, str]) -> bool:
+        """Whether the lease session ``session`` still holds the scheduler lease; checked
+        first by every transaction a scheduler writes as scheduler (``store.lease``)."""
+        ...
+
 
 class Store(Protocol):
     """The database behind one narrow interface; see the module docstring."""
@@ -173,6 +179,11 @@ class Store(Protocol):
 
     def notify_scheduler(self, payload: str) -> None:
         """Signal the scheduling server, whichever it is (``store.lease``)."""
+        ...
+
+    def ask_scheduler(self, kind: str, timeout: float) -> bool:
+        """Signal the scheduling server and wait until it answers that it acted (True), or
+        ``timeout`` seconds (False); True at once when no server holds the lease."""
         ...
 
     def build_claim(self, function_id: str) -> AbstractContextManager[bool]:

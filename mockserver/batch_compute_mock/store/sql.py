@@ -29,7 +29,7 @@ from . import (
 )
 from .database import Database
 from .dialects import search_dialect
-from .lease import SchedulerLease, build_claim, notify_scheduler
+from .lease import SchedulerLease, ask_holder, build_claim, holds_lease, notify_scheduler
 from .protocol import OwnedIds, Page, Row, Start
 from .search import Searcher
 from .starts import StartRecords
@@ -229,6 +229,9 @@ class SqlWriter(SqlReader):
     def import_rows(self, rows: Mapping[str, Sequence[Row]]) -> None:
         whole.import_rows(self._conn, rows)
 
+    def holds_scheduler_lease(self, session: tuple[int, str]) -> bool:
+        return holds_lease(self._conn, session)
+
 
 class SqlStore:
     """The ``Store`` over a ``Database``; its schema is migrated when it opens."""
@@ -268,17 +271,25 @@ class SqlStore:
         with self.database.read() as conn:
             notify_scheduler(conn, payload)
 
+    def ask_scheduler(self, kind: str, timeout: float) -> bool:
+        assert self.shared, "a SQLite database's one server asks its own scheduler"
+        return ask_holder(self._own_connections(), kind, timeout)
+
     @contextmanager
     def build_claim(self, function_id: str) -> Iterator[bool]:
         if not self.shared:
             yield True  # one server: nobody else builds
             return
+        with build_claim(self._own_connections(), function_id) as mine:
+            yield mine
+
+    def _own_connections(self) -> sa.Engine:
+        """Connections of their own (session locks, LISTEN), not from the pools."""
         if self._claims_engine is None:
             self._claims_engine = sa.create_engine(
                 self.database.url, poolclass=sa.NullPool, isolation_level="AUTOCOMMIT"
             )
-        with build_claim(self._claims_engine, function_id) as mine:
-            yield mine
+        return self._claims_engine
 
     def note_start(self, job_id: str, attempt: int) -> None:
         self._starts().note(job_id, attempt)

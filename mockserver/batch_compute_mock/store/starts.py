@@ -4,7 +4,10 @@ An attempt is noted the moment a worker takes it, on the scheduler's event loop,
 must be one short round trip: a connection of its own (no pool checkout, no pre-ping), in
 autocommit (it neither waits for a round's write transaction nor is rolled back with one),
 and a plain statement psycopg prepares once. On a local network that is a fraction of a
-millisecond per start.
+millisecond per start. A database that stops answering must not hang the event loop: the
+connection has a connect timeout and a statement timeout, and its socket gives up when the
+server stops acknowledging (``lease.bounded_connection``); the scheduler logs a failed note and
+goes on.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from typing import Any
 
 import psycopg
 import sqlalchemy as sa
+
+from .lease import STATEMENT_TIMEOUT_SECONDS, bounded_connection
 
 __all__ = ["StartRecords"]
 
@@ -30,7 +35,12 @@ class StartRecords:
     """Notes, forgets and lists started attempts on one autocommit connection (any thread)."""
 
     def __init__(self, url: str) -> None:
-        self._engine = sa.create_engine(url, poolclass=sa.NullPool, isolation_level="AUTOCOMMIT")
+        self._engine = sa.create_engine(
+            url,
+            poolclass=sa.NullPool,
+            isolation_level="AUTOCOMMIT",
+            connect_args=bounded_connection(STATEMENT_TIMEOUT_SECONDS),
+        )
         self._connection: sa.Connection | None = None
         self._lock = threading.Lock()
 
@@ -68,7 +78,7 @@ class StartRecords:
             assert isinstance(raw, psycopg.Connection)
             try:
                 return work(raw)
-            except psycopg.OperationalError:
+            except psycopg.OperationalError:  # QueryCanceled (the timeout) is one too
                 self._drop()
                 raise
 

@@ -13,7 +13,10 @@ they are off no ``/_mock/`` path exists (404).
     GET    /_mock/journal    [?job_id=|?function_id=] job events in order                -> 200
 
 A reset or a restore first stops whatever it removes that is running, and waits until it has
-stopped, so nothing of the owner (or of anything, for a whole reset) survives it.
+stopped, so nothing of the owner (or of anything, for a whole reset) survives it. On a server
+that does not schedule (several servers on one database) it asks the one that does, through
+the database, and waits for its answer; a restore also makes it recover from the restored
+state. A scheduling server that does not answer in time gets a 503 (the state has changed).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from ..blobs import BlobStore
 from ..blobs.keys import build_log_key, bundle_key, job_log_key, result_key
 from ..builder.cache import BundleCache
 from ..kernel.errors import InvalidInput, PayloadTooLarge
-from ..scheduler.scheduler import Scheduler
+from ..scheduler.leadership import SchedulerUnreachable, SchedulingRole
 from ..store import Store
 from ..store.database import head_revision, known_revisions
 from .faults import FaultBook
@@ -62,14 +65,14 @@ class TestControls:
         store: Store,
         blobs: BlobStore,
         bundles: BundleCache,
-        scheduler: Scheduler | None,
+        scheduling: SchedulingRole | None,
         faults: FaultBook,
         max_snapshot_bytes: int,
     ) -> None:
         self.store = store
         self.blobs = blobs
         self.bundles = bundles
-        self.scheduler = scheduler
+        self.scheduling = scheduling
         self.faults = faults
         self.max_snapshot_bytes = max_snapshot_bytes
 
@@ -79,8 +82,8 @@ class TestControls:
         if owner is None:
             with self.store.write() as store:
                 store.delete_all()
-            if self.scheduler is not None:
-                await self.scheduler.stop_jobs()
+            if self.scheduling is not None:
+                await self.scheduling.stop_jobs()
             for directory in BLOB_DIRECTORIES:
                 self.blobs.delete_prefix(directory)
             self.bundles.clear()
@@ -89,8 +92,8 @@ class TestControls:
         with self.store.write() as store:
             owned = store.owned_ids(owner)
             store.delete_owner(owner)
-        if self.scheduler is not None:
-            await self.scheduler.stop_jobs(set(owned.job_ids))
+        if self.scheduling is not None:
+            await self.scheduling.stop_jobs(set(owned.job_ids))
         for function_id in owned.function_ids:
             self.blobs.delete(bundle_key(function_id))
             self.blobs.delete(build_log_key(function_id))
@@ -118,8 +121,8 @@ class TestControls:
         nothing (it is read and checked whole first)."""
         snapshot = read_snapshot(path, known_revisions())
         with snapshot.archive:
-            if self.scheduler is not None:
-                await self.scheduler.stop_jobs()
+            if self.scheduling is not None:
+                await self.scheduling.stop_jobs()
             try:
                 with self.store.write() as store:
                     store.delete_all()
@@ -131,8 +134,8 @@ class TestControls:
             self.bundles.clear()
             for key, stream in snapshot.blobs():
                 self.blobs.write_stream(key, _chunks(stream))
-        if self.scheduler is not None:
-            await self.scheduler.reload()
+        if self.scheduling is not None:
+            await self.scheduling.reload()
 
     def journal(self, job_id: str | None, function_id: str | None) -> list[dict[str, Any]]:
         with self.store.read() as store:
@@ -140,6 +143,12 @@ class TestControls:
 
     # The routes ----------------------------------------------------------------------------
     async def reset_route(self, request: Request) -> Response:
+        try:
+            return await self._reset_route(request)
+        except SchedulerUnreachable as error:
+            return _unavailable(error)
+
+    async def _reset_route(self, request: Request) -> Response:
         body = await _json_body(request)
         owner = None
         if body.get("owner") is not None:
@@ -181,6 +190,8 @@ class TestControls:
                         )
                     target.write(chunk)
             await self.restore(path)
+        except SchedulerUnreachable as error:
+            return _unavailable(error)
         finally:
             path.unlink(missing_ok=True)
         return Response(status_code=204)
@@ -200,6 +211,15 @@ class TestControls:
     def routes(self) -> list[tuple[str, list[str], Callable[[Request], Awaitable[Response]]]]:
         """(path, methods, handler) of every control."""
         return [(path, methods, getattr(self, name)) for path, (methods, name) in ROUTES.items()]
+
+
+def _unavailable(error: SchedulerUnreachable) -> Response:
+    """The state changed, but the scheduling server did not confirm that it followed."""
+    return JSONResponse(
+        {"title": "Service Unavailable", "status": 503, "detail": f"{error}"},
+        status_code=503,
+        media_type="application/problem+json",
+    )
 
 
 def _chunks(stream: IO[bytes]) -> Iterator[bytes]:

@@ -23,6 +23,10 @@ answered by then it is killed and the job ends ``timeout``. A worker that dies m
 job as ``failure`` (``StopReason.WORKER_LOST``) and is replaced on demand. Cancelling the task
 awaiting ``run`` cancels the job.
 
+With a ``heartbeat`` (a server sharing its database with others, ``heartbeat``), no job is
+handed to a worker while the heartbeat is stale, and every worker kills its running job and
+exits when it goes stale: the lease may be another server's by then.
+
 The executor never touches the database: the scheduler records the returned outcome. Results
 and logs go to the blob store under the spec's keys (the workers write them).
 """
@@ -55,6 +59,7 @@ from ...kernel.timestamps import format_timestamp, parse_timestamp
 from ..outcome import JobOutcome, OutcomeStatus, StopReason, not_started
 from ..spec import JobSpec
 from .env import job_base_environment, server_environment
+from .heartbeat import Heartbeat
 from .limits import DEFAULT_FSIZE_CAP_BYTES, DEFAULT_MEMORY_HEADROOM_MIB, DEFAULT_NPROC_CAP
 from .logs import DEFAULT_LOG_CAP_BYTES, LogWriter
 
@@ -64,6 +69,8 @@ _ROOTS = [
     str(Path(__file__).resolve().parents[3]),
     str(Path(batch_compute_runtime.__file__).parents[1]),
 ]
+#: How long a job waits before it is handed back unstarted while the heartbeat is stale.
+_STALE_PAUSE_SECONDS = 0.2
 _BOOT = (
     f"import sys; sys.path.extend({_ROOTS!r}); "
     "from batch_compute_mock.executors.local.supervisor import main; main()"
@@ -178,7 +185,8 @@ class LocalExecutor:
     ``PYTHONPATH`` of ``base_env``, so jobs see what the server sees). ``preload`` names
     modules every job process imports once at start (e.g. heavy libraries most functions use).
     ``environments_dir`` holds the functions' environments: a job whose spec names one runs
-    on that environment's interpreter instead (with ``python_path`` unused).
+    on that environment's interpreter instead (with ``python_path`` unused). ``heartbeat``:
+    see the module docstring.
     """
 
     def __init__(
@@ -203,6 +211,7 @@ class LocalExecutor:
         python_path: Sequence[str] | None = None,
         preload: Sequence[str] = (),
         environments_dir: Path | None = None,
+        heartbeat: Heartbeat | None = None,
     ) -> None:
         if slots < 1:
             raise ValueError("slots must be at least 1")
@@ -233,7 +242,11 @@ class LocalExecutor:
             "job_env": job_base_environment(base, job_env),
             "sandbox": sandbox.to_json() if sandbox is not None else None,
             "envs_dir": str(environments_dir) if environments_dir is not None else None,
+            "heartbeat": None
+            if heartbeat is None
+            else {"fd": heartbeat.fd, "limit_s": heartbeat.limit_s},
         }
+        self._heartbeat = heartbeat
         self._workers: set[_WorkerHandle] = set()
         self._idle: list[_WorkerHandle] = []
         self._waiters: deque[asyncio.Future[Any]] = deque()
@@ -274,6 +287,11 @@ class LocalExecutor:
                 return _not_started(spec.job_id, worker)
             if not worker.dead:  # it may have died between its release and now
                 break
+        if self._heartbeat is not None and not self._heartbeat.fresh():
+            # The lease may be another server's: start nothing (the lease thread decides).
+            self._release(worker)
+            await asyncio.sleep(_STALE_PAUSE_SECONDS)  # no busy loop of lanes meanwhile
+            return _not_started(spec.job_id, StopReason.SHUTDOWN)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[dict[str, Any]] = loop.create_future()
         worker.job_id, worker.future, worker.log_key = spec.job_id, future, spec.log_key
@@ -405,6 +423,7 @@ class LocalExecutor:
         log_r, log_w = os.pipe()
         try:
             config = json.dumps({**self._config, "fd": child.fileno(), "log_fds": [log_r, log_w]})
+            shared = [] if self._heartbeat is None else [self._heartbeat.fd]
             process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-P",
@@ -414,7 +433,7 @@ class LocalExecutor:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.DEVNULL,
                 env=self._env,
-                pass_fds=(child.fileno(), log_r, log_w),
+                pass_fds=(child.fileno(), log_r, log_w, *shared),
                 start_new_session=True,
                 cwd="/",
             )

@@ -25,6 +25,10 @@ this process dies). It imports everything once, then serves "run" messages:
    job's subprocesses die with it. A job process that died by itself (segfault, ``os._exit``,
    OOM kill) is judged from its wait status.
 
+With a heartbeat (``heartbeat``: a server sharing its database), a running job is killed and
+the worker exits when the heartbeat goes stale: the server stopped proving it holds the
+scheduler lease, and another server may soon run the job again.
+
 A job process that was stopped, crashed, or reported itself tainted is never reused; its whole
 process group is killed and the next job gets a fresh one. The supervisor is a child subreaper
 and reaps whatever is reparented to it. A deliberate stop is decided before any signal is sent
@@ -72,6 +76,7 @@ from ..outcome import (
     signal_exit_code,
 )
 from .env import job_variables
+from .heartbeat import CHECK_INTERVAL_SECONDS, heartbeat_age
 from .limits import MIB, nproc_backstop
 from .logs import LogWriter, UnopenedLog
 
@@ -91,7 +96,8 @@ def main(argv: list[str] | None = None) -> None:
     sock = socket.socket(fileno=int(config["fd"]))
     # The pool passed these fds; a job process must inherit none of them (it would hold the
     # control channel, or keep the log pipe open).
-    for fd in (sock.fileno(), *config["log_fds"]):
+    heartbeat = config.get("heartbeat") or {}
+    for fd in (sock.fileno(), *config["log_fds"], *filter(None, [heartbeat.get("fd")])):
         os.set_inheritable(int(fd), False)
     _prepare_process()
     Supervisor(sock, config).serve()
@@ -186,6 +192,10 @@ class Supervisor:
         self.fsize_cap_bytes = int(config["fsize_cap_bytes"])
         runs_as = self.sandbox.uid if self.sandbox is not None else None
         self.nproc_limit = nproc_backstop(self.nproc_cap, uid=runs_as, share=config["slots"])
+        heartbeat = config.get("heartbeat")
+        self.heartbeat: tuple[int, float] | None = (
+            (int(heartbeat["fd"]), float(heartbeat["limit_s"])) if heartbeat else None
+        )
 
     # Serve loop -------------------------------------------------------------------------
     def serve(self) -> None:
@@ -463,11 +473,12 @@ class Supervisor:
         now = begun = time.monotonic()
         deadline = begun + float(job["timeout_s"])
         next_watch = begun + self.watch_interval
+        next_heartbeat = begun + CHECK_INTERVAL_SECONDS if self.heartbeat else float("inf")
         hard_kill_at: float | None = None
         stop: StopReason | None = None
         early = self._early_stop(job["job_id"])
         while True:
-            wake = min(deadline, next_watch) if stop is None else now + 1.0
+            wake = min(deadline, next_watch, next_heartbeat) if stop is None else now + 1.0
             if early is not None:
                 wake = now
             if hard_kill_at is not None:
@@ -494,6 +505,11 @@ class Supervisor:
                 next_watch = now + self.watch_interval
                 if count_group(pid, self.nproc_cap) > self.nproc_cap:
                     request = StopReason.FORK_BOMB
+            orphaned = False
+            if stop is None and request is None and now >= next_heartbeat:
+                next_heartbeat = now + CHECK_INTERVAL_SECONDS
+                if self._server_silent():
+                    request, orphaned, self.exiting = StopReason.SHUTDOWN, True, True
             if stop is None and request is not None:
                 # Finished first? Then the job keeps its real outcome.
                 if _readable(report_r) and (report := self._read_report(process, poller)):
@@ -502,10 +518,17 @@ class Supervisor:
                     process.reap()
                     return None, None
                 stop = request
-                if request is StopReason.FORK_BOMB:
+                if request is StopReason.FORK_BOMB or orphaned:
                     process.kill()
                 else:
                     hard_kill_at = self._stop(process)
+
+    def _server_silent(self) -> bool:
+        """Whether the server's heartbeat is stale: the job must die now (``heartbeat``)."""
+        if self.heartbeat is None:
+            return False
+        fd, limit_s = self.heartbeat
+        return heartbeat_age(fd) > limit_s
 
     def _early_stop(self, job_id: str) -> StopReason | None:
         """A cancel or shutdown that arrived together with (or before) the job's run message
