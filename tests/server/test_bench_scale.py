@@ -20,5 +20,6 @@ def test_scale_section_prints_insert_rates_and_search_figures() -> None:
     out = result.stdout
     assert "bulk insert rate, jobs 0-10,000" in out
     assert "bulk insert rate, jobs 10,000-20,000" in out
+    assert "server CPU per 1,000 jobs inserted, jobs 10,000-20,000" in out
     assert "search pending sort=-creation_date, page 1 over 20,000 jobs" in out
     assert "count pending (limit=0) over 20,000 jobs" in out

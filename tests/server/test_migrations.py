@@ -16,11 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 
-from batch_compute_mock.store.database import Database, head_revision
-from batch_compute_mock.store.schema import created_on, metadata
+from batch_compute_mock.store import database as database_module
+from batch_compute_mock.store.database import Database, head_revision, migrate
+from batch_compute_mock.store.schema import created_on, job_counts, jobs, metadata
 from support.live_server import LiveServer
 
 if TYPE_CHECKING:
@@ -54,6 +58,46 @@ def test_migrations_build_the_schema_the_code_uses(empty_database: str) -> None:
     finally:
         database.dispose()
     assert differences == []
+
+
+def _counts(connection: sa.Connection) -> dict[tuple[str, str, str], int]:
+    rows = connection.execute(sa.select(job_counts).where(job_counts.c.n_jobs != 0))
+    return {(owner, function_id, status): n for owner, function_id, status, n in rows}
+
+
+def _counted(connection: sa.Connection) -> dict[tuple[str, str, str], int]:
+    keys = (jobs.c.owner, jobs.c.function_id, jobs.c.status)
+    rows = connection.execute(sa.select(*keys, sa.func.count()).group_by(*keys))
+    return {(owner, function_id, status): n for owner, function_id, status, n in rows}
+
+
+def _old_job(n: int) -> dict[str, Any]:
+    return {
+        "id": f"j{n}", "owner": ("alice", "bob")[n % 2], "function_id": f"f{n % 3}",
+        "status": ("pending", "success")[n % 5 == 0], "tags": [], "execution_count": 0,
+        "creation_date": "2024-05-01T00:00:00.000000+00:00",
+    }  # fmt: skip
+
+
+def test_the_job_counts_start_from_the_jobs_a_database_holds(empty_database: str) -> None:
+    """Migration 0009 fills the maintained counts from the jobs stored before it."""
+    database = Database(empty_database, upgrade=False)
+    try:
+        config = Config()
+        config.set_main_option(
+            "script_location", str(Path(database_module.__file__).parent / "migrations")
+        )
+        with database.write() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0008")
+            connection.execute(jobs.insert(), [_old_job(n) for n in range(40)])
+        migrate(database)
+        with database.read() as connection:
+            expected = _counted(connection)
+            assert len(expected) == 12 and sum(expected.values()) == 40
+            assert _counts(connection) == expected
+    finally:
+        database.dispose()
 
 
 @pytest.fixture
@@ -113,6 +157,10 @@ def test_db_commands_report_and_upgrade_a_release_data_dir(release_dir: Path) ->
     assert before.startswith("none") and f"latest: {head}" in before
     assert _cli("db", "upgrade", "--data-dir", str(release_dir)).startswith(f"upgraded to {head}")
     assert _cli("db", "current", "--data-dir", str(release_dir)).startswith(head)
+    engine = sa.create_engine(f"sqlite:///{release_dir / 'batch-compute.sqlite3'}")
+    with engine.connect() as connection:
+        assert _counts(connection) == _counted(connection) != {}
+    engine.dispose()
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .schema import functions, jobs
+from . import job_counts
+from .schema import functions
 
 __all__ = [
     "delete_function",
@@ -58,12 +59,7 @@ def delete_function(conn: sa.Connection, function_id: str) -> None:
 
 
 def job_status_counts(conn: sa.Connection, function_id: str) -> dict[str, int]:
-    rows = conn.execute(
-        sa.select(jobs.c.status, sa.func.count())
-        .where(jobs.c.function_id == function_id)
-        .group_by(jobs.c.status)
-    )
-    return {status: count for status, count in rows}
+    return job_counts.function_counts(conn, function_id)
 
 
 def function_ids_named(conn: sa.Connection, name: str) -> list[str]:

@@ -1,5 +1,5 @@
 """SQL for the ``jobs`` table: inserts in batches, lookups, claims (status changes are in
-``transitions``)."""
+``transitions``). Inserts and deletes keep ``job_counts`` exact in the same transaction."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..kernel.states import ACTIVE_JOB_STATUSES, JobStatus
+from . import job_counts
 from .schema import functions, jobs
 
 __all__ = [
     "active_jobs",
     "count_jobs_in",
     "delete_jobs",
+    "delete_jobs_of_function",
     "existing_job_ids",
     "functions_with_pending_jobs",
     "get_job",
@@ -41,6 +43,7 @@ def insert_jobs(conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     """
     if not rows:
         return
+    job_counts.add(conn, job_counts.tally(rows))
     names = tuple(rows[0])
     if conn.dialect.paramstyle != "qmark" or not _plain_columns(names):
         conn.execute(jobs.insert(), [dict(row) for row in rows])
@@ -129,19 +132,29 @@ def jobs_for_reference(conn: sa.Connection, owner: str, reference_id: str) -> li
 def update_job(conn: sa.Connection, job_id: str, values: Mapping[str, Any]) -> None:
     if "status" in values:
         raise ValueError("a job's status changes only through store.transitions")
+    if _COUNTED_BY & set(values):
+        raise ValueError("a job's owner and function never change (job_counts counts by them)")
     conn.execute(jobs.update().where(jobs.c.id == job_id).values(**values))
 
 
 def count_jobs_in(conn: sa.Connection, function_id: str, statuses: Iterable[str]) -> int:
-    query = sa.select(sa.func.count()).where(
-        jobs.c.function_id == function_id, jobs.c.status.in_(list(statuses))
-    )
-    return int(conn.execute(query).scalar_one())
+    return job_counts.count_in(conn, function_id, statuses)
 
 
 def delete_jobs(conn: sa.Connection, job_ids: Sequence[str]) -> None:
+    removed = job_counts.Deltas()
     for start in range(0, len(job_ids), 500):
-        conn.execute(jobs.delete().where(jobs.c.id.in_(list(job_ids[start : start + 500]))))
+        chunk = jobs.c.id.in_(list(job_ids[start : start + 500]))
+        for owner, function_id, status, n in conn.execute(_KEYS_COUNTED.where(chunk)):
+            removed[(owner, function_id, status)] -= n
+        conn.execute(jobs.delete().where(chunk))
+    job_counts.add(conn, removed)
+
+
+def delete_jobs_of_function(conn: sa.Connection, function_id: str) -> None:
+    """Delete every job of the function, and its counts with them."""
+    conn.execute(jobs.delete().where(jobs.c.function_id == function_id))
+    job_counts.forget_function(conn, function_id)
 
 
 def job_ids_of_function(conn: sa.Connection, function_id: str) -> list[str]:
@@ -150,10 +163,12 @@ def job_ids_of_function(conn: sa.Connection, function_id: str) -> list[str]:
 
 
 _CHUNK = 500
+_COUNTED_BY = frozenset({"owner", "function_id"})
+#: The jobs per counted key among those a WHERE clause selects.
+_KEYS_COUNTED = sa.select(
+    jobs.c.owner, jobs.c.function_id, jobs.c.status, sa.func.count()
+).group_by(jobs.c.owner, jobs.c.function_id, jobs.c.status)
 _JOB_IDS = sa.select(jobs.c.id).where(jobs.c.id.in_(sa.bindparam("ids", expanding=True)))
-_WITH_PENDING_JOBS = (
-    sa.select(jobs.c.function_id).where(jobs.c.status == JobStatus.PENDING.value).distinct()
-)
 
 #: The job columns a claim reads: what running it needs, what tells whether it changed before
 #: it started, and what handing its attempt back restores.
@@ -215,7 +230,7 @@ def job_rank(conn: sa.Connection, job_id: str) -> int:
 
 
 def functions_with_pending_jobs(conn: sa.Connection) -> set[str]:
-    return set(conn.execute(_WITH_PENDING_JOBS).scalars())
+    return job_counts.functions_with(conn, JobStatus.PENDING.value)
 
 
 def active_jobs(conn: sa.Connection) -> list[sa.RowMapping]:

@@ -24,6 +24,7 @@ __all__ = [
     "created_on",
     "credentials",
     "functions",
+    "job_counts",
     "job_starts",
     "jobs",
     "journal",
@@ -117,6 +118,18 @@ jobs = sa.Table(
         sqlite_where=sa.text("runtime IS NOT NULL"),
         postgresql_where=sa.text("runtime IS NOT NULL"),
     ),
+)
+
+#: How many jobs each owner has per function and status, kept exact in the transaction of
+#: every change to ``jobs`` (``store.job_counts``): counts read it instead of counting rows.
+job_counts = sa.Table(
+    "job_counts",
+    metadata,
+    sa.Column("owner", Text, primary_key=True),
+    sa.Column("function_id", Text, primary_key=True),
+    sa.Column("status", Text, primary_key=True),
+    sa.Column("n_jobs", sa.Integer, nullable=False),
+    sa.Index("ix_job_counts_function", "function_id", "status"),
 )
 
 credentials = sa.Table(

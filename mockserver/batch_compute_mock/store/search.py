@@ -11,7 +11,8 @@ first one does and rows inserted meanwhile never shift a page. NULLs sort first 
 and last descending.
 
 ``total`` is counted once, on the first page, and then carried in the position: every page of
-one search reports the same total. A first page that holds every match needs no count.
+one search reports the same total. A first page that holds every match needs no count, and a
+job search filtered by function and status only reads the maintained counts (``job_counts``).
 
 What SQL spells differently per database lives in ``dialects``; this module is the rest.
 """
@@ -27,7 +28,8 @@ from sqlalchemy.sql.elements import ColumnElement, Grouping
 
 from ..kernel.errors import InvalidInput
 from ..kernel.query import Condition, Field, Kind, Node, PagePosition, Query, SortKey, fields_of
-from . import schema
+from . import job_counts, schema
+from .count_scope import count_scope
 from .dialects import SearchDialect
 from .protocol import Page
 
@@ -71,7 +73,11 @@ class Searcher:
         return Page(list(rows), total, next_position)
 
     def count(self, conn: sa.Connection, query: Query, owner: str) -> int:
-        """The number of all matches, ignoring limit and paging."""
+        """The number of all matches, ignoring limit and paging: from the maintained counts
+        when the filter names only functions and statuses, else by counting the matches."""
+        scope = count_scope(query.filter) if query.resource == "jobs" else None
+        if scope is not None:
+            return int(self._execute(conn, job_counts.total_query(owner, scope)).scalar_one())
         table = _TABLES[query.resource]
         where = self._where(table, query, owner)
         statement = sa.select(sa.func.count()).select_from(table).where(where)

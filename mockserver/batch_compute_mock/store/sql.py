@@ -160,7 +160,7 @@ class SqlWriter(SqlReader):
     def delete_function(self, function_id: str) -> list[str]:
         """Delete the function and its jobs; returns the ids of the jobs deleted."""
         job_ids = jobs.job_ids_of_function(self._conn, function_id)
-        jobs.delete_jobs(self._conn, job_ids)
+        jobs.delete_jobs_of_function(self._conn, function_id)
         functions.delete_function(self._conn, function_id)
         return job_ids
 

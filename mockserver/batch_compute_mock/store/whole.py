@@ -1,5 +1,8 @@
 """The whole state at once: an owner's ids, deleting an owner or everything, and the rows of
-every table out and back in (for the test controls' reset, snapshot and restore)."""
+every table out and back in (for the test controls' reset, snapshot and restore).
+
+``job_counts`` is derived from ``jobs``, so it is not exported: deletes drop the counts with
+the jobs, and an import counts the jobs it inserts."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from . import job_counts
 from .protocol import OwnedIds
 from .schema import credentials, functions, jobs, journal, results
 
@@ -38,11 +42,13 @@ def owned_ids(conn: sa.Connection, owner: str) -> OwnedIds:
 def delete_owner(conn: sa.Connection, owner: str) -> None:
     for table in TABLES.values():
         conn.execute(table.delete().where(table.c.owner == owner))
+    job_counts.forget_owner(conn, owner)
 
 
 def delete_all(conn: sa.Connection) -> None:
     for table in TABLES.values():
         conn.execute(table.delete())
+    job_counts.forget_all(conn)
 
 
 def export_rows(conn: sa.Connection) -> dict[str, list[dict[str, Any]]]:
@@ -74,3 +80,5 @@ def import_rows(conn: sa.Connection, rows: Mapping[str, Sequence[Mapping[str, An
             chunk = [dict(row) for row in batch[start : start + _CHUNK]]
             if chunk:
                 conn.execute(table.insert(), chunk)
+                if table is jobs:
+                    job_counts.add(conn, job_counts.tally(chunk))
