@@ -2,12 +2,11 @@
 
 ``client.gather`` of many futures fails as a whole when any one of them cannot be had (its
 data lost with a worker, or a result this process cannot read); the others then are fetched
-one by one.
+one by one (the rare case: a round trip each).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +26,10 @@ async def gather_each(client: Client | None, futures: Sequence[Any]) -> list[Any
         return list(await client.gather(list(futures)))
     except Exception:  # one of them, or the connection: ask for each on its own
         pass
-    return list(
-        await asyncio.gather(*(client.gather(future) for future in futures), return_exceptions=True)
-    )
+    results: list[Any] = []
+    for future in futures:  # one by one: gathers in one loop turn are fetched together
+        try:
+            results.append(await client.gather(future))
+        except Exception as error:
+            results.append(error)
+    return results
