@@ -11,7 +11,7 @@ from typing import Any
 
 from distributed import WorkerPlugin
 
-__all__ = ["CrashOnOurTasks", "add_one", "unreadable_result"]
+__all__ = ["CrashOnOurTasks", "add_one", "refused_here", "unreadable_result"]
 
 
 class CrashOnOurTasks(WorkerPlugin):
@@ -36,3 +36,10 @@ def unreadable_result() -> object:
     exec("class Thing:\n    pass\n", module.__dict__)
     sys.modules[module.__name__] = module
     return module.Thing()
+
+
+def refused_here(job_ids: list[str], attempt: int, dask_worker: Any) -> bool:
+    """Run on a worker (``Client.run``): whether its plugin holds a cancel for each job."""
+    plugins = [dask_worker.plugins.get(n) for n in ("batch-compute", "batch-compute-fallback")]
+    active = [p for p in plugins if p is not None and getattr(p, "active", False)]
+    return bool(active) and all(active[0].refused(job_id, attempt) for job_id in job_ids)

@@ -221,6 +221,10 @@ def test_a_burst_goes_several_jobs_to_a_task_and_still_uses_every_worker(lab, cl
 
 
 def test_a_cancel_ends_only_its_own_job_of_a_task_and_it_never_runs(lab, cluster):
+    from distributed import Client
+
+    from support.dask_faults import refused_here
+
     fn = lab.bundle(WAIT_FOR_FLAG)
     release = lab.flag("release")
     specs = [lab.spec(fn, str(release), str(lab.flag(f"{n}.pid"))) for n in range(24)]
@@ -236,6 +240,15 @@ def test_a_cancel_ends_only_its_own_job_of_a_task_and_it_never_runs(lab, cluster
         waiting = [spec for spec in specs if spec.job_id not in started]
         assert all(executor.cancel(spec.job_id) for spec in waiting)
         canceled = await asyncio.gather(*(runs[specs.index(spec)] for spec in waiting))
+        # The cancels reach the workers (``Client.run``) before the running jobs end; a job
+        # its task reaches before that starts and is stopped (not tested here).
+        ids = [spec.job_id for spec in waiting]
+        async with Client(cluster.scheduler_address, asynchronous=True) as client:
+            for _ in range(500):
+                heard = await client.run(refused_here, ids, 1)
+                if len(heard) == 2 and all(heard.values()):
+                    break
+                await asyncio.sleep(0.02)
         release.write_text("go")
         return waiting, canceled, await asyncio.gather(*runs)
 
@@ -276,6 +289,54 @@ def test_a_cancel_reaches_a_worker_still_starting_its_pool(lab):
     outcome = asyncio.run(main())
     assert outcome.status is OutcomeStatus.CANCELED and outcome.stop_reason is StopReason.CANCEL
     assert not lab.flag("ran.pid").exists()
+
+
+def test_a_job_whose_worker_dies_before_its_start_is_heard_fails_after_a_bound(lab, tmp_path):
+    import dask
+    from distributed import Client
+
+    from batch_compute_mock.executors.dask.executor import MAX_UNHEARD_LOSSES
+    from batch_compute_mock.executors.dask.worker import TASK_PREFIX
+    from support.dask_faults import CrashOnOurTasks
+
+    fn = lab.bundle("def main():\n    return 1\n")
+    spec = lab.spec(fn)
+    starts: list[int] = []
+
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            resources={"cpus": 1, "memory": 4e9},  # a restarted worker has them at once
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=":0",
+            local_directory=str(tmp_path),
+        ) as local,
+        Client(local.scheduler_address) as client,
+    ):
+        client.register_plugin(CrashOnOurTasks(TASK_PREFIX), name="crash")
+
+        async def scenario(executor: DaskExecutor):
+            outcomes = []
+            for turn in range(MAX_UNHEARD_LOSSES + 2):  # as the scheduler does, while it may
+                outcome = await executor.run(spec, lambda t=turn: starts.append(t))
+                outcomes.append(outcome)
+                if outcome.started_at is not None:
+                    break
+            return outcomes
+
+        outcomes = run(lab, local, scenario)
+    assert len(outcomes) == MAX_UNHEARD_LOSSES
+    for early in outcomes[:-1]:  # never started: it runs again without using an attempt
+        assert early.stop_reason is StopReason.WORKER_LOST and early.started_at is None
+    last = outcomes[-1]
+    assert last.status is OutcomeStatus.FAILURE and last.stop_reason is StopReason.WORKER_LOST
+    assert f"lost {MAX_UNHEARD_LOSSES} times before the job was heard to start" in (
+        last.error_reason or ""
+    )
+    assert starts == [MAX_UNHEARD_LOSSES - 1]  # the failed attempt counts (retry_count decides)
 
 
 def test_a_result_that_cannot_be_read_spoils_only_its_own_task(cluster):
