@@ -194,3 +194,172 @@ def test_the_reason_a_job_waits_names_what_it_needs_and_what_the_cluster_has():
     assert reason is not None and "needs cpus=4, memory=8192 MiB" in reason
     assert "1 worker(s) has cpus=2, memory=4096 MiB" in reason
     assert "the cluster has none" in (no_room_reason(1, 2**20, []) or "")
+
+
+def test_a_burst_goes_several_jobs_to_a_task_and_still_uses_every_worker(lab, cluster):
+    from distributed import Client, get_task_stream
+
+    from batch_compute_mock.executors.dask.worker import TASK_PREFIX
+
+    fn = lab.bundle("def main(x):\n    return x + 1\n")
+    specs = [lab.spec(fn, n) for n in range(40)]
+    starts: list[str] = []
+
+    async def scenario(executor: DaskExecutor):
+        return await asyncio.gather(
+            *(executor.run(spec, lambda s=spec: starts.append(s.job_id)) for spec in specs)
+        )
+
+    with Client(cluster.scheduler_address) as client, get_task_stream(client) as stream:
+        outcomes = run(lab, cluster, scenario)
+    assert all(outcome.succeeded for outcome in outcomes)
+    assert [lab.result(spec) for spec in specs] == [str(n + 1).encode() for n in range(40)]
+    assert sorted(starts) == sorted(spec.job_id for spec in specs)  # each start, once
+    ours = [task for task in stream.data if str(task["key"]).startswith(TASK_PREFIX)]
+    assert len(ours) < len(specs)  # several jobs per task
+    assert len({task["worker"] for task in ours}) == 2  # yet both workers had some
+
+
+def test_a_cancel_ends_only_its_own_job_of_a_task_and_it_never_runs(lab, cluster):
+    from distributed import Client
+
+    from support.dask_faults import refused_here
+
+    fn = lab.bundle(WAIT_FOR_FLAG)
+    release = lab.flag("release")
+    specs = [lab.spec(fn, str(release), str(lab.flag(f"{n}.pid"))) for n in range(24)]
+    started: set[str] = set()
+
+    async def scenario(executor: DaskExecutor):
+        runs = [
+            asyncio.ensure_future(executor.run(spec, lambda s=spec: started.add(s.job_id)))
+            for spec in specs
+        ]
+        await until(lambda: len(started) == 4)  # both workers' slots are taken
+        await asyncio.sleep(0.2)
+        waiting = [spec for spec in specs if spec.job_id not in started]
+        assert all(executor.cancel(spec.job_id) for spec in waiting)
+        canceled = await asyncio.gather(*(runs[specs.index(spec)] for spec in waiting))
+        # The cancels reach the workers (``Client.run``) before the running jobs end; a job
+        # its task reaches before that starts and is stopped (not tested here).
+        ids = [spec.job_id for spec in waiting]
+        async with Client(cluster.scheduler_address, asynchronous=True) as client:
+            for _ in range(500):
+                heard = await client.run(refused_here, ids, 1)
+                if len(heard) == 2 and all(heard.values()):
+                    break
+                await asyncio.sleep(0.02)
+        release.write_text("go")
+        return waiting, canceled, await asyncio.gather(*runs)
+
+    waiting, canceled, outcomes = run(lab, cluster, scenario)
+    assert len(waiting) == 20
+    for spec, outcome in zip(waiting, canceled, strict=True):
+        assert outcome.status is OutcomeStatus.CANCELED and outcome.stop_reason is StopReason.CANCEL
+        assert outcome.started_at is None
+        assert not lab.flag(f"{specs.index(spec)}.pid").exists()  # it never ran
+    ran = [outcomes[specs.index(spec)] for spec in specs if spec not in waiting]
+    assert [outcome.status for outcome in ran] == [OutcomeStatus.SUCCESS] * 4
+    time.sleep(0.5)  # nothing of the canceled ones runs afterwards either
+    assert not any(lab.flag(f"{specs.index(spec)}.pid").exists() for spec in waiting)
+
+
+def test_a_cancel_reaches_a_worker_still_starting_its_pool(lab):
+    from batch_compute_mock.executors.dask import BatchComputePlugin
+
+    fn = lab.bundle(WAIT_FOR_FLAG)
+    spec = lab.spec(fn, str(lab.flag("never")), str(lab.flag("ran.pid")))
+
+    async def main():
+        async with LocalCluster(
+            n_workers=1, processes=False, asynchronous=True, dashboard_address=":0"
+        ) as local:
+            worker = next(iter(local.workers.values()))
+            plugin = BatchComputePlugin(sandbox="off", data_dir=str(lab.root / "worker"))
+            await worker.plugin_add(plugin, name="batch-compute")
+            try:
+                running = asyncio.ensure_future(plugin.run(spec, lab.blobs.url))
+                await asyncio.sleep(0)  # it waits for the pool to start
+                assert not plugin._executors  # still starting
+                plugin.cancel(spec.job_id, spec.attempt)
+                return await asyncio.wait_for(running, 60)
+            finally:
+                await worker.plugin_remove("batch-compute")
+
+    outcome = asyncio.run(main())
+    assert outcome.status is OutcomeStatus.CANCELED and outcome.stop_reason is StopReason.CANCEL
+    assert not lab.flag("ran.pid").exists()
+
+
+def test_a_job_whose_worker_dies_before_its_start_is_heard_fails_after_a_bound(lab, tmp_path):
+    import dask
+    from distributed import Client
+
+    from batch_compute_mock.executors.dask.executor import MAX_UNHEARD_LOSSES
+    from batch_compute_mock.executors.dask.worker import TASK_PREFIX
+    from support.dask_faults import CrashOnOurTasks
+
+    fn = lab.bundle("def main():\n    return 1\n")
+    spec = lab.spec(fn)
+    starts: list[int] = []
+
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            resources={"cpus": 1, "memory": 4e9},  # a restarted worker has them at once
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=":0",
+            local_directory=str(tmp_path),
+        ) as local,
+        Client(local.scheduler_address) as client,
+    ):
+        client.register_plugin(CrashOnOurTasks(TASK_PREFIX), name="crash")
+
+        async def scenario(executor: DaskExecutor):
+            outcomes = []
+            for turn in range(MAX_UNHEARD_LOSSES + 2):  # as the scheduler does, while it may
+                outcome = await executor.run(spec, lambda t=turn: starts.append(t))
+                outcomes.append(outcome)
+                if outcome.started_at is not None:
+                    break
+            return outcomes
+
+        outcomes = run(lab, local, scenario)
+    assert len(outcomes) == MAX_UNHEARD_LOSSES
+    for early in outcomes[:-1]:  # never started: it runs again without using an attempt
+        assert early.stop_reason is StopReason.WORKER_LOST and early.started_at is None
+    last = outcomes[-1]
+    assert last.status is OutcomeStatus.FAILURE and last.stop_reason is StopReason.WORKER_LOST
+    assert f"lost {MAX_UNHEARD_LOSSES} times before the job was heard to start" in (
+        last.error_reason or ""
+    )
+    assert starts == [MAX_UNHEARD_LOSSES - 1]  # the failed attempt counts (retry_count decides)
+
+
+def test_a_result_that_cannot_be_read_spoils_only_its_own_task(cluster):
+    from distributed import Client
+
+    from batch_compute_mock.executors.dask.gathering import gather_each
+    from support.dask_faults import add_one, unreadable_result
+
+    async def main():
+        async with Client(cluster.scheduler_address, asynchronous=True) as client:
+            futures = [
+                client.submit(add_one, 1, pure=False),
+                client.submit(unreadable_result, pure=False),
+                client.submit(add_one, 2, pure=False),
+            ]
+            await client.wait_for_workers(1)
+            for future in futures:
+                await future.exception()  # every one of them finished
+            assert all(future.status == "finished" for future in futures)
+            with pytest.raises(Exception, match="only_on_this_dask_worker"):
+                await client.gather(futures)  # all at once fails as a whole
+            return await gather_each(client, futures)
+
+    first, bad, last = asyncio.run(main())
+    assert (first, last) == (2, 3)
+    assert isinstance(bad, Exception) and "only_on_this_dask_worker" in str(bad)

@@ -1,27 +1,33 @@
-"""``DaskExecutor``: the ``Executor`` that runs each job attempt as a task on a Dask cluster.
+"""``DaskExecutor``: the ``Executor`` that runs job attempts as tasks on a Dask cluster.
 
     executor = DaskExecutor(scheduler_address="tcp://host:8786", blobs=blobs, slots=64)
 
-Each attempt becomes one task (``worker.run_job``) restricted to the function's ``cpus`` and
-``memory`` as Dask worker resources, so a worker never takes more jobs than it has room for.
+Attempts of one function go several to a task (``worker.run_jobs``, sized by ``batching`` so
+every worker stays busy), which runs them one after another in one worker-resource slot:
+restricted to the function's ``cpus`` and ``memory`` as Dask worker resources, so a worker
+never takes more jobs than it has room for.
 
-Few scheduler round trips per job, because they, not the jobs, bound the throughput of short
-jobs: attempts handed over in one event-loop turn go to the scheduler in one ``Client.map``
-per resource shape; a worker announces a start on the ``STARTED_TOPIC`` event topic (sent on
-its batched stream, not a round trip), which calls ``on_start``, and its outcome on
-``ENDED_TOPIC``; the outcomes of finished tasks the server did not hear about are gathered in
-batches. No per-job round trip is left.
+Few scheduler round trips and tasks per job, because they, not the jobs, bound the
+throughput of short jobs: attempts handed over in one event-loop turn go to the scheduler in
+one ``Client.map`` per function and resource shape; a worker announces each start on the
+``STARTED_TOPIC`` event topic (sent on its batched stream, not a round trip), which calls
+``on_start``, and each outcome on ``ENDED_TOPIC``; the outcomes of finished tasks the server
+did not hear about are gathered in batches (``gathering``: one that cannot be had spoils only
+its own). No per-job round trip is left.
 
-A cancel of a queued attempt cancels its future; a cancel of a running one reaches the
-worker's pool through ``Client.run`` (a future's cancel does not stop a running task). A lost
-worker ends an attempt that began there ``failure`` (``StopReason.WORKER_LOST``; the task,
-given again to another worker, answers ``RERUN`` instead of running the job); one that never
-began runs again without using an attempt; the server's retry policy decides what follows.
-Should a task given again run anyway (the loss reached that worker late), its second start
-ends the attempt as lost and the run is stopped. ``slots`` caps the attempts in flight across
-the whole cluster (the server's global cap). Workers get the blob URL with each task, never
-database credentials. An attempt no worker has room for stays with the scheduler (it runs when
-a worker with room joins) and ``on_waiting`` is told why (``room``), so the job can say so.
+A cancel of an attempt that has not begun ends it at once: its task skips it (and is canceled
+when nothing of it is left); a cancel of a running one reaches the worker's pool through
+``Client.run`` (a future's cancel does not stop a running task). A lost worker ends an
+attempt that began there ``failure`` (``StopReason.WORKER_LOST``; the task, given again to
+another worker, answers ``RERUN`` instead of running its jobs); one that never began runs
+again without using an attempt, unless workers were lost ``MAX_UNHEARD_LOSSES`` times while it
+was the one its task was at before it was heard to start (the job may be what kills them):
+then the attempt fails. The server's retry policy decides what follows. Should a task given
+again run anyway (the loss reached that worker late), its second start ends the attempt as
+lost and the run is stopped. ``slots`` caps the attempts in flight across the whole cluster
+(the server's global cap). Workers get the blob URL with each task, never database
+credentials. An attempt no worker has room for stays with the scheduler (it runs when a worker
+with room joins) and ``on_waiting`` is told why (``room``), so the job can say so.
 """
 
 from __future__ import annotations
@@ -42,6 +48,8 @@ from distributed.client import _wait as wait_for_future
 from ...blobs import BlobStore
 from ..outcome import JobOutcome, StopReason
 from ..spec import JobSpec
+from .batching import HOLD_SECONDS, MAX_BATCH, batch_sizes, cluster_room, enough_queued
+from .gathering import gather_each
 from .outcomes import lost_outcome, not_started
 from .room import no_room_reason
 from .worker import (
@@ -52,7 +60,7 @@ from .worker import (
     TASK_PREFIX,
     BatchComputePlugin,
     cancel_job,
-    run_job,
+    run_jobs,
 )
 
 __all__ = ["DaskExecutor"]
@@ -61,21 +69,39 @@ log = logging.getLogger(__name__)
 MIB = 1024 * 1024
 #: How long an attempt waits before the executor asks whether any worker has room for it.
 ROOM_CHECK_SECONDS = 1.0
+#: How often a job's worker may be lost before its start was heard, before the attempt fails.
+MAX_UNHEARD_LOSSES = 3
+_LOSSES_MEMORY = 100_000  # jobs whose losses are counted
 
 
 @attrs.define(eq=False)
 class _Attempt:
     spec: JobSpec
-    key: str
+    key: str  # names the attempt in the workers' events
     on_start: Callable[[], None]
     ended: asyncio.Future[JobOutcome]
-    future: Future | None = None
-    watcher: asyncio.Future[None] | None = None  # waits for the task to end
+    task: _Task | None = None  # the Dask task that carries it, once handed over
     started: bool = False
     worker: str = ""
     cancel: StopReason | None = None
     submitted: float = 0.0  # loop time it was handed to the scheduler
+    queued: bool = False  # handed over, not begun nor ended (counted in ``_queued``)
     waiting: str | None = None  # why it waits, as last told (``on_waiting``)
+
+
+@attrs.define(eq=False)
+class _Task:
+    """One Dask task: attempts of one function, run one after another on one worker."""
+
+    key: str
+    attempts: list[_Attempt]
+    future: Future | None = None
+    watcher: asyncio.Future[None] | None = None  # waits for the task to end
+    suspect: _Attempt | None = None  # the one running when its worker was lost, if any
+    blamed: bool = False  # ``suspect`` is chosen
+
+    def open(self) -> bool:
+        return any(not a.ended.done() for a in self.attempts)
 
 
 class DaskExecutor:
@@ -109,12 +135,17 @@ class DaskExecutor:
         self._attempts: dict[str, _Attempt] = {}  # by job id
         self._by_key: dict[str, _Attempt] = {}
         self._to_submit: list[_Attempt] = []
-        self._finished: list[_Attempt] = []
+        self._held: list[_Attempt] = []  # waiting to fill a task (``batching``)
+        self._release: asyncio.Handle | None = None  # hands the held ones over
+        self._queued: dict[tuple[float, float], int] = defaultdict(int)  # by resource shape
+        self._finished: list[_Task] = []
         self._collecting: asyncio.Task[None] | None = None
         self._background: set[asyncio.Future[Any]] = set()
         self._on_waiting = on_waiting
         self._room_check: asyncio.Task[None] | None = None
         self._scheduler_id: str | None = None  # the scheduler our plugin is registered with
+        self._workers: list[dict[str, Any]] = []  # the cluster's, as last read
+        self._losses: dict[str, int] = {}  # job id -> its workers lost before it was heard
         self._closed = False
 
     async def start(self) -> None:
@@ -127,6 +158,7 @@ class DaskExecutor:
         self._client.subscribe_topic(ENDED_TOPIC, self._heard_end)
         await self._client.register_plugin(self._fallback, name=FALLBACK_NAME)
         self._scheduler_id = self._client.scheduler_info().get("id")
+        await self._read_workers()
         self._room_check = asyncio.ensure_future(self._check_room())
 
     async def run(self, spec: JobSpec, on_start: Callable[[], None] = lambda: None) -> JobOutcome:
@@ -155,44 +187,86 @@ class DaskExecutor:
         return outcome
 
     def _drop(self, attempt: _Attempt) -> None:
+        self._unqueue(attempt)
         if self._attempts.get(attempt.spec.job_id) is attempt:
             del self._attempts[attempt.spec.job_id]
         self._by_key.pop(attempt.key, None)
-        if attempt.watcher is not None:
-            attempt.watcher.cancel()  # a released future's end is never reported
-        if attempt.future is not None:
-            attempt.future.release()
+        task = attempt.task
+        if task is not None and not task.open():
+            if task.watcher is not None:
+                task.watcher.cancel()  # a released future's end is never reported
+            if task.future is not None:
+                task.future.release()
 
-    def _submit(self) -> None:
-        """Hand every attempt queued in this loop turn to the scheduler: one ``map`` per
-        resource shape."""
+    def _unqueue(self, attempt: _Attempt) -> None:
+        """The attempt began or ended: one fewer waits with Dask; held ones may go now."""
+        if not attempt.queued:
+            return
+        attempt.queued = False
+        shape = _shape(attempt.spec)
+        self._queued[shape] -= 1
+        if self._held and self._release is None:
+            room = cluster_room(*shape, self._workers)
+            if not enough_queued(self._queued[shape], room):
+                self._release = asyncio.get_running_loop().call_soon(self._hand_over_held)
+
+    def _hand_over_held(self) -> None:
+        self._release = None
+        held, self._held = self._held, []
+        self._submit(held)
+
+    def _submit(self, held: list[_Attempt] | None = None) -> None:
+        """Hand attempts queued in this loop turn (or ``held`` ones) to the scheduler: one
+        ``map`` per function and resource shape, several attempts per task (``batching``).
+        While Dask has enough of a shape queued, a few new ones are held back to fill a task."""
         client = self._client
-        batch, self._to_submit = self._to_submit, []
-        shapes: dict[tuple[float, float], list[_Attempt]] = defaultdict(list)
+        if held is None:
+            batch, self._to_submit = self._to_submit, []
+        else:
+            batch = held
+        groups: dict[tuple[str, float, float], list[_Attempt]] = defaultdict(list)
         for attempt in batch:
             if attempt.ended.done():
                 continue  # canceled before it was handed over
             if client is None or self._closed:
                 _end(attempt, not_started(attempt.spec.job_id, StopReason.SHUTDOWN, _STOPPING))
                 continue
-            spec = attempt.spec
-            shapes[(float(spec.cpus), float(spec.memory_mib * MIB))].append(attempt)
-        for (cpus, memory), group in shapes.items():
+            groups[(attempt.spec.function_id, *_shape(attempt.spec))].append(attempt)
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        for (_, cpus, memory), group in groups.items():
             assert client is not None
+            room = cluster_room(cpus, memory, self._workers)
+            queued = self._queued[(cpus, memory)]
+            if held is None and len(group) < MAX_BATCH and enough_queued(queued, room):
+                self._held.extend(group)
+                if self._release is None:
+                    self._release = loop.call_later(HOLD_SECONDS, self._hand_over_held)
+                continue
+            tasks: list[_Task] = []
+            for size in batch_sizes(len(group), room, queued):
+                attempts, group = group[:size], group[size:]
+                key = f"{TASK_PREFIX}{attempts[0].spec.job_id}-{size}-{uuid.uuid4().hex[:8]}"
+                tasks.append(_Task(key, attempts))
+            log.debug("%d attempts in %d tasks", sum(len(t.attempts) for t in tasks), len(tasks))
             futures = client.map(
-                run_job,
-                [attrs.asdict(a.spec) for a in group],
-                [self._blob_url] * len(group),
-                [a.key for a in group],
-                key=[a.key for a in group],
+                run_jobs,
+                [[attrs.asdict(a.spec) for a in t.attempts] for t in tasks],
+                [self._blob_url] * len(tasks),
+                [[a.key for a in t.attempts] for t in tasks],
+                [t.key for t in tasks],
+                key=[t.key for t in tasks],
                 pure=False,
                 resources={"cpus": cpus, "memory": memory},
             )
-            now = asyncio.get_running_loop().time()
-            for attempt, future in zip(group, futures, strict=True):
-                attempt.future = future
-                attempt.submitted = now
-                attempt.watcher = self._keep(self._watch(attempt, future))
+            for task, future in zip(tasks, futures, strict=True):
+                task.future = future
+                for attempt in task.attempts:
+                    attempt.task = task
+                    attempt.submitted = now
+                    attempt.queued = True
+                self._queued[(cpus, memory)] += len(task.attempts)
+                task.watcher = self._keep(self._watch(task))
 
     def _heard_start(self, event: tuple[float, Any]) -> None:
         """A worker began an attempt (``STARTED_TOPIC``)."""
@@ -222,15 +296,17 @@ class DaskExecutor:
 
     def _ended(self, attempt: _Attempt, outcome: JobOutcome) -> None:
         if outcome.error_reason == RERUN:
-            _end(attempt, self._rerun(attempt))
+            self._task_lost(attempt, None)
             return
         if _ran(outcome):  # it may have ended before its start was heard
             self._began(attempt)
+        self._losses.pop(attempt.spec.job_id, None)
         _end(attempt, outcome)
 
     def _began(self, attempt: _Attempt) -> None:
         if not attempt.started and not attempt.ended.done():
             attempt.started = True
+            self._unqueue(attempt)
             attempt.on_start()
             if attempt.waiting is not None:
                 attempt.waiting = None
@@ -250,83 +326,113 @@ class DaskExecutor:
             return
         self._scheduler_id = identity
 
+    async def _read_workers(self) -> None:
+        """The cluster's workers and their resources, for ``batching`` and ``room``."""
+        if self._client is None:
+            return
+        try:
+            identity = await self._client.scheduler.identity(n_workers=-1)
+        except Exception as error:  # the scheduler is away: keep what we knew
+            log.debug("cannot read the cluster's workers: %r", error)
+            return
+        self._workers = list((identity.get("workers") or {}).values())
+
     async def _check_room(self) -> None:
-        """Every ``ROOM_CHECK_SECONDS`` (after seeing to a restarted scheduler's plugin):
-        attempts handed over that long ago and not begun,
-        that no worker has room for, are told to ``on_waiting`` with the reason (and told
-        again with None when that changes or they begin)."""
+        """Every ``ROOM_CHECK_SECONDS`` (after seeing to a restarted scheduler's plugin, and
+        reading the cluster's workers while attempts are in flight): attempts handed over
+        that long ago and not begun, that no worker has room for, are told to ``on_waiting``
+        with the reason (and told again with None when that changes or they begin)."""
         loop = asyncio.get_running_loop()
         while not self._closed and self._client is not None:
             await asyncio.sleep(ROOM_CHECK_SECONDS)
             await self._plugin_on_a_new_scheduler()
+            if not self._by_key:
+                continue
+            await self._read_workers()
             now = loop.time()
             waiting = [
                 a
                 for a in self._by_key.values()
-                if a.future is not None
+                if a.task is not None
                 and not a.started
                 and not a.ended.done()
                 and now - a.submitted >= ROOM_CHECK_SECONDS
             ]
-            if not waiting or self._client is None:
-                continue
-            try:
-                identity = await self._client.scheduler.identity(n_workers=-1)
-            except Exception as error:  # the scheduler is away: nothing to say now
-                log.debug("cannot read the cluster's workers: %r", error)
-                continue
-            workers = list((identity.get("workers") or {}).values())
             for attempt in waiting:
                 spec = attempt.spec
-                reason = no_room_reason(float(spec.cpus), float(spec.memory_mib * MIB), workers)
+                memory = float(spec.memory_mib * MIB)
+                reason = no_room_reason(float(spec.cpus), memory, self._workers)
                 if reason != attempt.waiting and not attempt.started:
                     attempt.waiting = reason
                     self._on_waiting(spec.job_id, reason)
 
-    async def _watch(self, attempt: _Attempt, future: Future) -> None:
+    async def _watch(self, task: _Task) -> None:
         """Wait for the task to end (no round trip: the scheduler reports it), then have its
-        outcome collected."""
+        outcomes collected."""
+        assert task.future is not None
         with contextlib.suppress(FuturesCancelledError):  # a canceled task has ended too
-            await wait_for_future([future])
-        self._finished.append(attempt)
+            await wait_for_future([task.future])
+        self._finished.append(task)
         if self._collecting is None or self._collecting.done():
             self._collecting = asyncio.ensure_future(self._collect())
 
     async def _collect(self) -> None:
-        """Gather the outcomes of finished tasks, many per round trip."""
+        """Gather the outcomes of finished tasks the workers' events did not bring, many
+        tasks per round trip; a task whose result cannot be had affects its attempts only."""
         await asyncio.sleep(0)  # let the other futures finishing now join this batch
         while self._finished:
             batch, self._finished = self._finished, []
             done = [
-                a
-                for a in batch
-                if a.future is not None and a.future.status == "finished" and not a.ended.done()
+                t
+                for t in batch
+                if t.future is not None and t.future.status == "finished" and t.open()
             ]
-            results: list[Any] = []
-            if done:
-                try:
-                    results = await self._gather([a.future for a in done])
-                except Exception as error:  # a worker holding a result was lost
-                    for attempt in done:
-                        await self._settle(attempt, error)
-                    done = []
-            for attempt, outcome in zip(done, results, strict=True):
-                self._ended(attempt, outcome)
-            for attempt in batch:
-                if attempt.future is not None and attempt.future.status != "finished":
-                    await self._settle(attempt, None)
+            results = await gather_each(self._client, [t.future for t in done])
+            for task, result in zip(done, results, strict=True):
+                if isinstance(result, BaseException):
+                    for attempt in task.attempts:
+                        await self._settle(attempt, result)
+                    continue
+                for attempt, outcome in zip(task.attempts, result, strict=True):
+                    if not attempt.ended.done():
+                        self._ended(attempt, outcome)
+            for task in batch:
+                if task.future is not None and task.future.status != "finished":
+                    for attempt in task.attempts:
+                        await self._settle(attempt, None)
 
-    def _rerun(self, attempt: _Attempt) -> JobOutcome:
-        """The task was given again after its worker was lost: the attempt failed if it began
-        there, else it never ran (the job waits for its next turn)."""
+    def _task_lost(self, attempt: _Attempt, detail: str | None) -> None:
+        """The task carrying ``attempt`` was lost with its worker (given again, it answered
+        ``RERUN``; or Dask gave up on it). The attempt failed if it began there; else it
+        never ran and the job waits for its next turn, unless its worker was lost too often
+        before the job was heard to start: the job may be what kills it."""
+        spec = attempt.spec
+        text = detail or _LOST
         if attempt.started:
-            return lost_outcome(attempt.spec.job_id, detail=_LOST)
-        return not_started(attempt.spec.job_id, StopReason.WORKER_LOST, _LOST)
+            _end(attempt, lost_outcome(spec.job_id, detail=text))
+            return
+        if self._suspect(attempt):
+            losses = self._losses.pop(spec.job_id, 0) + 1
+            if losses >= MAX_UNHEARD_LOSSES:
+                self._began(attempt)  # the attempt counts: the retry policy decides
+                _end(attempt, lost_outcome(spec.job_id, detail=_lost_unheard(losses)))
+                return
+            self._losses[spec.job_id] = losses
+            while len(self._losses) > _LOSSES_MEMORY:
+                del self._losses[next(iter(self._losses))]
+        _end(attempt, not_started(spec.job_id, StopReason.WORKER_LOST, text))
 
-    async def _gather(self, futures: list[Any]) -> list[Any]:
-        client = self._client
-        assert client is not None
-        return list(await client.gather(futures))
+    @staticmethod
+    def _suspect(attempt: _Attempt) -> bool:
+        """Whether the attempt may have been running when its task's worker was lost: the
+        first of its task's attempts the worker had not finished (they run in order)."""
+        task = attempt.task
+        if task is None:
+            return True
+        if not task.blamed:
+            task.blamed = True
+            task.suspect = next((a for a in task.attempts if not a.ended.done()), None)
+        return task.suspect is attempt
 
     async def _settle(self, attempt: _Attempt, error: BaseException | None) -> None:
         """An attempt whose task did not hand back an outcome: canceled, its worker lost, or
@@ -335,7 +441,8 @@ class DaskExecutor:
         if attempt.ended.done():
             return
         spec = attempt.spec
-        canceled = attempt.future is not None and attempt.future.status == "cancelled"
+        future = attempt.task.future if attempt.task is not None else None
+        canceled = future is not None and future.status == "cancelled"
         if canceled and attempt.cancel is not None:  # as we asked
             reason = attempt.cancel
             text = "Canceled" if reason is StopReason.CANCEL else _STOPPING
@@ -346,16 +453,16 @@ class DaskExecutor:
             return
         if canceled:  # by Dask, not by us: the client lost the scheduler
             detail = "The connection to the Dask scheduler was lost"
-        else:
-            if error is None and attempt.future is not None:
-                with contextlib.suppress(Exception):
-                    error = await attempt.future.exception()
-            # KilledWorker (lost too often), or the worker's own fault
-            detail = f"{_LOST}: {type(error).__name__}: {error}"
-        if not attempt.started:
-            _end(attempt, not_started(spec.job_id, StopReason.WORKER_LOST, detail))
-        else:
-            _end(attempt, lost_outcome(spec.job_id, detail=detail))
+            if not attempt.started:
+                _end(attempt, not_started(spec.job_id, StopReason.WORKER_LOST, detail))
+            else:
+                _end(attempt, lost_outcome(spec.job_id, detail=detail))
+            return
+        if error is None and future is not None:
+            with contextlib.suppress(Exception):
+                error = await future.exception()
+        # KilledWorker (lost too often), or the worker's own fault
+        self._task_lost(attempt, f"{_LOST}: {type(error).__name__}: {error}")
 
     def cancel(self, job_id: str) -> bool:
         """Cancel a queued attempt's future, and tell every worker to stop it if it runs."""
@@ -366,15 +473,19 @@ class DaskExecutor:
         return True
 
     def _stop(self, attempt: _Attempt, reason: StopReason) -> None:
+        """End an attempt that has not begun at once (its task skips it, or is canceled when
+        nothing of it is left); stop a running one on its worker."""
         client = self._client
         assert client is not None
         attempt.cancel = attempt.cancel or reason
-        if attempt.future is None:  # not handed over yet
+        task = attempt.task
+        if not attempt.started:
             text = "Canceled" if reason is StopReason.CANCEL else _STOPPING
             _end(attempt, not_started(attempt.spec.job_id, reason, text))
-            return
-        if not attempt.started:
-            self._keep(client.cancel(attempt.future))
+            if task is None:  # not handed over yet
+                return
+            if task.future is not None and not task.open():
+                self._keep(client.cancel(task.future))
         spec = attempt.spec
         self._keep(client.run(cancel_job, spec.job_id, spec.attempt, on_error="ignore"))
 
@@ -418,6 +529,18 @@ class DaskExecutor:
 _STOPPING = "Canceled: the server is stopping"
 _LOST = "The Dask worker running the job was lost"
 _LOST_RAN_AGAIN = f"{_LOST} (its task began again on another worker and was stopped)"
+
+
+def _lost_unheard(losses: int) -> str:
+    return (
+        f"The Dask worker given this job was lost {losses} times before the job was heard to "
+        "start (the job may be what kills its worker), so this attempt failed"
+    )
+
+
+def _shape(spec: JobSpec) -> tuple[float, float]:
+    """The Dask worker resources a job takes: ``cpus`` and ``memory`` (bytes)."""
+    return float(spec.cpus), float(spec.memory_mib * MIB)
 
 
 def _end(attempt: _Attempt, outcome: JobOutcome) -> None:

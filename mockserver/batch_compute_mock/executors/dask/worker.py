@@ -47,7 +47,7 @@ __all__ = [
     "TASK_PREFIX",
     "BatchComputePlugin",
     "cancel_job",
-    "run_job",
+    "run_jobs",
 ]
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ RERUN = "The Dask worker that had this attempt was lost"
 _LOST_MEMORY = 100_000  # task keys of lost workers remembered
 #: What the server registers for workers started without ours (a plain ``dask worker``).
 FALLBACK_NAME = "batch-compute-fallback"
-#: How the server's task keys begin (``batch-compute-<job>-<attempt>-<nonce>``).
+#: How the server's task keys begin (``batch-compute-<first job>-<count>-<nonce>``).
 TASK_PREFIX = "batch-compute-"
 _CANCELED_MEMORY = 10_000  # cancels remembered for jobs that reach this worker late
 
@@ -158,12 +158,18 @@ class BatchComputePlugin(WorkerPlugin):
     def was_on_a_lost_worker(self, key: str) -> bool:
         return key in self._lost
 
+    def refused(self, job_id: str, attempt: int) -> bool:
+        """Whether a cancel for this attempt reached this worker before the attempt did."""
+        return _attempt_name(job_id, attempt) in self._canceled
+
     async def run(self, spec: JobSpec, blob_url: str) -> JobOutcome:
-        if _attempt_name(spec.job_id, spec.attempt) in self._canceled:
-            return lost_outcome(spec.job_id, canceled=True)
-        executor = await self._executor(blob_url)
+        # Registered before the executor may still be starting (an await), so a cancel in
+        # that window finds the attempt; it is looked at again once the executor is ready.
         self._running[spec.job_id] = spec.attempt
         try:
+            executor = await self._executor(blob_url)
+            if self.refused(spec.job_id, spec.attempt):
+                return lost_outcome(spec.job_id, canceled=True)
             return await executor.run(spec)
         finally:
             if self._running.get(spec.job_id) == spec.attempt:
@@ -211,22 +217,32 @@ def _plugin(worker: Any) -> BatchComputePlugin | None:
     return None
 
 
-async def run_job(spec: dict[str, Any], blob_url: str, key: str) -> JobOutcome:
-    """The task: one job attempt on this worker. A coroutine, so Dask runs it on the worker's
-    event loop (no thread); ``key`` is the task's own key."""
+async def run_jobs(
+    specs: list[dict[str, Any]], blob_url: str, keys: list[str], task_key: str
+) -> list[JobOutcome]:
+    """The task: job attempts of one function, one after another in one worker-resource
+    slot (one Dask task for several jobs: the scheduler's per-task work, not the jobs, bounds
+    short jobs). A coroutine, so Dask runs it on the worker's event loop (no thread).
+    ``keys`` name the attempts in the events; ``task_key`` is the task's own key."""
     worker = get_worker()
     plugin = _plugin(worker)
     if plugin is None:
         raise RuntimeError("this Dask worker has no batch-compute plugin")
-    if plugin.was_on_a_lost_worker(key):
-        outcome = not_started(spec["job_id"], StopReason.WORKER_LOST, RERUN)
-    else:
-        worker.log_event(STARTED_TOPIC, {"key": key, "worker": worker.address})
-        outcome = await plugin.run(JobSpec(**spec), blob_url)
-    # Reported on the batched stream (the server need not fetch the task's result), and
-    # returned too, for a server that did not hear it.
-    worker.log_event(ENDED_TOPIC, {"key": key, "outcome": outcome_message(outcome)})
-    return outcome
+    rerun = plugin.was_on_a_lost_worker(task_key)
+    outcomes = []
+    for spec, key in zip(specs, keys, strict=True):
+        if rerun:
+            outcome = not_started(spec["job_id"], StopReason.WORKER_LOST, RERUN)
+        elif plugin.refused(spec["job_id"], spec["attempt"]):
+            outcome = not_started(spec["job_id"], StopReason.CANCEL, "Canceled")
+        else:
+            worker.log_event(STARTED_TOPIC, {"key": key, "worker": worker.address})
+            outcome = await plugin.run(JobSpec(**spec), blob_url)
+        # Reported on the batched stream (the server need not fetch the task's result), and
+        # returned too, for a server that did not hear it.
+        worker.log_event(ENDED_TOPIC, {"key": key, "outcome": outcome_message(outcome)})
+        outcomes.append(outcome)
+    return outcomes
 
 
 def outcome_message(outcome: JobOutcome) -> dict[str, Any]:
