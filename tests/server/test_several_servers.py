@@ -91,11 +91,12 @@ def _scheduler_state(server: LiveServer) -> str:
     return str(answer.json()["scheduler"])
 
 
-def _ready_function(client: ComputeClient, name: str) -> Function:
-    """``guarded_square`` saved under ``name`` and built."""
+def _ready_function(client: ComputeClient, name: str, **options: Any) -> Function:
+    """``guarded_square`` saved under ``name`` (with any other ``Function`` options) and built."""
     function = Function(
-        guarded_square, name=name, image="python3.11:latest", cpus=1, memory=2048, client=client
-    )
+        guarded_square, name=name, image="python3.11:latest", cpus=1, memory=2048,
+        client=client, **options,
+    )  # fmt: skip
     function.save()
     wait_until(lambda: Function.get(function.id, client=client).status == "ready", "built", 60)
     return function
@@ -404,17 +405,12 @@ def test_a_stopped_scheduler_is_replaced_and_no_attempt_overlaps(shared: dict[st
     a, b = shared["servers"]
     marks: Path = shared["marks"]
     a.start()
-    _wait(lambda: _scheduler_state(a) == "active", "the first server schedules", 15.0)
+    wait_until(lambda: _scheduler_state(a) == "active", "the first server schedules", 15.0)
     b.start()
     assert _scheduler_state(b) == "standby"
     client = ComputeClient(url=b.origin, auth=b.token("stopped"))
     try:
-        function = Function(
-            guarded_square, name="outlives", image="python3.11:latest", cpus=1, memory=2048,
-            maximum_concurrency=4, retry_count=0, client=client,
-        )  # fmt: skip
-        function.save()
-        _wait(lambda: Function.get(function.id, client=client).status == "ready", "built", 60)
+        function = _ready_function(client, "outlives", maximum_concurrency=4, retry_count=0)
         created = function.map([[n, str(marks), STOPPED_JOB_SECONDS] for n in range(STOPPED_JOBS)])
         assert not created.errors, created.errors
         jobs = list(Function.get(function.id, client=client).jobs)
@@ -422,16 +418,16 @@ def test_a_stopped_scheduler_is_replaced_and_no_attempt_overlaps(shared: dict[st
         def running_on_a() -> int:
             return sum(1 for job in jobs if (marks / "runs" / job.id).exists())
 
-        _wait(lambda: running_on_a() == 2, "both workers of the scheduler run a job", 60)
+        wait_until(lambda: running_on_a() == 2, "both workers of the scheduler run a job", 60)
         assert a.pid is not None
         os.kill(a.pid, signal.SIGSTOP)  # the server alone: its workers go on
         try:
             stopped_at = time.monotonic()
-            _wait(lambda: _scheduler_state(b) == "active", "the other server takes over", 30)
+            wait_until(lambda: _scheduler_state(b) == "active", "the other server takes over", 30)
             takeover = time.monotonic() - stopped_at
             print(f"takeover after SIGSTOP of the scheduling server: {takeover:.2f} s")
             assert takeover < TAKEOVER_LIMIT_SECONDS
-            _wait(
+            wait_until(
                 lambda: _succeeded(client, function.id) == STOPPED_JOBS,
                 "every job succeeds on the server that took over",
                 120,
@@ -440,7 +436,7 @@ def test_a_stopped_scheduler_is_replaced_and_no_attempt_overlaps(shared: dict[st
             journal = _journal(b, function.id)
         finally:
             os.kill(a.pid, signal.SIGCONT)
-        _wait(lambda: not a.running, "the resumed server exits", 30.0)
+        wait_until(lambda: not a.running, "the resumed server exits", 30.0)
         assert a.exit_status == LOST_LEASE_EXIT_STATUS
         assert "the scheduler lease was lost" in a.log_tail()
         assert _job_rows(shared["url"]) == before, "the resumed server wrote as scheduler"
@@ -503,19 +499,14 @@ def test_a_restore_and_a_reset_through_the_standby_reach_the_scheduler(
     a, b = shared["servers"]
     marks: Path = shared["marks"]
     a.start()
-    _wait(lambda: _scheduler_state(a) == "active", "the first server schedules", 15.0)
+    wait_until(lambda: _scheduler_state(a) == "active", "the first server schedules", 15.0)
     b.start()
     assert _scheduler_state(b) == "standby"
     client = ComputeClient(url=b.origin, auth=b.token("controls"))
     try:
-        function = Function(
-            guarded_square, name="restored", image="python3.11:latest", cpus=1, memory=2048,
-            client=client,
-        )  # fmt: skip
-        function.save()
-        _wait(lambda: Function.get(function.id, client=client).status == "ready", "built", 60)
+        function = _ready_function(client, "restored")
         job = function(4, str(marks), 2)
-        _wait(lambda: "job 4 started" in job.log(), "the job runs on the scheduler", 30)
+        wait_until(lambda: "job 4 started" in job.log(), "the job runs on the scheduler", 30)
         snapshot = httpx.post(f"{b.origin}/_mock/snapshot", timeout=60.0)
         assert snapshot.status_code == 200, snapshot.text
         job.wait_for_completion(timeout=60, interval=0.1)
@@ -530,7 +521,7 @@ def test_a_restore_and_a_reset_through_the_standby_reach_the_scheduler(
 
         # A reset through the standby stops the job running on the scheduler before it answers.
         endless = Function.get(function.id, client=client)(5, str(marks), 3600)
-        _wait(lambda: "job 5 started" in endless.log(), "the endless job runs", 30)
+        wait_until(lambda: "job 5 started" in endless.log(), "the endless job runs", 30)
         assert not _lock_is_free(marks / "locks" / endless.id)
         reset = httpx.post(f"{b.origin}/_mock/reset", json={}, timeout=90)
         assert reset.status_code == 204, reset.text
