@@ -127,15 +127,15 @@ class Cluster:
     def spawn(
         self, name: str, *argv: str, env: dict[str, str] | None = None
     ) -> subprocess.Popen[bytes]:
-        log = (self.root / f"{name}.log").open("ab")
-        process = subprocess.Popen(
-            argv,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            cwd=self.root,
-            env=env,
-        )
+        with (self.root / f"{name}.log").open("ab") as log:  # the child keeps its own copy
+            process = subprocess.Popen(
+                argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=self.root,
+                env=env,
+            )
         self.processes.append(process)
         return process
 

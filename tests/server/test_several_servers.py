@@ -34,6 +34,10 @@ finishes once, with no two attempts of a job at once (the stopped server's worke
 jobs when its heartbeat goes stale, before the lease expires). Resumed with SIGCONT, it exits
 with the lost-lease status and writes nothing more as scheduler.
 
+On a Dask cluster, whose workers outlive the server that schedules, the same SIGSTOP ends
+the same way: the server that takes over has the workers stop the stopped server's attempts,
+and waits for them to end, before it runs those jobs again.
+
 A restore or a reset through the server that does not schedule reaches the one that does: a
 restored ``running`` job is recovered and runs again, and a reset stops the running job.
 
@@ -59,6 +63,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from several_servers_jobs import guarded_square
+from test_dask_cluster import Cluster  # the Dask tests' cluster, same dir
 
 from batch_compute import ComputeClient, Function, Job, JobStatus
 from batch_compute_mock.scheduler.leadership import LOST_LEASE_EXIT_STATUS
@@ -92,10 +97,11 @@ def _scheduler_state(server: LiveServer) -> str:
 
 
 def _ready_function(client: ComputeClient, name: str, **options: Any) -> Function:
-    """``guarded_square`` saved under ``name`` (with any other ``Function`` options) and built."""
+    """``guarded_square`` saved under ``name`` (with ``Function`` options besides the
+    defaults here) and built."""
     function = Function(
-        guarded_square, name=name, image="python3.11:latest", cpus=1, memory=2048,
-        client=client, **options,
+        guarded_square, name=name, client=client,
+        **{"image": "python3.11:latest", "cpus": 1, "memory": 2048, **options},
     )  # fmt: skip
     function.save()
     wait_until(lambda: Function.get(function.id, client=client).status == "ready", "built", 60)
@@ -452,6 +458,65 @@ def test_a_stopped_scheduler_is_replaced_and_no_attempt_overlaps(shared: dict[st
         assert sum(job.execution_count for job in jobs) == STOPPED_JOBS + 2  # 2 cut short
     finally:
         client.close()
+
+
+@pytest.mark.timeout(300)
+def test_on_a_dask_cluster_the_attempts_of_a_stopped_scheduler_end_before_their_jobs_rerun(
+    shared: dict[str, Any],
+) -> None:
+    marks: Path = shared["marks"]
+    cluster = Cluster(shared["root"])
+    cluster.start_scheduler("dask-scheduler", 0)
+    # Room for the reruns beside the stopped server's attempts: only a takeover stops those.
+    cluster.start_worker("dask-worker", "--cpus", "4", "--memory", "16G")
+    args = [*shared["args"], "--executor", "dask", "--dask-scheduler", cluster.address]
+    a, b = (
+        LiveServer(shared["root"] / name, args, database_url=shared["url"], startup_timeout=60.0)
+        for name in ("dask-server-a", "dask-server-b")
+    )
+    try:
+        a.start()
+        wait_until(lambda: _scheduler_state(a) == "active", "the first server schedules", 15.0)
+        b.start()
+        client = ComputeClient(url=b.origin, auth=b.token("on-dask"))
+        function = _ready_function(client, "on-dask", retry_count=0)
+        created = function.map([[n, str(marks), STOPPED_JOB_SECONDS] for n in range(2)])
+        assert not created.errors, created.errors
+        jobs = list(Function.get(function.id, client=client).jobs)
+        wait_until(
+            lambda: all((marks / "runs" / job.id).exists() for job in jobs),
+            "both jobs run on the worker",
+            60,
+        )
+        assert a.pid is not None
+        os.kill(a.pid, signal.SIGSTOP)  # hung: its Dask client stays connected
+        try:
+            wait_until(lambda: _scheduler_state(b) == "active", "the other server takes over", 30)
+            wait_until(lambda: _all_ended(jobs), "every job ends after the takeover", 120)
+        finally:
+            os.kill(a.pid, signal.SIGCONT)
+        assert sorted(p.name for p in (marks / "overlaps").iterdir()) == [], "ran twice at once"
+        journal = _journal(b, function.id)
+        succeeded = Counter(event["job_id"] for event in journal if event["event"] == "succeeded")
+        assert succeeded == Counter({job.id: 1 for job in jobs})
+        for job in jobs:
+            job.refresh()
+            assert len((marks / "runs" / job.id).read_text().splitlines()) == 2
+            assert (job.status, job.execution_count) == ("success", 2)
+            assert job.result() == job.args[0] ** 2
+        wait_until(lambda: not a.running, "the resumed server exits", 30.0)
+        assert a.exit_status == LOST_LEASE_EXIT_STATUS
+        client.close()
+    finally:
+        for server in (a, b):
+            server.stop()
+        cluster.close()
+
+
+def _all_ended(jobs: list[Job]) -> bool:
+    for job in jobs:
+        job.refresh()
+    return all(job.status in ("success", "failure", "timeout", "canceled") for job in jobs)
 
 
 def _job_rows(url: str) -> list[tuple[Any, ...]]:

@@ -278,7 +278,7 @@ def test_a_cancel_reaches_a_worker_still_starting_its_pool(lab):
             plugin = BatchComputePlugin(sandbox="off", data_dir=str(lab.root / "worker"))
             await worker.plugin_add(plugin, name="batch-compute")
             try:
-                running = asyncio.ensure_future(plugin.run(spec, lab.blobs.url))
+                running = asyncio.ensure_future(plugin.run(spec, lab.blobs.url, "server"))
                 await asyncio.sleep(0)  # it waits for the pool to start
                 assert not plugin._executors  # still starting
                 plugin.cancel(spec.job_id, spec.attempt)
@@ -289,6 +289,57 @@ def test_a_cancel_reaches_a_worker_still_starting_its_pool(lab):
     outcome = asyncio.run(main())
     assert outcome.status is OutcomeStatus.CANCELED and outcome.stop_reason is StopReason.CANCEL
     assert not lab.flag("ran.pid").exists()
+
+
+def test_a_server_that_takes_over_stops_the_attempts_of_the_one_before(lab):
+    """Workers outlive the server that schedules: the next one's ``take_over`` stops the
+    attempts the one before began, returns once they ended, and its late tasks are refused;
+    a worker that joins afterwards learns who schedules from the topic's history."""
+    from distributed import Client
+
+    from batch_compute_mock.executors.dask import BatchComputePlugin
+    from batch_compute_mock.executors.dask.worker import SCHEDULER_TOPIC, SUPERSEDED, take_over
+
+    fn = lab.bundle(WAIT_FOR_FLAG)
+    old = lab.spec(fn, str(lab.flag("never")), str(lab.flag("old.pid")))
+    late = lab.spec(fn, str(lab.flag("never")), str(lab.flag("late.pid")))
+    url = lab.blobs.url
+
+    async def main():
+        async with LocalCluster(
+            n_workers=1, processes=False, asynchronous=True, dashboard_address=":0"
+        ) as local:
+            worker = next(iter(local.workers.values()))
+            plugin = BatchComputePlugin(sandbox="off", data_dir=str(lab.root / "worker"))
+            await worker.plugin_add(plugin, name="batch-compute")
+            try:
+                running = asyncio.ensure_future(plugin.run(old, url, "before"))
+                await _until(lambda: lab.flag("old.pid").exists())
+                async with Client(local.scheduler_address, asynchronous=True) as client:
+                    await client.log_event(SCHEDULER_TOPIC, {"blob_url": url, "scheduler": "now"})
+                    left = await client.run(take_over, url, "now")
+                    assert list(left.values()) == [[]]
+                    assert running.done()  # ended before take_over answered
+                    refused = await plugin.run(late, url, "before")
+                    other = BatchComputePlugin(sandbox="off", data_dir=str(lab.root / "w2"))
+                    await worker.plugin_add(other, name="joins-later")
+                    await worker.plugin_remove("joins-later")
+                return running.result(), refused, other.superseded(url, "before")
+            finally:
+                await worker.plugin_remove("batch-compute")
+
+    stopped, refused, known_to_a_later_worker = asyncio.run(main())
+    assert stopped.status is OutcomeStatus.CANCELED, stopped
+    assert (refused.stop_reason, refused.error_reason) == (StopReason.SHUTDOWN, SUPERSEDED)
+    assert not lab.flag("late.pid").exists()
+    assert known_to_a_later_worker
+
+
+async def _until(probe, timeout: float = 60.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not probe():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached"
+        await asyncio.sleep(0.02)
 
 
 def test_a_job_whose_worker_dies_before_its_start_is_heard_fails_after_a_bound(lab, tmp_path):

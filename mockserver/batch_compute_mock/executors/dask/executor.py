@@ -26,8 +26,14 @@ then the attempt fails. The server's retry policy decides what follows. Should a
 again run anyway (the loss reached that worker late), its second start ends the attempt as
 lost and the run is stopped. ``slots`` caps the attempts in flight across the whole cluster
 (the server's global cap). Workers get the blob URL with each task, never database
-credentials. An attempt no worker has room for stays with the scheduler (it runs when a worker
-with room joins) and ``on_waiting`` is told why (``room``), so the job can say so.
+credentials.
+
+Workers outlive the server that schedules, so ``start`` takes the cluster over for this
+server's blob store (``worker.take_over``): the attempts an earlier server began (one that
+died or hung and lost the scheduler lease, or this one before a restart) are stopped, and their
+tasks refused, before this one runs anything; the jobs those attempts had run again here,
+never twice at once. An attempt no worker has room for stays with the scheduler (it runs when
+a worker with room joins) and ``on_waiting`` is told why (``room``), so the job can say so.
 """
 
 from __future__ import annotations
@@ -56,14 +62,16 @@ from .worker import (
     ENDED_TOPIC,
     FALLBACK_NAME,
     RERUN,
+    SCHEDULER_TOPIC,
     STARTED_TOPIC,
     TASK_PREFIX,
     BatchComputePlugin,
     cancel_job,
     run_jobs,
+    take_over,
 )
 
-__all__ = ["DaskExecutor"]
+__all__ = ["DaskExecutor", "TakeoverIncomplete"]
 
 log = logging.getLogger(__name__)
 MIB = 1024 * 1024
@@ -72,6 +80,10 @@ ROOM_CHECK_SECONDS = 1.0
 #: How often a job's worker may be lost before its start was heard, before the attempt fails.
 MAX_UNHEARD_LOSSES = 3
 _LOSSES_MEMORY = 100_000  # jobs whose losses are counted
+
+
+class TakeoverIncomplete(RuntimeError):
+    """Attempts an earlier server began still run on a worker: scheduling must not start."""
 
 
 @attrs.define(eq=False)
@@ -146,6 +158,7 @@ class DaskExecutor:
         self._scheduler_id: str | None = None  # the scheduler our plugin is registered with
         self._workers: list[dict[str, Any]] = []  # the cluster's, as last read
         self._losses: dict[str, int] = {}  # job id -> its workers lost before it was heard
+        self._name = uuid.uuid4().hex  # this server, to the workers (``SCHEDULER_TOPIC``)
         self._closed = False
 
     async def start(self) -> None:
@@ -158,8 +171,34 @@ class DaskExecutor:
         self._client.subscribe_topic(ENDED_TOPIC, self._heard_end)
         await self._client.register_plugin(self._fallback, name=FALLBACK_NAME)
         self._scheduler_id = self._client.scheduler_info().get("id")
+        try:
+            await self._take_over()
+        except BaseException:
+            client, self._client = self._client, None
+            await client.close()
+            raise
         await self._read_workers()
         self._room_check = asyncio.ensure_future(self._check_room())
+
+    async def _take_over(self) -> None:
+        """Name this server on ``SCHEDULER_TOPIC`` (workers that join later read it) and have
+        every worker stop the attempts other servers began for our blob store; raise
+        ``TakeoverIncomplete`` if any still runs, so that nothing runs twice at once."""
+        assert self._client is not None
+        await self._name_ourselves(self._client)
+        answers = await self._client.run(take_over, self._blob_url, self._name, on_error="return")
+        still = {
+            worker: answer
+            for worker, answer in answers.items()
+            if isinstance(answer, BaseException) or answer
+        }
+        if still:
+            raise TakeoverIncomplete(
+                f"attempts an earlier server began have not stopped on these workers: {still}"
+            )
+        stopped = sum(len(answer) for answer in answers.values())
+        if stopped:
+            log.info("stopped %d attempts an earlier server began on the cluster", stopped)
 
     async def run(self, spec: JobSpec, on_start: Callable[[], None] = lambda: None) -> JobOutcome:
         if self._closed or self._client is None:
@@ -255,6 +294,7 @@ class DaskExecutor:
                 [self._blob_url] * len(tasks),
                 [[a.key for a in t.attempts] for t in tasks],
                 [t.key for t in tasks],
+                [self._name] * len(tasks),
                 key=[t.key for t in tasks],
                 pure=False,
                 resources={"cpus": cpus, "memory": memory},
@@ -321,10 +361,15 @@ class DaskExecutor:
             return
         try:
             await client.register_plugin(self._fallback, name=FALLBACK_NAME)
+            await self._name_ourselves(client)  # a new scheduler has no history
         except Exception as error:  # not reachable right now: try again next time
             log.debug("cannot register the worker plugin: %r", error)
             return
         self._scheduler_id = identity
+
+    async def _name_ourselves(self, client: Client) -> None:
+        named = {"blob_url": self._blob_url, "scheduler": self._name}
+        await client.log_event(SCHEDULER_TOPIC, named)
 
     async def _read_workers(self) -> None:
         """The cluster's workers and their resources, for ``batching`` and ``room``."""

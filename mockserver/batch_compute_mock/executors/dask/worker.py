@@ -16,6 +16,13 @@ tasks were processing there, before it hands them to other workers. Each worker'
 listens, so a task it is given again after a loss answers ``RERUN`` at once instead of running
 the job a second time; the server then fails the attempt (if it heard it start) or lets it run
 again (if it never began), and its retry policy decides.
+
+Takeover: workers outlive the server that schedules. The server that begins to schedule for a
+blob store (another server took over, or this one restarted) names itself on
+``SCHEDULER_TOPIC`` and calls ``take_over`` on every worker, which stops the attempts the
+servers before it began and refuses their tasks from then on, and answers once those have
+ended; only then does the new server run anything, so no job runs twice at once. A worker
+that joins later reads the topic's history.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import enum
 import hashlib
 import logging
 import os
+import time
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -43,11 +51,13 @@ __all__ = [
     "ENDED_TOPIC",
     "PLUGIN_NAME",
     "RERUN",
+    "SCHEDULER_TOPIC",
     "STARTED_TOPIC",
     "TASK_PREFIX",
     "BatchComputePlugin",
     "cancel_job",
     "run_jobs",
+    "take_over",
 ]
 
 log = logging.getLogger(__name__)
@@ -57,6 +67,13 @@ PLUGIN_NAME = "batch-compute"
 STARTED_TOPIC = "batch-compute-started"
 #: The event topic on which a worker reports each attempt's outcome (``{"key", "outcome"}``).
 ENDED_TOPIC = "batch-compute-ended"
+#: The event topic on which a server that begins to schedule names itself
+#: (``{"blob_url", "scheduler"}``): tasks another server sent for that blob store are refused.
+SCHEDULER_TOPIC = "batch-compute-scheduler"
+#: The text of the outcome a task of a server that no longer schedules answers with.
+SUPERSEDED = "Not run: another server schedules the jobs now"
+#: How long ``take_over`` waits for the attempts it stops to end.
+TAKEOVER_WAIT_SECONDS = 30.0
 #: The text of the outcome a task given again after its worker was lost answers with.
 RERUN = "The Dask worker that had this attempt was lost"
 _LOST_MEMORY = 100_000  # task keys of lost workers remembered
@@ -65,6 +82,15 @@ FALLBACK_NAME = "batch-compute-fallback"
 #: How the server's task keys begin (``batch-compute-<first job>-<count>-<nonce>``).
 TASK_PREFIX = "batch-compute-"
 _CANCELED_MEMORY = 10_000  # cancels remembered for jobs that reach this worker late
+
+
+@attrs.frozen
+class _Run:
+    """An attempt running on this worker, and whose it is."""
+
+    attempt: int
+    blob_url: str
+    scheduler: str  # the server that sent it (``SCHEDULER_TOPIC``)
 
 
 class BatchComputePlugin(WorkerPlugin):
@@ -94,7 +120,8 @@ class BatchComputePlugin(WorkerPlugin):
         self._executors: dict[str, LocalExecutor] = {}
         self._starting: dict[str, asyncio.Future[LocalExecutor]] = {}
         self._canceled: deque[str] = deque(maxlen=_CANCELED_MEMORY)
-        self._running: dict[str, int] = {}  # job id -> attempt running here
+        self._running: dict[str, _Run] = {}  # by job id
+        self._schedulers: dict[str, str] = {}  # blob URL -> the server that schedules for it
         self._lost: dict[str, None] = {}  # keys of tasks that were on a lost worker (ordered)
         self._watch: Client | None = None
 
@@ -129,6 +156,9 @@ class BatchComputePlugin(WorkerPlugin):
             security=worker.security,
         )
         self._watch.subscribe_topic("all", self._heard)
+        self._watch.subscribe_topic(SCHEDULER_TOPIC, self._heard_scheduler)
+        for event in await self._watch.get_events(SCHEDULER_TOPIC):  # named before we joined
+            self._heard_scheduler(event)
         resources = worker.state.total_resources
         if "cpus" not in resources or "memory" not in resources:
             memory = self.memory_bytes or worker.memory_manager.memory_limit or _machine_memory()
@@ -142,6 +172,7 @@ class BatchComputePlugin(WorkerPlugin):
             await executor.shutdown(grace_s=1.0)
         if self._watch is not None:
             self._watch.unsubscribe_topic("all")  # the scheduler stops sending before we go
+            self._watch.unsubscribe_topic(SCHEDULER_TOPIC)
             await self._watch.close()
 
     def _heard(self, event: tuple[float, Any]) -> None:
@@ -155,6 +186,46 @@ class BatchComputePlugin(WorkerPlugin):
         while len(self._lost) > _LOST_MEMORY:
             del self._lost[next(iter(self._lost))]
 
+    def _heard_scheduler(self, event: tuple[float, Any]) -> None:
+        """``SCHEDULER_TOPIC``: a server began to schedule for a blob store."""
+        _, message = event
+        if isinstance(message, dict):
+            self.supersede(str(message.get("blob_url")), str(message.get("scheduler")))
+
+    def supersede(self, blob_url: str, scheduler: str) -> list[str]:
+        """``scheduler`` schedules for ``blob_url`` now: stop the attempts other servers
+        began for it here (the job ids), and refuse their tasks from now on."""
+        self._schedulers[blob_url] = scheduler
+        stale = [
+            job_id
+            for job_id, run in self._running.items()
+            if run.blob_url == blob_url and run.scheduler != scheduler
+        ]
+        executor = self._executors.get(blob_url)
+        for job_id in stale:
+            if executor is not None:
+                executor.cancel(job_id)
+        return stale
+
+    async def take_over(self, blob_url: str, scheduler: str) -> list[str]:
+        """``supersede``, then wait (up to ``TAKEOVER_WAIT_SECONDS``) until the stopped
+        attempts have ended; the job ids of any still running."""
+        stale = self.supersede(blob_url, scheduler)
+        deadline = time.monotonic() + TAKEOVER_WAIT_SECONDS
+        while True:
+            left = [job_id for job_id in stale if self._runs_for_another(job_id, scheduler)]
+            if not left or time.monotonic() > deadline:
+                return left
+            await asyncio.sleep(0.05)
+
+    def _runs_for_another(self, job_id: str, scheduler: str) -> bool:
+        run = self._running.get(job_id)
+        return run is not None and run.scheduler != scheduler
+
+    def superseded(self, blob_url: str, scheduler: str) -> bool:
+        """Whether another server than ``scheduler`` schedules for ``blob_url`` now."""
+        return self._schedulers.get(blob_url, scheduler) != scheduler
+
     def was_on_a_lost_worker(self, key: str) -> bool:
         return key in self._lost
 
@@ -162,25 +233,29 @@ class BatchComputePlugin(WorkerPlugin):
         """Whether a cancel for this attempt reached this worker before the attempt did."""
         return _attempt_name(job_id, attempt) in self._canceled
 
-    async def run(self, spec: JobSpec, blob_url: str) -> JobOutcome:
-        # Registered before the executor may still be starting (an await), so a cancel in
-        # that window finds the attempt; it is looked at again once the executor is ready.
-        self._running[spec.job_id] = spec.attempt
+    async def run(self, spec: JobSpec, blob_url: str, scheduler: str) -> JobOutcome:
+        # Registered before the executor may still be starting (an await), so a cancel or a
+        # takeover in that window finds the attempt; it is looked at again once it is ready.
+        run = self._running[spec.job_id] = _Run(spec.attempt, blob_url, scheduler)
         try:
             executor = await self._executor(blob_url)
             if self.refused(spec.job_id, spec.attempt):
                 return lost_outcome(spec.job_id, canceled=True)
+            if self.superseded(blob_url, scheduler):
+                return not_started(spec.job_id, StopReason.SHUTDOWN, SUPERSEDED)
             return await executor.run(spec)
         finally:
-            if self._running.get(spec.job_id) == spec.attempt:
+            if self._running.get(spec.job_id) is run:
                 del self._running[spec.job_id]
 
     def cancel(self, job_id: str, attempt: int) -> bool:
         """Stop attempt ``attempt`` of the job if it runs here, or refuse it if it comes."""
         self._canceled.append(_attempt_name(job_id, attempt))
-        if self._running.get(job_id) != attempt:
+        run = self._running.get(job_id)
+        if run is None or run.attempt != attempt:
             return False
-        return any(executor.cancel(job_id) for executor in self._executors.values())
+        executor = self._executors.get(run.blob_url)
+        return executor is not None and executor.cancel(job_id)
 
     async def _executor(self, blob_url: str) -> LocalExecutor:
         if blob_url in self._executors:
@@ -218,12 +293,13 @@ def _plugin(worker: Any) -> BatchComputePlugin | None:
 
 
 async def run_jobs(
-    specs: list[dict[str, Any]], blob_url: str, keys: list[str], task_key: str
+    specs: list[dict[str, Any]], blob_url: str, keys: list[str], task_key: str, scheduler: str
 ) -> list[JobOutcome]:
     """The task: job attempts of one function, one after another in one worker-resource
     slot (one Dask task for several jobs: the scheduler's per-task work, not the jobs, bounds
     short jobs). A coroutine, so Dask runs it on the worker's event loop (no thread).
-    ``keys`` name the attempts in the events; ``task_key`` is the task's own key."""
+    ``keys`` name the attempts in the events; ``task_key`` is the task's own key;
+    ``scheduler`` names the server that sent it (``SCHEDULER_TOPIC``)."""
     worker = get_worker()
     plugin = _plugin(worker)
     if plugin is None:
@@ -235,9 +311,11 @@ async def run_jobs(
             outcome = not_started(spec["job_id"], StopReason.WORKER_LOST, RERUN)
         elif plugin.refused(spec["job_id"], spec["attempt"]):
             outcome = not_started(spec["job_id"], StopReason.CANCEL, "Canceled")
+        elif plugin.superseded(blob_url, scheduler):
+            outcome = not_started(spec["job_id"], StopReason.SHUTDOWN, SUPERSEDED)
         else:
             worker.log_event(STARTED_TOPIC, {"key": key, "worker": worker.address})
-            outcome = await plugin.run(JobSpec(**spec), blob_url)
+            outcome = await plugin.run(JobSpec(**spec), blob_url, scheduler)
         # Reported on the batched stream (the server need not fetch the task's result), and
         # returned too, for a server that did not hear it.
         worker.log_event(ENDED_TOPIC, {"key": key, "outcome": outcome_message(outcome)})
@@ -256,6 +334,13 @@ def cancel_job(job_id: str, attempt: int, dask_worker: Any) -> bool:
     """Run on every worker (``Client.run``): stop the attempt if it runs or arrives here."""
     plugin = _plugin(dask_worker)
     return plugin.cancel(job_id, attempt) if plugin is not None else False
+
+
+async def take_over(blob_url: str, scheduler: str, dask_worker: Any) -> list[str]:
+    """Run on every worker (``Client.run``) by a server that begins to schedule: stop the
+    attempts other servers began here for ``blob_url``; the job ids of any not yet ended."""
+    plugin = _plugin(dask_worker)
+    return await plugin.take_over(blob_url, scheduler) if plugin is not None else []
 
 
 def _attempt_name(job_id: str, attempt: int) -> str:
