@@ -187,16 +187,19 @@ class DaskExecutor:
         assert self._client is not None
         await self._name_ourselves(self._client)
         answers = await self._client.run(take_over, self._blob_url, self._name, on_error="return")
+        for worker, answer in answers.items():
+            if isinstance(answer, BaseException):  # its scheduler will drop it, and its tasks
+                log.warning("could not reach Dask worker %s to take over: %r", worker, answer)
         still = {
             worker: answer
             for worker, answer in answers.items()
-            if isinstance(answer, BaseException) or answer
+            if not isinstance(answer, BaseException) and answer
         }
         if still:
             raise TakeoverIncomplete(
                 f"attempts an earlier server began have not stopped on these workers: {still}"
             )
-        stopped = sum(len(answer) for answer in answers.values())
+        stopped = sum(len(a) for a in answers.values() if not isinstance(a, BaseException))
         if stopped:
             log.info("stopped %d attempts an earlier server began on the cluster", stopped)
 
