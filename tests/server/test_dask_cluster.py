@@ -384,7 +384,8 @@ def test_a_scheduler_restart_loses_no_job(tmp_path):
         )  # fmt: skip
         flag.touch()
         done = [own.wait_job(job_id) for job_id in jobs]
-        assert [job["status"] for job in done] == ["success"] * 4, done
+        outcomes = [(j["status"], j["error_reason"], j["execution_count"]) for j in done]
+        assert [job["status"] for job in done] == ["success"] * 4, outcomes
         # An attempt running at the kill failed (and was retried); none ran a third time.
         assert max(job["execution_count"] for job in done) == 2
     finally:

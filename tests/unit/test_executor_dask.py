@@ -335,6 +335,39 @@ def test_a_server_that_takes_over_stops_the_attempts_of_the_one_before(lab):
     assert known_to_a_later_worker
 
 
+def test_a_task_on_a_worker_still_without_the_plugin_waits_for_it(lab):
+    """A plain worker that joined a restarted scheduler gets the plugin a moment after tasks
+    may reach it: they wait for it instead of failing like a lost worker."""
+    import attrs
+    from distributed import Client
+
+    from batch_compute_mock.executors.dask import BatchComputePlugin
+    from batch_compute_mock.executors.dask.worker import run_jobs
+
+    spec = lab.spec(lab.bundle("def main():\n    return 'ran'\n"))
+
+    async def main():
+        async with LocalCluster(
+            n_workers=1, processes=False, asynchronous=True, dashboard_address=":0"
+        ) as local:
+            worker = next(iter(local.workers.values()))
+            async with Client(local.scheduler_address, asynchronous=True) as client:
+                task = client.submit(
+                    run_jobs, [attrs.asdict(spec)], lab.blobs.url, ["k"], "t", "server", pure=False
+                )
+                await asyncio.sleep(1.0)
+                assert task.status == "pending"  # waiting on the worker, not failed
+                plugin = BatchComputePlugin(sandbox="off", data_dir=str(lab.root / "late"))
+                await worker.plugin_add(plugin, name="batch-compute")
+                try:
+                    return await asyncio.wait_for(task, 60)
+                finally:
+                    await worker.plugin_remove("batch-compute")
+
+    [outcome] = asyncio.run(main())
+    assert outcome.status is OutcomeStatus.SUCCESS, outcome
+
+
 async def _until(probe, timeout: float = 60.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not probe():

@@ -74,6 +74,8 @@ SCHEDULER_TOPIC = "batch-compute-scheduler"
 SUPERSEDED = "Not run: another server schedules the jobs now"
 #: How long ``take_over`` waits for the attempts it stops to end.
 TAKEOVER_WAIT_SECONDS = 30.0
+#: How long a task waits for the plugin on a worker that has none (yet).
+PLUGIN_WAIT_SECONDS = 30.0
 #: The text of the outcome a task given again after its worker was lost answers with.
 RERUN = "The Dask worker that had this attempt was lost"
 _LOST_MEMORY = 100_000  # task keys of lost workers remembered
@@ -292,6 +294,18 @@ def _plugin(worker: Any) -> BatchComputePlugin | None:
     return None
 
 
+async def _plugin_of(worker: Any) -> BatchComputePlugin:
+    """The worker's plugin. A plain worker that joined a restarted Dask scheduler gets it from
+    the server about a second later (``ROOM_CHECK_SECONDS``), and tasks may come first: they
+    wait for it (up to ``PLUGIN_WAIT_SECONDS``) rather than fail as if the worker were lost."""
+    deadline = time.monotonic() + PLUGIN_WAIT_SECONDS
+    while (plugin := _plugin(worker)) is None:
+        if time.monotonic() > deadline:
+            raise RuntimeError("this Dask worker has no batch-compute plugin")
+        await asyncio.sleep(0.1)
+    return plugin
+
+
 async def run_jobs(
     specs: list[dict[str, Any]], blob_url: str, keys: list[str], task_key: str, scheduler: str
 ) -> list[JobOutcome]:
@@ -301,9 +315,7 @@ async def run_jobs(
     ``keys`` name the attempts in the events; ``task_key`` is the task's own key;
     ``scheduler`` names the server that sent it (``SCHEDULER_TOPIC``)."""
     worker = get_worker()
-    plugin = _plugin(worker)
-    if plugin is None:
-        raise RuntimeError("this Dask worker has no batch-compute plugin")
+    plugin = await _plugin_of(worker)
     rerun = plugin.was_on_a_lost_worker(task_key)
     outcomes = []
     for spec, key in zip(specs, keys, strict=True):
