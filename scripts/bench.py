@@ -459,18 +459,19 @@ def bench_search(bench: Bench) -> None:
     measure_searches(bench)
 
 
-SCALE_WINDOW = 10  # bulk requests an insert rate is measured over
+SCALE_WINDOW = 30  # bulk requests an insert rate is measured over
 
 
 def _insert_rate(bench: Bench) -> tuple[float, float]:
-    """Jobs per second over the next ``SCALE_WINDOW`` bulk requests to the stopped function,
-    and the server's CPU milliseconds per 1,000 of them (steadier than the rate on a busy
-    machine; on PostgreSQL the database's own CPU is not in it)."""
+    """Jobs per second over the next ``SCALE_WINDOW`` bulk requests to the stopped function
+    (from their median time: one request that meets a PostgreSQL checkpoint or the machine's
+    other work would otherwise decide a window), and the server's CPU milliseconds per 1,000
+    of them (on PostgreSQL the database's own CPU is not in it)."""
     timings: list[float] = []
     cpu = _cpu_seconds(bench.pid)
     fill_stopped(bench, bench.stopped_jobs + SCALE_WINDOW * BULK, timings)
     cpu = _cpu_seconds(bench.pid) - cpu
-    return len(timings) * BULK / sum(timings), _ms(cpu) / len(timings)
+    return BULK / statistics.median(timings), _ms(cpu) / len(timings)
 
 
 def bench_scale(bench: Bench) -> None:
