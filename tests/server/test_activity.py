@@ -13,6 +13,7 @@ from batch_compute_mock.kernel.errors import NotFound
 from batch_compute_mock.service.activity import ActivityService, RuntimeBin, runtime_bins
 from batch_compute_mock.service.identity import Identity
 from batch_compute_mock.store import SqlStore
+from support.rows import function_row
 
 pytestmark = pytest.mark.both_databases
 
@@ -25,19 +26,9 @@ def store(tmp_path: Path, database_url: str | None) -> Iterator[SqlStore]:
     store = SqlStore(database_url or f"sqlite:///{tmp_path / 'activity.sqlite3'}")
     with store.write() as writer:
         for function_id, owner in (("f1", ALICE.owner), ("f2", ALICE.owner)):
-            writer.insert_function(_function(function_id, owner))
+            writer.insert_function(function_row(function_id, owner))
     yield store
     store.close()
-
-
-def _function(function_id: str, owner: str) -> dict[str, Any]:
-    return {
-        "id": function_id, "owner": owner, "namespace": owner, "name": function_id,
-        "image": "python3.11:latest", "cpus": 1, "memory": 2048, "maximum_concurrency": 1,
-        "timeout": 60, "retry_count": 0, "enabled": True, "auto_start": True,
-        "environment": None, "status": "ready", "creation_date": "2024-05-01T00:00:00.000000+00:00",
-        "modified_date": "2024-05-01T00:00:00.000000+00:00",
-    }  # fmt: skip
 
 
 def _job(job_id: str, function_id: str, status: str, finished: str | None, runtime: int | None):

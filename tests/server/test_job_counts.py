@@ -25,6 +25,7 @@ from batch_compute_mock.service.queries import parse_query_body, parse_search_pa
 from batch_compute_mock.store import SqlStore, Start
 from batch_compute_mock.store.count_scope import CountScope, count_scope
 from batch_compute_mock.store.schema import job_counts, jobs
+from support.rows import function_row
 
 pytestmark = pytest.mark.both_databases
 
@@ -41,14 +42,7 @@ def store(tmp_path: Path, database_url: str | None) -> Iterator[SqlStore]:
 
 
 def _function(function_id: str) -> dict[str, Any]:
-    owner = FUNCTIONS[function_id]
-    return {
-        "id": function_id, "owner": owner, "namespace": owner, "name": function_id,
-        "image": "python3.11:latest", "cpus": 1, "memory": 2048, "maximum_concurrency": 1,
-        "timeout": 60, "retry_count": 0, "enabled": True, "auto_start": True,
-        "environment": None, "status": "ready", "creation_date": "2024-05-01T00:00:00.000000+00:00",
-        "modified_date": "2024-05-01T00:00:00.000000+00:00",
-    }  # fmt: skip
+    return function_row(function_id, FUNCTIONS[function_id])
 
 
 class Workload:

@@ -96,6 +96,14 @@ def _scheduler_state(server: LiveServer) -> str:
     return str(answer.json()["scheduler"])
 
 
+def _start_scheduler_then_standby(a: LiveServer, b: LiveServer) -> None:
+    """Start ``a`` and wait until it schedules, then ``b``, which stands by."""
+    a.start()
+    wait_until(lambda: _scheduler_state(a) == "active", "the first server schedules", 15.0)
+    b.start()
+    assert _scheduler_state(b) == "standby"
+
+
 def _ready_function(client: ComputeClient, name: str, **options: Any) -> Function:
     """``guarded_square`` saved under ``name`` (with ``Function`` options besides the
     defaults here) and built."""
@@ -147,10 +155,7 @@ def shared(
 def test_two_servers_share_state_and_survive_the_death_of_either(shared: dict[str, Any]) -> None:
     a, b = shared["servers"]
     marks: Path = shared["marks"]
-    a.start()
-    wait_until(lambda: _scheduler_state(a) == "active", "the first server schedules", 15.0)
-    b.start()
-    assert _scheduler_state(b) == "standby"
+    _start_scheduler_then_standby(a, b)
     user = "several-servers"
     clients = [ComputeClient(url=server.origin, auth=server.token(user)) for server in (a, b)]
     try:
@@ -379,10 +384,7 @@ def test_a_scheduler_that_loses_its_lease_exits_and_another_takes_over(
     shared: dict[str, Any],
 ) -> None:
     a, b = shared["servers"]
-    a.start()
-    wait_until(lambda: _scheduler_state(a) == "active", "the first server schedules", 15.0)
-    b.start()
-    assert _scheduler_state(b) == "standby"
+    _start_scheduler_then_standby(a, b)
     engine = sa.create_engine(shared["url"], poolclass=sa.NullPool)
     try:
         with engine.begin() as connection:
@@ -410,10 +412,7 @@ STOPPED_JOB_SECONDS = 12.0
 def test_a_stopped_scheduler_is_replaced_and_no_attempt_overlaps(shared: dict[str, Any]) -> None:
     a, b = shared["servers"]
     marks: Path = shared["marks"]
-    a.start()
-    wait_until(lambda: _scheduler_state(a) == "active", "the first server schedules", 15.0)
-    b.start()
-    assert _scheduler_state(b) == "standby"
+    _start_scheduler_then_standby(a, b)
     client = ComputeClient(url=b.origin, auth=b.token("stopped"))
     try:
         function = _ready_function(client, "outlives", maximum_concurrency=4, retry_count=0)
@@ -475,9 +474,7 @@ def test_on_a_dask_cluster_the_attempts_of_a_stopped_scheduler_end_before_their_
         for name in ("dask-server-a", "dask-server-b")
     )
     try:
-        a.start()
-        wait_until(lambda: _scheduler_state(a) == "active", "the first server schedules", 15.0)
-        b.start()
+        _start_scheduler_then_standby(a, b)
         client = ComputeClient(url=b.origin, auth=b.token("on-dask"))
         function = _ready_function(client, "on-dask", retry_count=0)
         created = function.map([[n, str(marks), STOPPED_JOB_SECONDS] for n in range(2)])
@@ -563,10 +560,7 @@ def test_a_restore_and_a_reset_through_the_standby_reach_the_scheduler(
 ) -> None:
     a, b = shared["servers"]
     marks: Path = shared["marks"]
-    a.start()
-    wait_until(lambda: _scheduler_state(a) == "active", "the first server schedules", 15.0)
-    b.start()
-    assert _scheduler_state(b) == "standby"
+    _start_scheduler_then_standby(a, b)
     client = ComputeClient(url=b.origin, auth=b.token("controls"))
     try:
         function = _ready_function(client, "restored")

@@ -5,10 +5,11 @@ its task, given to the other worker, does not run the job again)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -265,26 +266,17 @@ def test_a_cancel_ends_only_its_own_job_of_a_task_and_it_never_runs(lab, cluster
 
 
 def test_a_cancel_reaches_a_worker_still_starting_its_pool(lab):
-    from batch_compute_mock.executors.dask import BatchComputePlugin
 
     fn = lab.bundle(WAIT_FOR_FLAG)
     spec = lab.spec(fn, str(lab.flag("never")), str(lab.flag("ran.pid")))
 
     async def main():
-        async with LocalCluster(
-            n_workers=1, processes=False, asynchronous=True, dashboard_address=":0"
-        ) as local:
-            worker = next(iter(local.workers.values()))
-            plugin = BatchComputePlugin(sandbox="off", data_dir=str(lab.root / "worker"))
-            await worker.plugin_add(plugin, name="batch-compute")
-            try:
-                running = asyncio.ensure_future(plugin.run(spec, lab.blobs.url, "server"))
-                await asyncio.sleep(0)  # it waits for the pool to start
-                assert not plugin._executors  # still starting
-                plugin.cancel(spec.job_id, spec.attempt)
-                return await asyncio.wait_for(running, 60)
-            finally:
-                await worker.plugin_remove("batch-compute")
+        async with _one_worker() as (_, worker), _plugged(worker, lab.root / "w") as plugin:
+            running = asyncio.ensure_future(plugin.run(spec, lab.blobs.url, "server"))
+            await asyncio.sleep(0)  # it waits for the pool to start
+            assert not plugin._executors  # still starting
+            plugin.cancel(spec.job_id, spec.attempt)
+            return await asyncio.wait_for(running, 60)
 
     outcome = asyncio.run(main())
     assert outcome.status is OutcomeStatus.CANCELED and outcome.stop_reason is StopReason.CANCEL
@@ -297,7 +289,6 @@ def test_a_server_that_takes_over_stops_the_attempts_of_the_one_before(lab):
     a worker that joins afterwards learns who schedules from the topic's history."""
     from distributed import Client
 
-    from batch_compute_mock.executors.dask import BatchComputePlugin
     from batch_compute_mock.executors.dask.worker import SCHEDULER_TOPIC, SUPERSEDED, take_over
 
     fn = lab.bundle(WAIT_FOR_FLAG)
@@ -306,27 +297,18 @@ def test_a_server_that_takes_over_stops_the_attempts_of_the_one_before(lab):
     url = lab.blobs.url
 
     async def main():
-        async with LocalCluster(
-            n_workers=1, processes=False, asynchronous=True, dashboard_address=":0"
-        ) as local:
-            worker = next(iter(local.workers.values()))
-            plugin = BatchComputePlugin(sandbox="off", data_dir=str(lab.root / "worker"))
-            await worker.plugin_add(plugin, name="batch-compute")
-            try:
-                running = asyncio.ensure_future(plugin.run(old, url, "before"))
-                await _until(lambda: lab.flag("old.pid").exists())
-                async with Client(local.scheduler_address, asynchronous=True) as client:
-                    await client.log_event(SCHEDULER_TOPIC, {"blob_url": url, "scheduler": "now"})
-                    left = await client.run(take_over, url, "now")
-                    assert list(left.values()) == [[]]
-                    assert running.done()  # ended before take_over answered
-                    refused = await plugin.run(late, url, "before")
-                    other = BatchComputePlugin(sandbox="off", data_dir=str(lab.root / "w2"))
-                    await worker.plugin_add(other, name="joins-later")
-                    await worker.plugin_remove("joins-later")
-                return running.result(), refused, other.superseded(url, "before")
-            finally:
-                await worker.plugin_remove("batch-compute")
+        async with _one_worker() as (local, worker), _plugged(worker, lab.root / "w") as plugin:
+            running = asyncio.ensure_future(plugin.run(old, url, "before"))
+            await _until(lambda: lab.flag("old.pid").exists())
+            async with Client(local.scheduler_address, asynchronous=True) as client:
+                await client.log_event(SCHEDULER_TOPIC, {"blob_url": url, "scheduler": "now"})
+                left = await client.run(take_over, url, "now")
+                assert list(left.values()) == [[]]
+                assert running.done()  # ended before take_over answered
+                refused = await plugin.run(late, url, "before")
+                async with _plugged(worker, lab.root / "w2", "joins-later") as other:
+                    known = other.superseded(url, "before")
+            return running.result(), refused, known
 
     stopped, refused, known_to_a_later_worker = asyncio.run(main())
     assert stopped.status is OutcomeStatus.CANCELED, stopped
@@ -341,31 +323,47 @@ def test_a_task_on_a_worker_still_without_the_plugin_waits_for_it(lab):
     import attrs
     from distributed import Client
 
-    from batch_compute_mock.executors.dask import BatchComputePlugin
     from batch_compute_mock.executors.dask.worker import run_jobs
 
     spec = lab.spec(lab.bundle("def main():\n    return 'ran'\n"))
 
     async def main():
-        async with LocalCluster(
-            n_workers=1, processes=False, asynchronous=True, dashboard_address=":0"
-        ) as local:
-            worker = next(iter(local.workers.values()))
-            async with Client(local.scheduler_address, asynchronous=True) as client:
-                task = client.submit(
-                    run_jobs, [attrs.asdict(spec)], lab.blobs.url, ["k"], "t", "server", pure=False
-                )
-                await asyncio.sleep(1.0)
-                assert task.status == "pending"  # waiting on the worker, not failed
-                plugin = BatchComputePlugin(sandbox="off", data_dir=str(lab.root / "late"))
-                await worker.plugin_add(plugin, name="batch-compute")
-                try:
-                    return await asyncio.wait_for(task, 60)
-                finally:
-                    await worker.plugin_remove("batch-compute")
+        async with (
+            _one_worker() as (local, worker),
+            Client(local.scheduler_address, asynchronous=True) as client,
+        ):
+            task = client.submit(
+                run_jobs, [attrs.asdict(spec)], lab.blobs.url, ["k"], "t", "server", pure=False
+            )
+            await asyncio.sleep(1.0)
+            assert task.status == "pending"  # waiting on the worker, not failed
+            async with _plugged(worker, lab.root / "late"):
+                return await asyncio.wait_for(task, 60)
 
     [outcome] = asyncio.run(main())
     assert outcome.status is OutcomeStatus.SUCCESS, outcome
+
+
+@contextlib.asynccontextmanager
+async def _one_worker() -> AsyncIterator[tuple[LocalCluster, Any]]:
+    """An in-process cluster of one worker, and that worker."""
+    async with LocalCluster(
+        n_workers=1, processes=False, asynchronous=True, dashboard_address=":0"
+    ) as local:
+        yield local, next(iter(local.workers.values()))
+
+
+@contextlib.asynccontextmanager
+async def _plugged(worker: Any, root: Path, name: str = "batch-compute") -> AsyncIterator[Any]:
+    """Our plugin on ``worker`` (jobs unsandboxed, its files under ``root``), removed after."""
+    from batch_compute_mock.executors.dask import BatchComputePlugin
+
+    plugin = BatchComputePlugin(sandbox="off", data_dir=str(root))
+    await worker.plugin_add(plugin, name=name)
+    try:
+        yield plugin
+    finally:
+        await worker.plugin_remove(name)
 
 
 async def _until(probe, timeout: float = 60.0) -> None:
