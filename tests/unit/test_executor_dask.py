@@ -317,6 +317,35 @@ def test_a_server_that_takes_over_stops_the_attempts_of_the_one_before(lab):
     assert known_to_a_later_worker
 
 
+def test_a_takeover_that_cannot_stop_an_attempt_refuses_to_schedule(lab, monkeypatch):
+    """An attempt of the server before that does not end (its cancel never lands) keeps the
+    new server from scheduling: its start fails, and closes its connection."""
+    from batch_compute_mock.executors.dask import executor as server_side
+    from batch_compute_mock.executors.dask import worker as worker_side
+    from batch_compute_mock.executors.dask.executor import TakeoverIncomplete
+
+    for module in (server_side, worker_side):
+        monkeypatch.setattr(module, "TAKEOVER_WAIT_SECONDS", 0.5)
+    spec = lab.spec(lab.bundle(WAIT_FOR_FLAG), str(lab.flag("go")), str(lab.flag("pid")))
+
+    async def main():
+        async with _one_worker() as (local, worker), _plugged(worker, lab.root / "w") as plugin:
+            running = asyncio.ensure_future(plugin.run(spec, lab.blobs.url, "before"))
+            await _until(lambda: lab.flag("pid").exists())
+            monkeypatch.setattr(plugin._executors[lab.blobs.url], "cancel", lambda job_id: False)
+            server = DaskExecutor(
+                scheduler_address=local.scheduler_address, blobs=lab.blobs, slots=1
+            )
+            with pytest.raises(TakeoverIncomplete, match=spec.job_id):
+                await server.start()
+            assert server._client is None
+            lab.flag("go").touch()
+            return await asyncio.wait_for(running, 60)
+
+    outcome = asyncio.run(main())
+    assert outcome.status is OutcomeStatus.SUCCESS, outcome  # it ran on, alone
+
+
 def test_a_task_on_a_worker_still_without_the_plugin_waits_for_it(lab):
     """A plain worker that joined a restarted scheduler gets the plugin a moment after tasks
     may reach it: they wait for it instead of failing like a lost worker."""

@@ -64,6 +64,7 @@ from .worker import (
     RERUN,
     SCHEDULER_TOPIC,
     STARTED_TOPIC,
+    TAKEOVER_WAIT_SECONDS,
     TASK_PREFIX,
     BatchComputePlugin,
     cancel_job,
@@ -167,11 +168,11 @@ class DaskExecutor:
         self._client = await Client(  # type: ignore[misc]
             self._address, asynchronous=True, timeout=self._timeout, set_as_default=False
         )
-        self._client.subscribe_topic(STARTED_TOPIC, self._heard_start)
-        self._client.subscribe_topic(ENDED_TOPIC, self._heard_end)
-        await self._client.register_plugin(self._fallback, name=FALLBACK_NAME)
-        self._scheduler_id = self._client.scheduler_info().get("id")
         try:
+            self._client.subscribe_topic(STARTED_TOPIC, self._heard_start)
+            self._client.subscribe_topic(ENDED_TOPIC, self._heard_end)
+            await self._client.register_plugin(self._fallback, name=FALLBACK_NAME)
+            self._scheduler_id = self._client.scheduler_info().get("id")
             await self._take_over()
         except BaseException:
             client, self._client = self._client, None
@@ -186,15 +187,17 @@ class DaskExecutor:
         ``TakeoverIncomplete`` if any still runs, so that nothing runs twice at once."""
         assert self._client is not None
         await self._name_ourselves(self._client)
-        answers = await self._client.run(take_over, self._blob_url, self._name, on_error="return")
-        for worker, answer in answers.items():
-            if isinstance(answer, BaseException):  # its scheduler will drop it, and its tasks
-                log.warning("could not reach Dask worker %s to take over: %r", worker, answer)
-        still = {
-            worker: answer
-            for worker, answer in answers.items()
-            if not isinstance(answer, BaseException) and answer
-        }
+        answers = await asyncio.wait_for(
+            self._client.run(take_over, self._blob_url, self._name, on_error="return"),
+            TAKEOVER_WAIT_SECONDS + self._timeout,
+        )
+        still = {worker: answer for worker, answer in answers.items() if answer}
+        failed = {w for w, answer in answers.items() if isinstance(answer, BaseException)}
+        if failed:  # one that left the cluster cannot be told (its attempts end when it closes)
+            identity = await self._client.scheduler.identity(n_workers=-1)
+            for worker in failed - set(identity.get("workers") or {}):
+                log.warning("Dask worker %s left before it could be taken over", worker)
+                del still[worker]
         if still:
             raise TakeoverIncomplete(
                 f"attempts an earlier server began have not stopped on these workers: {still}"

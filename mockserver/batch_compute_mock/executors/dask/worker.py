@@ -21,8 +21,8 @@ Takeover: workers outlive the server that schedules. The server that begins to s
 blob store (another server took over, or this one restarted) names itself on
 ``SCHEDULER_TOPIC`` and calls ``take_over`` on every worker, which stops the attempts the
 servers before it began and refuses their tasks from then on, and answers once those have
-ended; only then does the new server run anything, so no job runs twice at once. A worker
-that joins later reads the topic's history.
+ended (or says which have not: then the new server does not schedule); only then does it run
+anything. A worker that joins later reads the topic's history.
 """
 
 from __future__ import annotations
@@ -159,8 +159,13 @@ class BatchComputePlugin(WorkerPlugin):
         )
         self._watch.subscribe_topic("all", self._heard)
         self._watch.subscribe_topic(SCHEDULER_TOPIC, self._heard_scheduler)
-        for event in await self._watch.get_events(SCHEDULER_TOPIC):  # named before we joined
-            self._heard_scheduler(event)
+        named: dict[str, str] = {}  # before we joined: the last per blob store
+        for _, message in await self._watch.get_events(SCHEDULER_TOPIC):
+            if isinstance(message, dict):
+                named[str(message.get("blob_url"))] = str(message.get("scheduler"))
+        for blob_url, scheduler in named.items():
+            if blob_url not in self._schedulers:  # a live event or a takeover is newer
+                self._schedulers[blob_url] = scheduler
         resources = worker.state.total_resources
         if "cpus" not in resources or "memory" not in resources:
             memory = self.memory_bytes or worker.memory_manager.memory_limit or _machine_memory()
@@ -210,19 +215,15 @@ class BatchComputePlugin(WorkerPlugin):
         return stale
 
     async def take_over(self, blob_url: str, scheduler: str) -> list[str]:
-        """``supersede``, then wait (up to ``TAKEOVER_WAIT_SECONDS``) until the stopped
-        attempts have ended; the job ids of any still running."""
-        stale = self.supersede(blob_url, scheduler)
+        """``supersede`` until the stopped attempts have ended (up to
+        ``TAKEOVER_WAIT_SECONDS``); the job ids of any still running."""
+        self.supersede(blob_url, scheduler)
         deadline = time.monotonic() + TAKEOVER_WAIT_SECONDS
         while True:
-            left = [job_id for job_id in stale if self._runs_for_another(job_id, scheduler)]
+            await asyncio.sleep(0.05)
+            left = self.supersede(blob_url, scheduler)  # again: a cancel may have been lost
             if not left or time.monotonic() > deadline:
                 return left
-            await asyncio.sleep(0.05)
-
-    def _runs_for_another(self, job_id: str, scheduler: str) -> bool:
-        run = self._running.get(job_id)
-        return run is not None and run.scheduler != scheduler
 
     def superseded(self, blob_url: str, scheduler: str) -> bool:
         """Whether another server than ``scheduler`` schedules for ``blob_url`` now."""
