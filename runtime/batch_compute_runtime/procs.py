@@ -29,12 +29,14 @@ def signal_group(pgid: int, signum: int) -> bool:
 
 
 def kill_group(leader: int, signum: int = signal.SIGKILL) -> None:
-    """Signal the leader (even if it has not joined its own group yet) and then its group.
+    """Signal the leader's group, and the leader itself if it has not joined the group yet.
 
+    The leader is signalled once: a job's SIGTERM handler, given the signal twice, ran twice.
     Only for a leader that is not reaped yet, so its pid cannot have been reused.
     """
     with contextlib.suppress(ProcessLookupError):
-        os.kill(leader, signum)
+        if os.getpgid(leader) != leader:
+            os.kill(leader, signum)
     signal_group(leader, signum)
 
 
