@@ -164,7 +164,13 @@ def test_a_killed_worker_fails_the_attempt_and_its_job_dies(lab, cluster):
     # The task the scheduler gave the other worker did not run the job a second time.
     time.sleep(0.5)
     assert int(lab.flag("lost.pid").read_text()) == job_pid
-    assert outcome.error_reason == "The Dask worker running the job was lost"  # not begun again
+    # Either the task given again answered RERUN, or (the loss reached that worker late) it
+    # began and was stopped at once, as the executor's docstring says; never a second success.
+    assert outcome.error_reason in (
+        "The Dask worker running the job was lost",
+        "The Dask worker running the job was lost (its task began again on another worker and"
+        " was stopped)",
+    )
     assert outcome.started_at is not None
     assert "worker" in outcome.error_reason.lower()
     end = time.monotonic() + 10
