@@ -28,6 +28,7 @@ import pytest
 
 from support.inprocess import make_bundle
 from support.live_server import LiveServer
+from support.processes import alive
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -90,14 +91,6 @@ def wait(probe: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
 def written(path: Path) -> bool:
     """The job has written its pid there (the file exists before its line does)."""
     return path.exists() and path.read_text().endswith("\n")
-
-
-def alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rfind(")") + 2] not in "ZX"
 
 
 def parent(pid: int) -> int:

@@ -19,6 +19,7 @@ from distributed import LocalCluster
 from batch_compute_mock.executors import OutcomeStatus, StopReason
 from batch_compute_mock.executors.dask import DaskExecutor
 from support.executor_lab import ExecutorLab
+from support.processes import alive
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -81,14 +82,6 @@ async def until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
     while not predicate():
         assert time.monotonic() < end, "condition not reached"
         await asyncio.sleep(0.02)
-
-
-def alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rfind(")") + 2] not in "ZX"
 
 
 def parent(pid: int) -> int:

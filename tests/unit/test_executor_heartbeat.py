@@ -12,6 +12,7 @@ import pytest
 from batch_compute_mock.executors import OutcomeStatus, StopReason
 from batch_compute_mock.executors.local.heartbeat import Heartbeat, heartbeat_age
 from support.executor_lab import ExecutorLab
+from support.processes import alive
 
 LIMIT_SECONDS = 0.5
 
@@ -29,14 +30,6 @@ WAIT_FOREVER = """
 @pytest.fixture
 def lab(tmp_path: Path) -> ExecutorLab:
     return ExecutorLab(tmp_path)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rfind(")") + 2] not in "ZX"
 
 
 def test_the_heartbeat_is_stale_until_the_first_beat_and_then_ages() -> None:
@@ -83,7 +76,7 @@ def test_a_running_job_is_killed_once_the_heartbeat_goes_stale(
         heartbeat.close()
     assert outcome.stop_reason is StopReason.SHUTDOWN
     assert outcome.status is OutcomeStatus.CANCELED
-    assert not _alive(job_pid)
+    assert not alive(job_pid)
     assert waited < LIMIT_SECONDS + 2.0
     assert stats.workers == 0
 

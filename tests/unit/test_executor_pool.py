@@ -15,6 +15,7 @@ import pytest
 
 from batch_compute_mock.executors import JobOutcome, OutcomeStatus, StopReason
 from support.executor_lab import ExecutorLab
+from support.processes import alive
 
 STORED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$")
 LOG_DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
@@ -23,14 +24,6 @@ LOG_DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 @pytest.fixture
 def lab(tmp_path: Path) -> ExecutorLab:
     return ExecutorLab(tmp_path)
-
-
-def alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rfind(")") + 2] not in "ZX"
 
 
 def wait_until(predicate, timeout: float = 10.0) -> bool:
