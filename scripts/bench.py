@@ -652,13 +652,15 @@ def bench_exec(bench: Bench) -> None:
 
 
 def _throughput(
-    bench: Bench, function_id: str, n: int
+    bench: Bench, function_id: str, n: int, first: int = 10**6
 ) -> tuple[float, float, float, dict[str, int]]:
-    """Submit ``n`` jobs in bulk and wait for them: (jobs/s, submit s, total s, statuses)."""
+    """Submit ``n`` jobs in bulk and wait for them: (jobs/s, submit s, total s, statuses).
+    Their arguments count from ``first``, which names the bulk requests too: another run on
+    the same function needs another ``first`` (a repeated request is not submitted again)."""
     base = _statistics(bench, function_id).get("success", 0)
     start = time.perf_counter()
     for offset in range(0, n, BULK):
-        submit_bulk(bench, function_id, 10**6 + offset, min(BULK, n - offset))
+        submit_bulk(bench, function_id, first + offset, min(BULK, n - offset))
     submitted = time.perf_counter() - start
     deadline = time.monotonic() + 600
     stats: dict[str, int] = {}
