@@ -13,10 +13,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from distributed import LocalCluster
 
-from batch_compute_mock.executors import OutcomeStatus, StopReason
+from batch_compute_mock.executors import JobOutcome, OutcomeStatus, StopReason
 from batch_compute_mock.executors.dask import DaskExecutor
 from support.executor_lab import ExecutorLab
 from support.processes import alive
@@ -194,6 +195,38 @@ def test_the_reason_a_job_waits_names_what_it_needs_and_what_the_cluster_has():
     assert reason is not None and "needs cpus=4, memory=8192 MiB" in reason
     assert "1 worker(s) has cpus=2, memory=4096 MiB" in reason
     assert "the cluster has none" in (no_room_reason(1, 2**20, []) or "")
+
+
+def test_an_outcome_crosses_the_event_stream_whole():
+    from batch_compute_mock.executors.dask.worker import outcome_from_text, outcome_text
+
+    outcome = JobOutcome(
+        job_id="job-1",
+        status=OutcomeStatus.FAILURE,
+        exit_code=-9,
+        error_reason="Job timed out after 2 s",
+        started_at="2026-12-06T01:00:00.000001Z",
+        ended_at="2026-12-06T01:00:02.000001Z",
+        runtime=2,
+        statistics={"cpu": {"user_ns": 5}, "memory": {"peak_bytes": 1 << 20}},
+        result_written=True,
+        result_attributes={"tags": ["a", "b"], "extra_properties": {"k": [1, 2.5, None]}},
+        result_size=12,
+        result_hash="abc",
+        start_time=1.5,
+        end_time=3.5,
+        worker_pid=10,
+        supervisor_pid=9,
+        log_truncated=True,
+        stop_reason=StopReason.TIMEOUT,
+    )
+    text = outcome_text(outcome)
+    assert isinstance(text, str)  # one string on Dask's stream, not data it walks
+    back = outcome_from_text(text)
+    assert back == outcome
+    assert back.status is OutcomeStatus.FAILURE and back.stop_reason is StopReason.TIMEOUT
+    ended_by_itself = attrs.evolve(outcome, stop_reason=None, status=OutcomeStatus.SUCCESS)
+    assert outcome_from_text(outcome_text(ended_by_itself)) == ended_by_itself
 
 
 def test_a_burst_goes_several_jobs_to_a_task_and_still_uses_every_worker(lab, cluster):

@@ -68,6 +68,7 @@ from .worker import (
     TASK_PREFIX,
     BatchComputePlugin,
     cancel_job,
+    outcome_from_text,
     run_jobs,
     take_over,
 )
@@ -338,7 +339,7 @@ class DaskExecutor:
             return
         attempt = self._by_key.get(str(message.get("key")))
         if attempt is not None and not attempt.ended.done():
-            self._ended(attempt, JobOutcome(**message["outcome"]))
+            self._ended(attempt, outcome_from_text(str(message["outcome"])))
 
     def _ended(self, attempt: _Attempt, outcome: JobOutcome) -> None:
         if outcome.error_reason == RERUN:

@@ -28,8 +28,8 @@ anything. A worker that joins later reads the topic's history.
 from __future__ import annotations
 
 import asyncio
-import enum
 import hashlib
+import json
 import logging
 import os
 import time
@@ -56,6 +56,8 @@ __all__ = [
     "TASK_PREFIX",
     "BatchComputePlugin",
     "cancel_job",
+    "outcome_from_text",
+    "outcome_text",
     "run_jobs",
     "take_over",
 ]
@@ -65,7 +67,8 @@ log = logging.getLogger(__name__)
 PLUGIN_NAME = "batch-compute"
 #: The event topic on which a worker announces each attempt it begins (``{"key", "worker"}``).
 STARTED_TOPIC = "batch-compute-started"
-#: The event topic on which a worker reports each attempt's outcome (``{"key", "outcome"}``).
+#: The event topic on which a worker reports each attempt's outcome (``{"key", "outcome"}``,
+#: the outcome as ``outcome_text``).
 ENDED_TOPIC = "batch-compute-ended"
 #: The event topic on which a server that begins to schedule names itself
 #: (``{"blob_url", "scheduler"}``): tasks another server sent for that blob store are refused.
@@ -331,16 +334,25 @@ async def run_jobs(
             outcome = await plugin.run(JobSpec(**spec), blob_url, scheduler)
         # Reported on the batched stream (the server need not fetch the task's result), and
         # returned too, for a server that did not hear it.
-        worker.log_event(ENDED_TOPIC, {"key": key, "outcome": outcome_message(outcome)})
+        worker.log_event(ENDED_TOPIC, {"key": key, "outcome": outcome_text(outcome)})
         outcomes.append(outcome)
     return outcomes
 
 
-def outcome_message(outcome: JobOutcome) -> dict[str, Any]:
-    """``outcome`` as plain data (an event's message must be msgpack-serializable)."""
-    return attrs.asdict(
-        outcome, value_serializer=lambda _i, _f, v: v.value if isinstance(v, enum.Enum) else v
-    )
+def outcome_text(outcome: JobOutcome) -> str:
+    """``outcome`` as JSON text, for ``ENDED_TOPIC``: Dask walks nested data in every message
+    of its batched stream (to check and size it) and on the scheduler again, where one string
+    costs it nothing. Its fields are plain data already, but for the enums."""
+    message = attrs.asdict(outcome, recurse=False)
+    message["status"] = outcome.status.value
+    if outcome.stop_reason is not None:
+        message["stop_reason"] = outcome.stop_reason.value
+    return json.dumps(message)
+
+
+def outcome_from_text(text: str) -> JobOutcome:
+    """The outcome ``outcome_text`` wrote."""
+    return JobOutcome(**json.loads(text))
 
 
 def cancel_job(job_id: str, attempt: int, dask_worker: Any) -> bool:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -275,7 +276,7 @@ class LocalExecutor:
         Raises only ``TypeError`` for arguments that are not JSON; whatever the job does ends
         in the returned outcome.
         """
-        frame = encode_frame({"op": "run", "job": attrs.asdict(spec)})
+        frame = encode_frame({"op": "run", "job": attrs.asdict(spec, recurse=False)})
         if self._closed:
             return _not_started(spec.job_id, StopReason.SHUTDOWN)
         while True:
@@ -550,8 +551,14 @@ _REASONS = {
 
 def _key(spec: JobSpec) -> tuple[str, int, str | None]:
     environment = spec.python_environment
-    key = EnvironmentSpec.from_json(environment).key if environment else None
+    key = _environment_key(EnvironmentSpec.from_json(environment)) if environment else None
     return (spec.function_id, int(spec.memory_mib), key)
+
+
+@functools.lru_cache(maxsize=256)
+def _environment_key(environment: EnvironmentSpec) -> str:
+    """``environment.key``, remembered: it hashes JSON, and every job asks for it twice."""
+    return environment.key
 
 
 def _blob_size(blobs: BlobStore, key: str) -> int:
