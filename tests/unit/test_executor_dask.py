@@ -333,8 +333,9 @@ def test_a_server_that_takes_over_stops_the_attempts_of_the_one_before(lab):
             running = asyncio.ensure_future(plugin.run(old, url, "before"))
             await _until(lambda: lab.flag("old.pid").exists())
             async with Client(local.scheduler_address, asynchronous=True) as client:
-                await client.log_event(SCHEDULER_TOPIC, {"blob_url": url, "scheduler": "now"})
-                left = await client.run(take_over, url, "now")
+                named = {"blob_url": url, "scheduler": "now", "term": 2}
+                await client.log_event(SCHEDULER_TOPIC, named)
+                left = await client.run(take_over, url, "now", 2)
                 assert list(left.values()) == [[]]
                 assert running.done()  # ended before take_over answered
                 refused = await plugin.run(late, url, "before")
@@ -376,6 +377,49 @@ def test_a_takeover_that_cannot_stop_an_attempt_refuses_to_schedule(lab, monkeyp
 
     outcome = asyncio.run(main())
     assert outcome.status is OutcomeStatus.SUCCESS, outcome  # it ran on, alone
+
+
+def test_a_server_that_takes_over_late_supersedes_nobody(lab):
+    """A server that names itself after a server of a greater term did (it was stopped, or cut
+    off, since it took the lease) stops nothing and is refused: its start fails, the attempts
+    and tasks of the later server go on, and a worker that joins afterwards follows the later
+    server whatever order it reads the names in."""
+    from distributed import Client
+
+    from batch_compute_mock.executors.dask.executor import TakeoverIncomplete
+    from batch_compute_mock.executors.dask.worker import SCHEDULER_TOPIC, take_over
+
+    fn = lab.bundle(WAIT_FOR_FLAG)
+    spec = lab.spec(fn, str(lab.flag("go")), str(lab.flag("pid")))
+    url = lab.blobs.url
+
+    async def main():
+        async with (
+            _one_worker() as (local, worker),
+            _plugged(worker, lab.root / "w") as plugin,
+            Client(local.scheduler_address, asynchronous=True) as client,
+        ):
+            named = {"blob_url": url, "scheduler": "later", "term": 7}
+            await client.log_event(SCHEDULER_TOPIC, named)  # the history a joiner reads
+            await client.run(take_over, url, "later", 7)
+            running = asyncio.ensure_future(plugin.run(spec, url, "later"))
+            await _until(lambda: lab.flag("pid").exists())
+            late = DaskExecutor(scheduler_address=local.scheduler_address, blobs=lab.blobs, slots=1)
+            with pytest.raises(TakeoverIncomplete, match=r"later term \(7, this one's is 3\)"):
+                await late.start(term=3)
+            assert late._client is None
+            await asyncio.sleep(0.3)
+            assert not running.done()  # the later server's attempt runs on
+            assert not plugin.superseded(url, "later")
+            assert plugin.superseded(url, "earlier")
+            async with _plugged(worker, lab.root / "w2", "joins-later") as other:
+                follows = not other.superseded(url, "later")
+            lab.flag("go").touch()
+            return await asyncio.wait_for(running, 60), follows
+
+    outcome, a_later_worker_follows_the_later_server = asyncio.run(main())
+    assert outcome.status is OutcomeStatus.SUCCESS, outcome
+    assert a_later_worker_follows_the_later_server
 
 
 def test_a_task_on_a_worker_still_without_the_plugin_waits_for_it(lab):

@@ -86,6 +86,23 @@ def test_only_the_session_that_holds_the_lease_passes_the_fence(
         second.release()
 
 
+def test_every_holder_has_a_greater_term_than_the_holders_before(url: str) -> None:
+    """The term fences what outlives a holder (Dask workers): whoever takes the lease next,
+    and however often, has a greater one, also the same server taking it again."""
+    first, second = SchedulerLease(url), SchedulerLease(url)
+    terms = []
+    try:
+        for lease in (first, second, first, first, second):
+            _acquire_within(lease, 10)
+            assert lease.term is not None
+            terms.append(lease.term)
+            lease.release()
+        assert terms == sorted(set(terms)), terms
+    finally:
+        first.release()
+        second.release()
+
+
 def test_asking_the_holder_waits_for_its_answer(url: str) -> None:
     engine = sa.create_engine(url, poolclass=sa.NullPool, isolation_level="AUTOCOMMIT")
     holder = SchedulerLease(url)

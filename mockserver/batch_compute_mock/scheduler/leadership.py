@@ -174,7 +174,7 @@ class SchedulingRole:
         if not held:
             return
         try:
-            await self._scheduler.start()
+            await self._scheduler.start(self._lease.term)
         except BaseException:
             self._closing = True
             self._stopping.set()
@@ -215,7 +215,7 @@ class SchedulingRole:
             if not self._lease.held:
                 if not self._closing and self._lease.try_acquire():
                     self._beat()
-                    self._starting = self._on_loop(self._scheduler.start())
+                    self._starting = self._on_loop(self._scheduler.start(self._lease.term))
                     continue
                 self._stopping.wait(ACQUIRE_INTERVAL_SECONDS)
                 continue

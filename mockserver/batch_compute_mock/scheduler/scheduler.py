@@ -161,11 +161,12 @@ class Scheduler:
             self._loop.call_soon_threadsafe(self._forget_now, job_id)
 
     # Lifecycle (on the event loop) ---------------------------------------------------------
-    async def start(self) -> None:
+    async def start(self, term: int | None = None) -> None:
+        """Recover, then schedule; ``term`` is the executor's (see ``Executor.start``)."""
         self._loop = asyncio.get_running_loop()
         for function_id in await asyncio.to_thread(self._writer.recover):
             self._note_runnable(function_id)
-        await self._executor.start()
+        await self._executor.start(term)
         self._lanes = [
             asyncio.create_task(self._lane(), name=f"batch-compute-lane-{index}")
             for index in range(self._slots)

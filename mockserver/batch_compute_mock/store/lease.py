@@ -95,6 +95,9 @@ class SchedulerLease:
         self.held = False
         #: The session holding the lock while ``held`` (what ``holds_lease`` checks).
         self.session: LeaseSession | None = None
+        #: The fencing token of the last acquisition: greater than every earlier holder's (the
+        #: transaction id it took the lock in; PostgreSQL hands them out in increasing order).
+        self.term: int | None = None
         #: ``time.monotonic()`` just before the last round trip that proved the lease held:
         #: the lease lasts at least ``LEASE_EXPIRY_SECONDS`` past it.
         self.proven_at = float("-inf")
@@ -108,7 +111,8 @@ class SchedulerLease:
             asked = time.monotonic()
             taken = raw.execute(
                 "SELECT pg_try_advisory_lock(%s), pg_backend_pid(), "
-                "(SELECT backend_start::text FROM pg_stat_get_activity(pg_backend_pid()))",
+                "(SELECT backend_start::text FROM pg_stat_get_activity(pg_backend_pid())), "
+                "txid_current()",
                 (SCHEDULER_LOCK_KEY,),
             )
             row = taken.fetchone()
@@ -119,6 +123,7 @@ class SchedulerLease:
             self._drop()
             return False
         self.session = (int(row[1]), str(row[2]))
+        self.term = int(row[3])
         self.proven_at = asked
         self.held = True
         return True

@@ -32,7 +32,9 @@ Workers outlive the server that schedules, so ``start`` takes the cluster over f
 server's blob store (``worker.take_over``): the attempts an earlier server began (one that
 died or hung and lost the scheduler lease, or this one before a restart) are stopped, and their
 tasks refused, before this one runs anything; the jobs those attempts had run again here,
-never twice at once. An attempt no worker has room for stays with the scheduler (it runs when
+never twice at once. The takeover carries this server's term (the lease's fencing token), so
+a server that takes over late, after a later one did, is refused and does not schedule. An
+attempt no worker has room for stays with the scheduler (it runs when
 a worker with room joins) and ``on_waiting`` is told why (``room``), so the job can say so.
 """
 
@@ -41,6 +43,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -67,6 +70,7 @@ from .worker import (
     TAKEOVER_WAIT_SECONDS,
     TASK_PREFIX,
     BatchComputePlugin,
+    NewerScheduler,
     cancel_job,
     outcome_from_text,
     run_jobs,
@@ -161,11 +165,15 @@ class DaskExecutor:
         self._workers: list[dict[str, Any]] = []  # the cluster's, as last read
         self._losses: dict[str, int] = {}  # job id -> its workers lost before it was heard
         self._name = uuid.uuid4().hex  # this server, to the workers (``SCHEDULER_TOPIC``)
+        self._term = 0  # and its term (``start``)
         self._closed = False
 
-    async def start(self) -> None:
+    async def start(self, term: int | None = None) -> None:
         """Connect to the scheduler, hear workers' start marks; workers started without our
-        plugin get it too."""
+        plugin get it too; take over from the servers before (``term``, see ``Executor``;
+        without one, the clock: this server is the only one, and it follows its earlier
+        runs)."""
+        self._term = time.time_ns() if term is None else term
         self._client = await Client(  # type: ignore[misc]
             self._address, asynchronous=True, timeout=self._timeout, set_as_default=False
         )
@@ -189,9 +197,12 @@ class DaskExecutor:
         assert self._client is not None
         await self._name_ourselves(self._client)
         answers = await asyncio.wait_for(
-            self._client.run(take_over, self._blob_url, self._name, on_error="return"),
+            self._client.run(take_over, self._blob_url, self._name, self._term, on_error="return"),
             TAKEOVER_WAIT_SECONDS + self._timeout,
         )
+        for answer in answers.values():
+            if isinstance(answer, NewerScheduler):  # this server is late: it must not schedule
+                raise TakeoverIncomplete(str(answer))
         still = {worker: answer for worker, answer in answers.items() if answer}
         failed = {w for w, answer in answers.items() if isinstance(answer, BaseException)}
         if failed:  # one that left the cluster cannot be told (its attempts end when it closes)
@@ -375,7 +386,7 @@ class DaskExecutor:
         self._scheduler_id = identity
 
     async def _name_ourselves(self, client: Client) -> None:
-        named = {"blob_url": self._blob_url, "scheduler": self._name}
+        named = {"blob_url": self._blob_url, "scheduler": self._name, "term": self._term}
         await client.log_event(SCHEDULER_TOPIC, named)
 
     async def _read_workers(self) -> None:

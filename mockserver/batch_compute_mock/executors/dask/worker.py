@@ -22,7 +22,10 @@ blob store (another server took over, or this one restarted) names itself on
 ``SCHEDULER_TOPIC`` and calls ``take_over`` on every worker, which stops the attempts the
 servers before it began and refuses their tasks from then on, and answers once those have
 ended (or says which have not: then the new server does not schedule); only then does it run
-anything. A worker that joins later reads the topic's history.
+anything. A worker that joins later reads the topic's history. Each name carries the server's
+term (``Executor.start``), and a worker follows the greatest it has heard: a server that names
+itself late (it was stopped, or cut off, since it took the lease) supersedes nobody, and its
+``take_over`` fails with ``NewerScheduler``.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ __all__ = [
     "STARTED_TOPIC",
     "TASK_PREFIX",
     "BatchComputePlugin",
+    "NewerScheduler",
     "cancel_job",
     "outcome_from_text",
     "outcome_text",
@@ -71,7 +75,8 @@ STARTED_TOPIC = "batch-compute-started"
 #: the outcome as ``outcome_text``).
 ENDED_TOPIC = "batch-compute-ended"
 #: The event topic on which a server that begins to schedule names itself
-#: (``{"blob_url", "scheduler"}``): tasks another server sent for that blob store are refused.
+#: (``{"blob_url", "scheduler", "term"}``): tasks another server sent for that blob store are
+#: refused, unless that server's term is greater.
 SCHEDULER_TOPIC = "batch-compute-scheduler"
 #: The text of the outcome a task of a server that no longer schedules answers with.
 SUPERSEDED = "Not run: another server schedules the jobs now"
@@ -87,6 +92,10 @@ FALLBACK_NAME = "batch-compute-fallback"
 #: How the server's task keys begin (``batch-compute-<first job>-<count>-<nonce>``).
 TASK_PREFIX = "batch-compute-"
 _CANCELED_MEMORY = 10_000  # cancels remembered for jobs that reach this worker late
+
+
+class NewerScheduler(RuntimeError):
+    """``take_over`` refused: a server of a greater term schedules for the blob store."""
 
 
 @attrs.frozen
@@ -126,7 +135,8 @@ class BatchComputePlugin(WorkerPlugin):
         self._starting: dict[str, asyncio.Future[LocalExecutor]] = {}
         self._canceled: deque[str] = deque(maxlen=_CANCELED_MEMORY)
         self._running: dict[str, _Run] = {}  # by job id
-        self._schedulers: dict[str, str] = {}  # blob URL -> the server that schedules for it
+        #: blob URL -> the term and name of the server that schedules for it
+        self._schedulers: dict[str, tuple[int, str]] = {}
         self._lost: dict[str, None] = {}  # keys of tasks that were on a lost worker (ordered)
         self._watch: Client | None = None
 
@@ -162,13 +172,8 @@ class BatchComputePlugin(WorkerPlugin):
         )
         self._watch.subscribe_topic("all", self._heard)
         self._watch.subscribe_topic(SCHEDULER_TOPIC, self._heard_scheduler)
-        named: dict[str, str] = {}  # before we joined: the last per blob store
-        for _, message in await self._watch.get_events(SCHEDULER_TOPIC):
-            if isinstance(message, dict):
-                named[str(message.get("blob_url"))] = str(message.get("scheduler"))
-        for blob_url, scheduler in named.items():
-            if blob_url not in self._schedulers:  # a live event or a takeover is newer
-                self._schedulers[blob_url] = scheduler
+        for event in await self._watch.get_events(SCHEDULER_TOPIC):  # before we joined
+            self._heard_scheduler(event)  # in any order with live ones: the greatest term wins
         resources = worker.state.total_resources
         if "cpus" not in resources or "memory" not in resources:
             memory = self.memory_bytes or worker.memory_manager.memory_limit or _machine_memory()
@@ -199,13 +204,19 @@ class BatchComputePlugin(WorkerPlugin):
     def _heard_scheduler(self, event: tuple[float, Any]) -> None:
         """``SCHEDULER_TOPIC``: a server began to schedule for a blob store."""
         _, message = event
-        if isinstance(message, dict):
-            self.supersede(str(message.get("blob_url")), str(message.get("scheduler")))
+        if isinstance(message, dict) and isinstance(message.get("term"), int):
+            self.supersede(
+                str(message.get("blob_url")), str(message.get("scheduler")), message["term"]
+            )
 
-    def supersede(self, blob_url: str, scheduler: str) -> list[str]:
-        """``scheduler`` schedules for ``blob_url`` now: stop the attempts other servers
-        began for it here (the job ids), and refuse their tasks from now on."""
-        self._schedulers[blob_url] = scheduler
+    def supersede(self, blob_url: str, scheduler: str, term: int) -> list[str] | None:
+        """``scheduler`` of ``term`` schedules for ``blob_url`` now: stop the attempts other
+        servers began for it here (the job ids), and refuse their tasks from now on. None
+        (and nothing done) if a server of a greater term was named."""
+        named = self._schedulers.get(blob_url)
+        if named is not None and term < named[0]:
+            return None
+        self._schedulers[blob_url] = (term, scheduler)
         stale = [
             job_id
             for job_id, run in self._running.items()
@@ -217,20 +228,27 @@ class BatchComputePlugin(WorkerPlugin):
                 executor.cancel(job_id)
         return stale
 
-    async def take_over(self, blob_url: str, scheduler: str) -> list[str]:
+    async def take_over(self, blob_url: str, scheduler: str, term: int) -> list[str]:
         """``supersede`` until the stopped attempts have ended (up to
-        ``TAKEOVER_WAIT_SECONDS``); the job ids of any still running."""
-        self.supersede(blob_url, scheduler)
+        ``TAKEOVER_WAIT_SECONDS``); the job ids of any still running. Raises
+        ``NewerScheduler`` if a server of a greater term was named."""
         deadline = time.monotonic() + TAKEOVER_WAIT_SECONDS
         while True:
-            await asyncio.sleep(0.05)
-            left = self.supersede(blob_url, scheduler)  # again: a cancel may have been lost
+            left = self.supersede(blob_url, scheduler, term)  # again: a cancel may be lost
+            if left is None:
+                newer = self._schedulers[blob_url][0]
+                raise NewerScheduler(
+                    f"a server of a later term ({newer}, this one's is {term}) schedules "
+                    f"for {blob_url}"
+                )
             if not left or time.monotonic() > deadline:
                 return left
+            await asyncio.sleep(0.05)
 
     def superseded(self, blob_url: str, scheduler: str) -> bool:
         """Whether another server than ``scheduler`` schedules for ``blob_url`` now."""
-        return self._schedulers.get(blob_url, scheduler) != scheduler
+        named = self._schedulers.get(blob_url)
+        return named is not None and named[1] != scheduler
 
     def was_on_a_lost_worker(self, key: str) -> bool:
         return key in self._lost
@@ -361,11 +379,11 @@ def cancel_job(job_id: str, attempt: int, dask_worker: Any) -> bool:
     return plugin.cancel(job_id, attempt) if plugin is not None else False
 
 
-async def take_over(blob_url: str, scheduler: str, dask_worker: Any) -> list[str]:
+async def take_over(blob_url: str, scheduler: str, term: int, dask_worker: Any) -> list[str]:
     """Run on every worker (``Client.run``) by a server that begins to schedule: stop the
     attempts other servers began here for ``blob_url``; the job ids of any not yet ended."""
     plugin = _plugin(dask_worker)
-    return await plugin.take_over(blob_url, scheduler) if plugin is not None else []
+    return await plugin.take_over(blob_url, scheduler, term) if plugin is not None else []
 
 
 def _attempt_name(job_id: str, attempt: int) -> str:

@@ -264,8 +264,9 @@ class LocalExecutor:
         await self.shutdown()
 
     # Public API ---------------------------------------------------------------------------
-    async def start(self) -> None:
-        """Workers start on demand; the scratch dir is emptied of what a crash left."""
+    async def start(self, term: int | None = None) -> None:
+        """Workers start on demand; the scratch dir is emptied of what a crash left. (No
+        ``term``: the workers are this server's children and die with it.)"""
         shutil.rmtree(self._scratch, ignore_errors=True)
         self._scratch.mkdir(parents=True, exist_ok=True)
 
