@@ -15,6 +15,8 @@ import os
 import sys
 from pathlib import Path
 
+from .executors.local.limits import machine_memory
+
 __all__ = ["add_sandbox_options", "add_worker_command"]
 
 PRELOAD = "batch_compute_mock.executors.dask.preload"
@@ -63,13 +65,9 @@ def add_sandbox_options(command: argparse.ArgumentParser) -> None:
     )
 
 
-def _machine_memory() -> int:
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-
-
 def dask_worker_argv(options: argparse.Namespace) -> list[str]:
     cpus = options.cpus if options.cpus is not None else float(os.cpu_count() or 1)
-    memory = options.memory if options.memory is not None else _machine_memory()
+    memory = options.memory if options.memory is not None else machine_memory()
     threads = options.nthreads or max(1, math.ceil(cpus * 4))
     argv = [
         sys.executable,

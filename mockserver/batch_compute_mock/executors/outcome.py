@@ -27,9 +27,10 @@ from typing import Any
 
 import attrs
 
-from ..kernel.timestamps import format_timestamp, parse_timestamp
+from ..kernel.timestamps import stored_from_epoch
 
 __all__ = [
+    "STOPPED_STATUS",
     "JobOutcome",
     "OutcomeStatus",
     "StopReason",
@@ -57,6 +58,16 @@ class StopReason(StrEnum):
     SHUTDOWN = "shutdown"
     FORK_BOMB = "fork_bomb"
     WORKER_LOST = "worker_lost"
+
+
+#: The status of an attempt the executor stopped (or never began), by why.
+STOPPED_STATUS = {
+    StopReason.TIMEOUT: OutcomeStatus.TIMEOUT,
+    StopReason.CANCEL: OutcomeStatus.CANCELED,
+    StopReason.SHUTDOWN: OutcomeStatus.CANCELED,
+    StopReason.FORK_BOMB: OutcomeStatus.FAILURE,
+    StopReason.WORKER_LOST: OutcomeStatus.FAILURE,
+}
 
 
 def _optional_str(value: Any) -> str | None:
@@ -154,18 +165,16 @@ def job_statistics(*, cpu_ns: int, wall_s: float, peak_bytes: int, limit_bytes: 
     }
 
 
-def not_started(
-    job_id: str, status: OutcomeStatus, reason: StopReason, error_reason: str
-) -> JobOutcome:
+def not_started(job_id: str, reason: StopReason, error_reason: str) -> JobOutcome:
     """The outcome of an attempt that never began: no start time, no runtime, ended now."""
     now = time.time()
     return JobOutcome(
         job_id=job_id,
-        status=status,
+        status=STOPPED_STATUS[reason],
         exit_code=None,
         error_reason=error_reason,
         started_at=None,
-        ended_at=format_timestamp(parse_timestamp(now)),
+        ended_at=stored_from_epoch(now),
         runtime=0,
         statistics=None,
         end_time=now,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-__all__ = ["format_timestamp", "parse_timestamp", "utc_now", "z_timestamp"]
+__all__ = ["format_timestamp", "parse_timestamp", "stored_from_epoch", "utc_now", "z_timestamp"]
 
 
 def utc_now() -> str:
@@ -46,6 +46,11 @@ def parse_timestamp(value: str | float | int) -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
+
+
+def stored_from_epoch(epoch: float) -> str:
+    """Epoch seconds (what processes measure) in the stored form."""
+    return format_timestamp(parse_timestamp(epoch))
 
 
 def z_timestamp(stored: str) -> str:

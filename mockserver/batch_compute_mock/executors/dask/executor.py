@@ -55,11 +55,11 @@ from distributed.client import Future, FuturesCancelledError
 from distributed.client import _wait as wait_for_future
 
 from ...blobs import BlobStore
-from ..outcome import JobOutcome, StopReason
+from ..outcome import JobOutcome, StopReason, not_started
 from ..spec import JobSpec
 from .batching import HOLD_SECONDS, MAX_BATCH, batch_sizes, cluster_room, enough_queued
 from .gathering import gather_each
-from .outcomes import lost_outcome, not_started
+from .outcomes import lost_outcome
 from .room import no_room_reason
 from .worker import (
     ENDED_TOPIC,

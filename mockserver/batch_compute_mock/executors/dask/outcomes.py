@@ -1,18 +1,13 @@
-"""Outcomes the cluster executor words itself: attempts that never ran on a pool."""
+"""Outcomes the cluster executor words itself: attempts whose worker was lost."""
 
 from __future__ import annotations
 
 import time
 
-from ...kernel.timestamps import format_timestamp, parse_timestamp
+from ...kernel.timestamps import stored_from_epoch
 from ..outcome import JobOutcome, OutcomeStatus, StopReason
-from ..outcome import not_started as never_began
 
-__all__ = ["lost_outcome", "not_started"]
-
-
-def _stored(epoch: float) -> str:
-    return format_timestamp(parse_timestamp(epoch))
+__all__ = ["lost_outcome"]
 
 
 def lost_outcome(
@@ -31,17 +26,11 @@ def lost_outcome(
         status=status,
         exit_code=None,
         error_reason=reason,
-        started_at=_stored(begun),
-        ended_at=_stored(now),
+        started_at=stored_from_epoch(begun),
+        ended_at=stored_from_epoch(now),
         runtime=round(now - begun),
         statistics=None,
         start_time=begun,
         end_time=now,
         stop_reason=stop,
     )
-
-
-def not_started(job_id: str, reason: StopReason, text: str) -> JobOutcome:
-    """The attempt never began (canceled while queued, or the server is stopping)."""
-    status = OutcomeStatus.FAILURE if reason is StopReason.WORKER_LOST else OutcomeStatus.CANCELED
-    return never_began(job_id, status, reason, text)

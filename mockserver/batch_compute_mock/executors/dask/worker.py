@@ -45,10 +45,11 @@ from distributed import Client, WorkerPlugin, get_worker
 
 from ...blobs import open_blobs
 from ...builder.sandbox import SandboxMode, SandboxPolicy, probe
+from ..local.limits import machine_memory
 from ..local.pool import LocalExecutor
-from ..outcome import JobOutcome, StopReason
+from ..outcome import JobOutcome, StopReason, not_started
 from ..spec import JobSpec
-from .outcomes import lost_outcome, not_started
+from .outcomes import lost_outcome
 
 __all__ = [
     "ENDED_TOPIC",
@@ -176,7 +177,7 @@ class BatchComputePlugin(WorkerPlugin):
             self._heard_scheduler(event)  # in any order with live ones: the greatest term wins
         resources = worker.state.total_resources
         if "cpus" not in resources or "memory" not in resources:
-            memory = self.memory_bytes or worker.memory_manager.memory_limit or _machine_memory()
+            memory = self.memory_bytes or worker.memory_manager.memory_limit or machine_memory()
             await worker.set_resources(
                 cpus=float(self.cpus or os.cpu_count() or 1), memory=float(memory)
             )
@@ -302,10 +303,6 @@ class BatchComputePlugin(WorkerPlugin):
         await executor.start()
         self._executors[blob_url] = executor
         return executor
-
-
-def _machine_memory() -> int:
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
 def _plugin(worker: Any) -> BatchComputePlugin | None:

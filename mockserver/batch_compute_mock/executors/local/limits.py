@@ -33,6 +33,7 @@ __all__ = [
     "DEFAULT_MEMORY_HEADROOM_MIB",
     "DEFAULT_NPROC_CAP",
     "MIB",
+    "machine_memory",
     "nproc_backstop",
 ]
 
@@ -40,6 +41,11 @@ MIB = 1024 * 1024
 DEFAULT_MEMORY_HEADROOM_MIB = 256
 DEFAULT_FSIZE_CAP_BYTES = 1024 * MIB
 DEFAULT_NPROC_CAP = 256
+
+
+def machine_memory() -> int:
+    """This machine's physical memory in bytes (what a worker offers when not told)."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
 def nproc_backstop(nproc_cap: int, *, uid: int | None = None, share: int = 1) -> int | None:

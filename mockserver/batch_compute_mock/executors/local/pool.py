@@ -56,8 +56,8 @@ from batch_compute_runtime.frames import FrameDecoder, ProtocolError, encode_fra
 from ...blobs import BlobStore
 from ...builder.environments import EnvironmentSpec
 from ...builder.sandbox import SandboxPolicy
-from ...kernel.timestamps import format_timestamp, parse_timestamp
-from ..outcome import JobOutcome, OutcomeStatus, StopReason, not_started
+from ...kernel.timestamps import stored_from_epoch
+from ..outcome import STOPPED_STATUS, JobOutcome, StopReason, not_started
 from ..spec import JobSpec
 from .env import job_base_environment, server_environment
 from .heartbeat import Heartbeat
@@ -539,14 +539,11 @@ class LocalExecutor:
             worker.kill()
 
 
-_REASONS = {
-    StopReason.CANCEL: (OutcomeStatus.CANCELED, "Canceled"),
-    StopReason.SHUTDOWN: (OutcomeStatus.CANCELED, "Canceled: the server is shutting down"),
-    StopReason.WORKER_LOST: (
-        OutcomeStatus.FAILURE,
-        "The worker process running the job died unexpectedly",
-    ),
-    StopReason.TIMEOUT: (OutcomeStatus.TIMEOUT, "Timed out"),
+_TEXTS = {
+    StopReason.CANCEL: "Canceled",
+    StopReason.SHUTDOWN: "Canceled: the server is shutting down",
+    StopReason.WORKER_LOST: "The worker process running the job died unexpectedly",
+    StopReason.TIMEOUT: "Timed out",
 }
 
 
@@ -569,29 +566,25 @@ def _blob_size(blobs: BlobStore, key: str) -> int:
         return 0
 
 
-def _stored(epoch: float) -> str:
-    return format_timestamp(parse_timestamp(epoch))
-
-
 def _not_started(job_id: str, reason: StopReason, detail: str = "") -> JobOutcome:
-    status, text = _REASONS[reason]
+    text = _TEXTS[reason]
     if reason is StopReason.WORKER_LOST:
         text = detail or "Could not start a worker process"
-    return not_started(job_id, status, reason, text)
+    return not_started(job_id, reason, text)
 
 
 def _lost_message(job_id: str, reason: StopReason, worker: _WorkerHandle) -> dict[str, Any]:
-    status, text = _REASONS[reason]
+    text = _TEXTS[reason]
     if reason is StopReason.TIMEOUT:
         text = f"Timed out after {worker.timeout_s:g} s (the worker stopped responding)"
     now = time.time()
     return {
         "job_id": job_id,
-        "status": status,
+        "status": STOPPED_STATUS[reason],
         "exit_code": None,
         "error_reason": text,
-        "started_at": _stored(worker.dispatched_at),
-        "ended_at": _stored(now),
+        "started_at": stored_from_epoch(worker.dispatched_at),
+        "ended_at": stored_from_epoch(now),
         "runtime": round(now - worker.dispatched_at),
         "statistics": None,
         "start_time": worker.dispatched_at,

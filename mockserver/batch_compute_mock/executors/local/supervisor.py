@@ -67,7 +67,7 @@ from ...blobs import BlobAppender, BlobStore, open_blobs
 from ...builder.cache import BundleCache
 from ...builder.environments import EnvironmentBuildError, EnvironmentSpec, EnvironmentStore
 from ...builder.sandbox import SandboxPolicy, import_roots
-from ...kernel.timestamps import format_timestamp, parse_timestamp
+from ...kernel.timestamps import stored_from_epoch
 from ..outcome import (
     OutcomeStatus,
     StopReason,
@@ -423,8 +423,8 @@ class Supervisor:
             supervisor_pid=os.getpid(),
             start_time=started,
             end_time=ended,
-            started_at=_stored(started),
-            ended_at=_stored(ended),
+            started_at=stored_from_epoch(started),
+            ended_at=stored_from_epoch(ended),
             runtime=round(ended - started),
             log_truncated=log.truncated,
             stop_reason=stop,
@@ -698,8 +698,8 @@ def _setup_failed(job: dict[str, Any], started: float, reason: str) -> dict[str,
         "supervisor_pid": os.getpid(),
         "start_time": started,
         "end_time": ended,
-        "started_at": _stored(started),
-        "ended_at": _stored(ended),
+        "started_at": stored_from_epoch(started),
+        "ended_at": stored_from_epoch(ended),
         "runtime": 0,
         "statistics": None,
     }
@@ -739,10 +739,6 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
-
-
-def _stored(epoch: float) -> str:
-    return format_timestamp(parse_timestamp(epoch))
 
 
 if __name__ == "__main__":
