@@ -11,6 +11,7 @@ unsandboxed (``--sandbox off``) so a job and the test share the file system.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -367,6 +368,7 @@ def test_a_scheduler_restart_loses_no_job(tmp_path):
         wait(lambda: any(own.job(job_id)["status"] == "running" for job_id in jobs), "a start")
         os.killpg(os.getpgid(scheduler.pid), signal.SIGKILL)
         scheduler.wait()
+        restarted = dt.datetime.now(dt.UTC)
         own.start_scheduler("scheduler-again", port)
         # A plain worker without our preload (its resources given, as the README says): the
         # server registers its plugin with the new scheduler again.
@@ -375,6 +377,16 @@ def test_a_scheduler_restart_loses_no_job(tmp_path):
             "--host", "127.0.0.1", "--nthreads", "2", "--no-dashboard",
             "--resources", "cpus=2,memory=4e9",
         )  # fmt: skip
+
+        def started_anew() -> bool:  # the server hears the new scheduler's start events
+            running = [own.job(job_id) for job_id in jobs]
+            return any(
+                job["status"] == "running"
+                and dt.datetime.fromisoformat(job["last_execution_date"]) > restarted
+                for job in running
+            )
+
+        wait(started_anew, "a job seen running on the new scheduler")
         flag.touch()
         done = [own.wait_job(job_id) for job_id in jobs]
         outcomes = [(j["status"], j["error_reason"], j["execution_count"]) for j in done]

@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import re
+import uuid
 import zipfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -43,7 +44,8 @@ class ExecutorLab:
         self, function_id: str, *args: Any, timeout_s: float = 30, **overrides: Any
     ) -> JobSpec:
         self.count += 1
-        job_id = overrides.pop("job_id", f"job-{self.count}")
+        # Unique as the server's are: workers remember job ids (cancels) across tests.
+        job_id = overrides.pop("job_id", f"job-{self.count}-{uuid.uuid4().hex[:8]}")
         fields: dict[str, Any] = {
             "job_id": job_id,
             "function_id": function_id,

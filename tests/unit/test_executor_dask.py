@@ -19,6 +19,7 @@ from distributed import LocalCluster
 
 from batch_compute_mock.executors import JobOutcome, OutcomeStatus, StopReason
 from batch_compute_mock.executors.dask import DaskExecutor
+from batch_compute_mock.kernel.terms import Term
 from support.executor_lab import ExecutorLab
 from support.processes import alive
 
@@ -333,9 +334,9 @@ def test_a_server_that_takes_over_stops_the_attempts_of_the_one_before(lab):
             running = asyncio.ensure_future(plugin.run(old, url, "before"))
             await _until(lambda: lab.flag("old.pid").exists())
             async with Client(local.scheduler_address, asynchronous=True) as client:
-                named = {"blob_url": url, "scheduler": "now", "term": 2}
+                named = {"blob_url": url, "scheduler": "now", "term": ["pg:1", 2]}
                 await client.log_event(SCHEDULER_TOPIC, named)
-                left = await client.run(take_over, url, "now", 2)
+                left = await client.run(take_over, url, "now", Term("pg:1", 2))
                 assert list(left.values()) == [[]]
                 assert running.done()  # ended before take_over answered
                 refused = await plugin.run(late, url, "before")
@@ -380,10 +381,10 @@ def test_a_takeover_that_cannot_stop_an_attempt_refuses_to_schedule(lab, monkeyp
 
 
 def test_a_server_that_takes_over_late_supersedes_nobody(lab):
-    """A server that names itself after a server of a greater term did (it was stopped, or cut
-    off, since it took the lease) stops nothing and is refused: its start fails, the attempts
-    and tasks of the later server go on, and a worker that joins afterwards follows the later
-    server whatever order it reads the names in."""
+    """A server that names itself after a later holder of the lease did (it was stopped, or
+    cut off, since it took the lease) stops nothing and is refused: its start fails, the
+    attempts and tasks of the later server go on, and a worker that joins afterwards follows
+    the later server whatever order it reads the names in."""
     from distributed import Client
 
     from batch_compute_mock.executors.dask.executor import TakeoverIncomplete
@@ -399,19 +400,19 @@ def test_a_server_that_takes_over_late_supersedes_nobody(lab):
             _plugged(worker, lab.root / "w") as plugin,
             Client(local.scheduler_address, asynchronous=True) as client,
         ):
-            named = {"blob_url": url, "scheduler": "later", "term": 7}
+            named = {"blob_url": url, "scheduler": "later", "term": ["pg:1", 7]}
             await client.log_event(SCHEDULER_TOPIC, named)  # the history a joiner reads
-            await client.run(take_over, url, "later", 7)
+            await client.run(take_over, url, "later", Term("pg:1", 7))
             running = asyncio.ensure_future(plugin.run(spec, url, "later"))
             await _until(lambda: lab.flag("pid").exists())
             late = DaskExecutor(scheduler_address=local.scheduler_address, blobs=lab.blobs, slots=1)
-            with pytest.raises(TakeoverIncomplete, match=r"later term \(7, this one's is 3\)"):
-                await late.start(term=3)
+            with pytest.raises(TakeoverIncomplete, match=r"term 7, this server's is 3"):
+                await late.start(Term("pg:1", 3))
             assert late._client is None
             await asyncio.sleep(0.3)
             assert not running.done()  # the later server's attempt runs on
             assert not plugin.superseded(url, "later")
-            assert plugin.superseded(url, "earlier")
+            assert plugin.superseded(url, late._name)  # and the late one's are refused
             async with _plugged(worker, lab.root / "w2", "joins-later") as other:
                 follows = not other.superseded(url, "later")
             lab.flag("go").touch()
@@ -420,6 +421,58 @@ def test_a_server_that_takes_over_late_supersedes_nobody(lab):
     outcome, a_later_worker_follows_the_later_server = asyncio.run(main())
     assert outcome.status is OutcomeStatus.SUCCESS, outcome
     assert a_later_worker_follows_the_later_server
+
+
+def test_a_server_registering_the_plugin_on_plain_workers_kills_no_running_job(lab, monkeypatch):
+    """Each server that starts registers the plugin for plain workers, which replaces the one
+    they have: with the same settings the new one takes its pools over, running jobs and all
+    (a late server's registration must not stop what the later server runs; the sandbox test
+    shows other settings applying). Removed for good, the plugin's pools close a moment
+    later, and their jobs with them."""
+    from distributed import Client
+
+    from batch_compute_mock.executors.dask import worker as worker_side
+    from batch_compute_mock.executors.dask.executor import TakeoverIncomplete
+    from batch_compute_mock.executors.dask.worker import FALLBACK_NAME
+
+    monkeypatch.setattr(worker_side, "HANDOVER_SECONDS", 0.5)
+    fn = lab.bundle(WAIT_FOR_FLAG)
+    spec = lab.spec(fn, str(lab.flag("never")), str(lab.flag("pid")))
+
+    async def main():
+        async with _one_worker() as (local, _):  # a plain worker: no plugin of its own
+            later = DaskExecutor(
+                scheduler_address=local.scheduler_address,
+                blobs=lab.blobs,
+                slots=1,
+                worker_sandbox="off",
+            )
+            await later.start(Term("pg:1", 7))
+            try:
+                running = asyncio.ensure_future(later.run(spec))
+                await _until(lambda: lab.flag("pid").exists())
+                job_pid = int(lab.flag("pid").read_text())
+                late = DaskExecutor(  # with the same settings: the pools carry on
+                    scheduler_address=local.scheduler_address,
+                    blobs=lab.blobs,
+                    slots=1,
+                    worker_sandbox="off",
+                )
+                with pytest.raises(TakeoverIncomplete):
+                    await late.start(Term("pg:1", 3))
+                await asyncio.sleep(1.0)  # past HANDOVER_SECONDS
+                assert not running.done() and alive(job_pid)
+                async with Client(local.scheduler_address, asynchronous=True) as client:
+                    await client.unregister_worker_plugin(FALLBACK_NAME)
+                outcome = await asyncio.wait_for(running, 30)
+            finally:
+                await later.shutdown(grace_s=0)
+            return outcome, job_pid
+
+    outcome, job_pid = asyncio.run(main())
+    assert outcome.status is OutcomeStatus.CANCELED, outcome
+    assert outcome.stop_reason is StopReason.SHUTDOWN
+    assert not alive(job_pid)
 
 
 def test_a_task_on_a_worker_still_without_the_plugin_waits_for_it(lab):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+from ..kernel.terms import Term
 from .outcome import JobOutcome
 from .spec import JobSpec
 
@@ -22,10 +23,10 @@ class Executor(Protocol):
     #: How many jobs it runs at once.
     slots: int
 
-    async def start(self, term: int | None = None) -> None:
-        """Be ready to run jobs. ``term`` is greater for every server that begins to schedule
-        on a shared database (the lease's fencing token, ``store.lease``): an executor whose
-        workers outlive servers fences with it. None: this server is the only one."""
+    async def start(self, term: Term | None = None) -> None:
+        """Be ready to run jobs. ``term`` tells later holders of the scheduler lease from
+        earlier ones (``kernel.terms``): an executor whose workers outlive servers fences
+        with it. None: this server holds no lease (it is the only one)."""
 
     async def run(self, spec: JobSpec, on_start: Callable[[], None]) -> JobOutcome:
         """Run one attempt to its end and say how it ended (never raises for what the job

@@ -56,6 +56,7 @@ from ..blobs import BlobStore
 from ..blobs.keys import bundle_key, job_log_key, result_key
 from ..executors import Executor, JobOutcome, JobSpec, OutcomeStatus
 from ..kernel.ids import result_blob_id
+from ..kernel.terms import Term
 from ..kernel.timestamps import utc_now
 from ..store import Store, Writer
 from .ledger import Ledger, StartLedger
@@ -161,7 +162,7 @@ class Scheduler:
             self._loop.call_soon_threadsafe(self._forget_now, job_id)
 
     # Lifecycle (on the event loop) ---------------------------------------------------------
-    async def start(self, term: int | None = None) -> None:
+    async def start(self, term: Term | None = None) -> None:
         """Recover, then schedule; ``term`` is the executor's (see ``Executor.start``)."""
         self._loop = asyncio.get_running_loop()
         for function_id in await asyncio.to_thread(self._writer.recover):

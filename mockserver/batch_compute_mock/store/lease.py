@@ -38,6 +38,8 @@ from typing import Any
 import psycopg
 import sqlalchemy as sa
 
+from ..kernel.terms import Term
+
 __all__ = [
     "ANSWER_CHANNEL",
     "LEASE_EXPIRY_SECONDS",
@@ -95,9 +97,9 @@ class SchedulerLease:
         self.held = False
         #: The session holding the lock while ``held`` (what ``holds_lease`` checks).
         self.session: LeaseSession | None = None
-        #: The fencing token of the last acquisition: greater than every earlier holder's (the
-        #: transaction id it took the lock in; PostgreSQL hands them out in increasing order).
-        self.term: int | None = None
+        #: The last acquisition's term (``kernel.terms``): this PostgreSQL cluster's identifier
+        #: and a transaction id taken with the lock held, greater than every earlier holder's.
+        self.term: Term | None = None
         #: ``time.monotonic()`` just before the last round trip that proved the lease held:
         #: the lease lasts at least ``LEASE_EXPIRY_SECONDS`` past it.
         self.proven_at = float("-inf")
@@ -111,19 +113,24 @@ class SchedulerLease:
             asked = time.monotonic()
             taken = raw.execute(
                 "SELECT pg_try_advisory_lock(%s), pg_backend_pid(), "
-                "(SELECT backend_start::text FROM pg_stat_get_activity(pg_backend_pid())), "
-                "txid_current()",
+                "(SELECT backend_start::text FROM pg_stat_get_activity(pg_backend_pid()))",
                 (SCHEDULER_LOCK_KEY,),
             )
             row = taken.fetchone()
             if row is None or not row[0]:
                 return False
+            # Taken once the lock is: a transaction id handed out now is greater than any
+            # an earlier holder took (PostgreSQL hands them out in increasing order).
+            numbered = raw.execute(
+                "SELECT (SELECT system_identifier FROM pg_control_system())::text, txid_current()"
+            ).fetchone()
             raw.execute(f"LISTEN {SCHEDULER_CHANNEL}")
         except (sa.exc.DBAPIError, psycopg.Error):
             self._drop()
             return False
         self.session = (int(row[1]), str(row[2]))
-        self.term = int(row[3])
+        assert numbered is not None
+        self.term = Term(f"postgresql:{numbered[0]}", int(numbered[1]))
         self.proven_at = asked
         self.held = True
         return True

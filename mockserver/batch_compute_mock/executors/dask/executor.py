@@ -32,8 +32,9 @@ Workers outlive the server that schedules, so ``start`` takes the cluster over f
 server's blob store (``worker.take_over``): the attempts an earlier server began (one that
 died or hung and lost the scheduler lease, or this one before a restart) are stopped, and their
 tasks refused, before this one runs anything; the jobs those attempts had run again here,
-never twice at once. The takeover carries this server's term (the lease's fencing token), so
-a server that takes over late, after a later one did, is refused and does not schedule. An
+never twice at once. The takeover carries this server's term (``kernel.terms``), so a server
+that takes over late, after a later holder of the lease did, is refused and does not schedule.
+An
 attempt no worker has room for stays with the scheduler (it runs when
 a worker with room joins) and ``on_waiting`` is told why (``room``), so the job can say so.
 """
@@ -43,7 +44,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -55,6 +55,7 @@ from distributed.client import Future, FuturesCancelledError
 from distributed.client import _wait as wait_for_future
 
 from ...blobs import BlobStore
+from ...kernel.terms import Term
 from ..outcome import JobOutcome, StopReason, not_started
 from ..spec import JobSpec
 from .batching import HOLD_SECONDS, MAX_BATCH, batch_sizes, cluster_room, enough_queued
@@ -165,21 +166,20 @@ class DaskExecutor:
         self._workers: list[dict[str, Any]] = []  # the cluster's, as last read
         self._losses: dict[str, int] = {}  # job id -> its workers lost before it was heard
         self._name = uuid.uuid4().hex  # this server, to the workers (``SCHEDULER_TOPIC``)
-        self._term = 0  # and its term (``start``)
+        self._term = Term(f"server:{self._name}", 0)  # and its term (``start``)
         self._closed = False
 
-    async def start(self, term: int | None = None) -> None:
+    async def start(self, term: Term | None = None) -> None:
         """Connect to the scheduler, hear workers' start marks; workers started without our
         plugin get it too; take over from the servers before (``term``, see ``Executor``;
-        without one, the clock: this server is the only one, and it follows its earlier
-        runs)."""
-        self._term = time.time_ns() if term is None else term
+        without one, this server's own, which follows whatever server was named before)."""
+        if term is not None:
+            self._term = term
         self._client = await Client(  # type: ignore[misc]
             self._address, asynchronous=True, timeout=self._timeout, set_as_default=False
         )
         try:
-            self._client.subscribe_topic(STARTED_TOPIC, self._heard_start)
-            self._client.subscribe_topic(ENDED_TOPIC, self._heard_end)
+            self._listen(self._client)
             await self._client.register_plugin(self._fallback, name=FALLBACK_NAME)
             self._scheduler_id = self._client.scheduler_info().get("id")
             await self._take_over()
@@ -370,13 +370,21 @@ class DaskExecutor:
                 attempt.waiting = None
                 self._on_waiting(attempt.spec.job_id, None)
 
+    def _listen(self, client: Client) -> None:
+        """Hear the workers' start and end events (again after a scheduler restart: a
+        scheduler keeps subscriptions in memory, and the client does not renew them)."""
+        client.subscribe_topic(STARTED_TOPIC, self._heard_start)
+        client.subscribe_topic(ENDED_TOPIC, self._heard_end)
+
     async def _plugin_on_a_new_scheduler(self) -> None:
-        """After the client reconnected to a restarted scheduler, register the plugin for
-        plain workers there again (a scheduler keeps plugins in memory only)."""
+        """After the client reconnected to a restarted scheduler, listen there again and
+        register the plugin for plain workers there again (a scheduler keeps plugins in
+        memory only)."""
         client = self._client
         identity = client.scheduler_info().get("id") if client is not None else None
         if client is None or not identity or identity == self._scheduler_id:
             return
+        self._listen(client)
         try:
             await client.register_plugin(self._fallback, name=FALLBACK_NAME)
             await self._name_ourselves(client)  # a new scheduler has no history
@@ -386,7 +394,7 @@ class DaskExecutor:
         self._scheduler_id = identity
 
     async def _name_ourselves(self, client: Client) -> None:
-        named = {"blob_url": self._blob_url, "scheduler": self._name, "term": self._term}
+        named = {"blob_url": self._blob_url, "scheduler": self._name, "term": list(self._term)}
         await client.log_event(SCHEDULER_TOPIC, named)
 
     async def _read_workers(self) -> None:

@@ -23,9 +23,9 @@ blob store (another server took over, or this one restarted) names itself on
 servers before it began and refuses their tasks from then on, and answers once those have
 ended (or says which have not: then the new server does not schedule); only then does it run
 anything. A worker that joins later reads the topic's history. Each name carries the server's
-term (``Executor.start``), and a worker follows the greatest it has heard: a server that names
-itself late (it was stopped, or cut off, since it took the lease) supersedes nobody, and its
-``take_over`` fails with ``NewerScheduler``.
+term (``kernel.terms``), and a worker follows the latest holder of the lease it has heard of: a
+server that names itself late (it was stopped, or cut off, since it took the lease) supersedes
+nobody, and its ``take_over`` fails with ``NewerScheduler``.
 """
 
 from __future__ import annotations
@@ -42,9 +42,11 @@ from typing import Any
 
 import attrs
 from distributed import Client, WorkerPlugin, get_worker
+from distributed.core import Status
 
 from ...blobs import open_blobs
 from ...builder.sandbox import SandboxMode, SandboxPolicy, probe
+from ...kernel.terms import Term
 from ..local.limits import machine_memory
 from ..local.pool import LocalExecutor
 from ..outcome import JobOutcome, StopReason, not_started
@@ -76,8 +78,8 @@ STARTED_TOPIC = "batch-compute-started"
 #: the outcome as ``outcome_text``).
 ENDED_TOPIC = "batch-compute-ended"
 #: The event topic on which a server that begins to schedule names itself
-#: (``{"blob_url", "scheduler", "term"}``): tasks another server sent for that blob store are
-#: refused, unless that server's term is greater.
+#: (``{"blob_url", "scheduler", "term"}``, the term as ``[source, number]``): tasks another
+#: server sent for that blob store are refused, unless this one's term precedes its.
 SCHEDULER_TOPIC = "batch-compute-scheduler"
 #: The text of the outcome a task of a server that no longer schedules answers with.
 SUPERSEDED = "Not run: another server schedules the jobs now"
@@ -93,10 +95,14 @@ FALLBACK_NAME = "batch-compute-fallback"
 #: How the server's task keys begin (``batch-compute-<first job>-<count>-<nonce>``).
 TASK_PREFIX = "batch-compute-"
 _CANCELED_MEMORY = 10_000  # cancels remembered for jobs that reach this worker late
+#: How long the plugin removed from a running worker keeps its pools for a successor.
+HANDOVER_SECONDS = 5.0
+#: The plugin removed from each running worker (by ``id``), until its successor takes over.
+_handing_over: dict[int, BatchComputePlugin] = {}
 
 
 class NewerScheduler(RuntimeError):
-    """``take_over`` refused: a server of a greater term schedules for the blob store."""
+    """``take_over`` refused: a later holder of the lease schedules for the blob store."""
 
 
 @attrs.frozen
@@ -112,7 +118,13 @@ class BatchComputePlugin(WorkerPlugin):
     """Makes a Dask worker ready for our jobs: its ``cpus``/``memory`` resources (from the
     machine unless given) and, per blob store, a warm ``LocalExecutor`` under ``data_dir``
     (default: the worker's local directory) whose jobs run in the ``sandbox`` (``auto``,
-    ``bwrap`` or ``off``, as ``serve --sandbox``; ``job_network`` as ``--job-network``)."""
+    ``bwrap`` or ``off``, as ``serve --sandbox``; ``job_network`` as ``--job-network``).
+
+    Registered again (each server that starts registers it for plain workers), the new one
+    takes over from the old what it knew of servers, cancels and lost workers, and, when their
+    settings are the same, its pools with their running jobs; otherwise those pools close
+    (their jobs end ``SHUTDOWN`` and run again) and the new settings apply. Removed for good,
+    its pools close ``HANDOVER_SECONDS`` later."""
 
     def __init__(
         self,
@@ -137,9 +149,10 @@ class BatchComputePlugin(WorkerPlugin):
         self._canceled: deque[str] = deque(maxlen=_CANCELED_MEMORY)
         self._running: dict[str, _Run] = {}  # by job id
         #: blob URL -> the term and name of the server that schedules for it
-        self._schedulers: dict[str, tuple[int, str]] = {}
+        self._schedulers: dict[str, tuple[Term, str]] = {}
         self._lost: dict[str, None] = {}  # keys of tasks that were on a lost worker (ordered)
         self._watch: Client | None = None
+        self._listening_to: str | None = None  # the scheduler (its id) ``_watch`` listens to
 
     def __getstate__(self) -> dict[str, Any]:  # sent to workers before any state exists
         return {
@@ -157,7 +170,14 @@ class BatchComputePlugin(WorkerPlugin):
     async def setup(self, worker: Any) -> None:
         if self.fallback and PLUGIN_NAME in worker.plugins:
             return  # a batch-compute worker: its own plugin serves
-        self.active = True
+        previous = _handing_over.pop(id(worker), None)  # replaced by this one a moment ago?
+        if previous is not None and previous.__getstate__() == self.__getstate__():
+            self.__dict__.update(previous.__dict__)  # its pools run on, with their jobs
+            return
+        if previous is not None:  # other settings: they apply from now on
+            await previous._close()
+            self._canceled, self._schedulers = previous._canceled, previous._schedulers
+            self._lost = previous._lost
         self.worker = worker
         status = probe(SandboxMode(self.sandbox), network=self.job_network)
         self.policy = status.policy
@@ -171,18 +191,54 @@ class BatchComputePlugin(WorkerPlugin):
             name="batch-compute-watch",
             security=worker.security,
         )
-        self._watch.subscribe_topic("all", self._heard)
-        self._watch.subscribe_topic(SCHEDULER_TOPIC, self._heard_scheduler)
-        for event in await self._watch.get_events(SCHEDULER_TOPIC):  # before we joined
-            self._heard_scheduler(event)  # in any order with live ones: the greatest term wins
+        await self._listen()
         resources = worker.state.total_resources
         if "cpus" not in resources or "memory" not in resources:
             memory = self.memory_bytes or worker.memory_manager.memory_limit or machine_memory()
             await worker.set_resources(
                 cpus=float(self.cpus or os.cpu_count() or 1), memory=float(memory)
             )
+        self.active = True  # only now: a takeover must find the names the history holds
+
+    async def _listen(self) -> None:
+        """Hear lost workers and servers' names, and read the names given before (again
+        after a scheduler restart, which this worker outlived: the scheduler kept the
+        subscriptions in memory, and the client does not renew them)."""
+        assert self._watch is not None
+        self._listening_to = self._watch.scheduler_info().get("id")
+        self._watch.subscribe_topic("all", self._heard)
+        self._watch.subscribe_topic(SCHEDULER_TOPIC, self._heard_scheduler)
+        for event in await self._watch.get_events(SCHEDULER_TOPIC):  # before we joined
+            self._heard_scheduler(event)  # in any order with live ones: terms decide
+
+    async def listen_anew(self) -> None:
+        """``_listen`` again if the scheduler is another since (it restarted)."""
+        if self._watch is not None and self._watch.scheduler_info().get("id") not in (
+            None,
+            self._listening_to,
+        ):
+            await self._listen()
 
     async def teardown(self, worker: Any) -> None:
+        if not self.active:
+            return
+        if worker.status in (Status.running, Status.paused):
+            # Removed from a worker that goes on: a server registering the plugin again
+            # replaces it (``Worker.plugin_add``), and its successor takes the jobs over;
+            # if none comes, the pools close after a moment.
+            _handing_over[id(worker)] = self
+            asyncio.get_running_loop().call_later(
+                HANDOVER_SECONDS, lambda: asyncio.ensure_future(self._close_if_left(worker))
+            )
+            return
+        await self._close()
+
+    async def _close_if_left(self, worker: Any) -> None:
+        if _handing_over.get(id(worker)) is self:
+            del _handing_over[id(worker)]
+            await self._close()
+
+    async def _close(self) -> None:
         executors, self._executors = list(self._executors.values()), {}
         for executor in executors:
             await executor.shutdown(grace_s=1.0)
@@ -205,17 +261,19 @@ class BatchComputePlugin(WorkerPlugin):
     def _heard_scheduler(self, event: tuple[float, Any]) -> None:
         """``SCHEDULER_TOPIC``: a server began to schedule for a blob store."""
         _, message = event
-        if isinstance(message, dict) and isinstance(message.get("term"), int):
-            self.supersede(
-                str(message.get("blob_url")), str(message.get("scheduler")), message["term"]
-            )
+        if not isinstance(message, dict):
+            return
+        match message.get("term"):
+            case [str(source), int(number)]:
+                term = Term(source, number)
+                self.supersede(str(message.get("blob_url")), str(message.get("scheduler")), term)
 
-    def supersede(self, blob_url: str, scheduler: str, term: int) -> list[str] | None:
+    def supersede(self, blob_url: str, scheduler: str, term: Term) -> list[str] | None:
         """``scheduler`` of ``term`` schedules for ``blob_url`` now: stop the attempts other
         servers began for it here (the job ids), and refuse their tasks from now on. None
-        (and nothing done) if a server of a greater term was named."""
+        (and nothing done) if a later holder of the lease was named."""
         named = self._schedulers.get(blob_url)
-        if named is not None and term < named[0]:
+        if named is not None and term.precedes(named[0]):
             return None
         self._schedulers[blob_url] = (term, scheduler)
         stale = [
@@ -229,18 +287,20 @@ class BatchComputePlugin(WorkerPlugin):
                 executor.cancel(job_id)
         return stale
 
-    async def take_over(self, blob_url: str, scheduler: str, term: int) -> list[str]:
+    async def take_over(self, blob_url: str, scheduler: str, term: Term) -> list[str]:
         """``supersede`` until the stopped attempts have ended (up to
         ``TAKEOVER_WAIT_SECONDS``); the job ids of any still running. Raises
-        ``NewerScheduler`` if a server of a greater term was named."""
+        ``NewerScheduler`` if a later holder of the lease was named."""
         deadline = time.monotonic() + TAKEOVER_WAIT_SECONDS
         while True:
             left = self.supersede(blob_url, scheduler, term)  # again: a cancel may be lost
             if left is None:
                 newer = self._schedulers[blob_url][0]
                 raise NewerScheduler(
-                    f"a server of a later term ({newer}, this one's is {term}) schedules "
-                    f"for {blob_url}"
+                    f"a later holder of the scheduler lease (term {newer.number}, this "
+                    f"server's is {term.number}) schedules for {blob_url}; if none runs any "
+                    "more (the database was replaced), restart the Dask workers: they keep "
+                    "the latest term they heard of"
                 )
             if not left or time.monotonic() > deadline:
                 return left
@@ -335,6 +395,7 @@ async def run_jobs(
     ``scheduler`` names the server that sent it (``SCHEDULER_TOPIC``)."""
     worker = get_worker()
     plugin = await _plugin_of(worker)
+    await plugin.listen_anew()
     rerun = plugin.was_on_a_lost_worker(task_key)
     outcomes = []
     for spec, key in zip(specs, keys, strict=True):
@@ -376,11 +437,15 @@ def cancel_job(job_id: str, attempt: int, dask_worker: Any) -> bool:
     return plugin.cancel(job_id, attempt) if plugin is not None else False
 
 
-async def take_over(blob_url: str, scheduler: str, term: int, dask_worker: Any) -> list[str]:
+async def take_over(blob_url: str, scheduler: str, term: Term, dask_worker: Any) -> list[str]:
     """Run on every worker (``Client.run``) by a server that begins to schedule: stop the
-    attempts other servers began here for ``blob_url``; the job ids of any not yet ended."""
+    attempts other servers began here for ``blob_url``; the job ids of any not yet ended.
+    Raises ``NewerScheduler`` if a later holder of the lease took over (``kernel.terms``)."""
     plugin = _plugin(dask_worker)
-    return await plugin.take_over(blob_url, scheduler, term) if plugin is not None else []
+    if plugin is None:
+        return []
+    await plugin.listen_anew()
+    return await plugin.take_over(blob_url, scheduler, term)
 
 
 def _attempt_name(job_id: str, attempt: int) -> str:

@@ -56,6 +56,7 @@ from batch_compute_runtime.frames import FrameDecoder, ProtocolError, encode_fra
 from ...blobs import BlobStore
 from ...builder.environments import EnvironmentSpec
 from ...builder.sandbox import SandboxPolicy
+from ...kernel.terms import Term
 from ...kernel.timestamps import stored_from_epoch
 from ..outcome import STOPPED_STATUS, JobOutcome, StopReason, not_started
 from ..spec import JobSpec
@@ -264,7 +265,7 @@ class LocalExecutor:
         await self.shutdown()
 
     # Public API ---------------------------------------------------------------------------
-    async def start(self, term: int | None = None) -> None:
+    async def start(self, term: Term | None = None) -> None:
         """Workers start on demand; the scratch dir is emptied of what a crash left. (No
         ``term``: the workers are this server's children and die with it.)"""
         shutil.rmtree(self._scratch, ignore_errors=True)
