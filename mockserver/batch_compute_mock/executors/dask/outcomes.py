@@ -1,4 +1,5 @@
-"""Outcomes the cluster executor words itself: attempts whose worker was lost."""
+"""Outcomes the cluster executor words itself: attempts no pool reported the end of (their
+worker was lost, or a cancel reached it before they ran)."""
 
 from __future__ import annotations
 
