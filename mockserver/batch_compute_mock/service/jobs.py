@@ -305,10 +305,16 @@ class JobService:
         return pending + running
 
     def _record(self, store: Writer, rows: Sequence[Row], event: JobEvent) -> None:
-        """Journal ``event`` for these jobs, when the journal is on (test controls)."""
+        """Journal ``event`` for these jobs, when the journal is on (test controls). A job is
+        submitted the moment it is created: that event bears its ``creation_date``, from
+        which the scheduler counts too (a ``pending`` fault's hold)."""
         if self._journal and rows:
-            now = utc_now()
-            store.append_journal([event_row(row, event, time=now) for row in rows])
+            if event is JobEvent.SUBMITTED:
+                entries = [event_row(row, event, time=row["creation_date"]) for row in rows]
+            else:
+                now = utc_now()
+                entries = [event_row(row, event, time=now) for row in rows]
+            store.append_journal(entries)
 
     def _accepting_function(self, store: Reader, identity: Identity, function_id: str) -> Row:
         function = store.function(function_id, identity.owner)
