@@ -6,7 +6,9 @@ workers, and measures: warm single-job latency through the server, trivial jobs 
 1 and on 2 workers (with the CPU time per job of the workers' process trees and of the
 server), and, on the same 2 workers, raw Dask running the same function per job with
 ``client.submit`` (the issue's yardstick, target ours >= 0.5x) and in one ``client.map``
-(stricter). Helpers come from ``bench.py`` (passed in).
+(stricter). On 2 workers ours and raw Dask take ``ROUNDS`` turns and each side's best round
+counts, so that a slow spell of a shared machine does not decide the ratio. Helpers come
+from ``bench.py`` (passed in).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ __all__ = ["dask_figures"]
 WORKER = {"threads_per_worker": 4, "resources": {"cpus": 4, "memory": 16e9}}
 #: Jobs per worker slot run before measuring, so that no process starts while measuring.
 WARM_JOBS_PER_SLOT = 25
+#: Rounds of ours and raw Dask, in turn, on 2 workers (each side's best counts).
+ROUNDS = 2
 
 
 def _add_one(x: int) -> int:
@@ -79,6 +83,7 @@ def dask_figures(
     n = bench.sizes.sandbox_jobs
     slots = int(WORKER["threads_per_worker"])  # trivial jobs ask for 1 cpu: one per thread
     rates: dict[int, float] = {}
+    raw_submit = raw_map = 0.0
     for workers in (1, 2):
         with LocalCluster(
             n_workers=workers, processes=True, host="127.0.0.1", dashboard_address=":0", **WORKER
@@ -96,26 +101,37 @@ def dask_figures(
                     p50 = statistics.median(warm) * 1000
                     bench.add(f"dask: warm single job p50 of {len(warm)}", p50, "(info) ms")
                 pids = _worker_pids(address)
-                workers_cpu, server_cpu = _tree_cpu(pids), _tree_cpu([pid])
-                rates[workers], *_ = throughput(ours, function_id, n)
-                workers_cpu = _tree_cpu(pids) - workers_cpu
-                server_cpu = _tree_cpu([pid]) - server_cpu
+                # On 2 workers, ours and raw Dask take turns, and each keeps its best round:
+                # a slow spell of a shared machine then does not decide the ratio.
+                for round_ in range(ROUNDS if workers == 2 else 1):
+                    workers_cpu, server_cpu = _tree_cpu(pids), _tree_cpu([pid])
+                    rate, *_ = throughput(ours, function_id, n, (round_ + 1) * 10**6)
+                    workers_cpu = _tree_cpu(pids) - workers_cpu
+                    server_cpu = _tree_cpu([pid]) - server_cpu
+                    if rate > rates.get(workers, 0.0):
+                        rates[workers], cpu = rate, (workers_cpu, server_cpu)
+                    if workers == 2:
+                        submit, mapped = _raw_rates(address, n)
+                        raw_submit, raw_map = max(raw_submit, submit), max(raw_map, mapped)
+                best = f", best of {ROUNDS}" if workers == 2 else ""
                 bench.add(
-                    f"dask, {workers} worker(s): {n:,} jobs end to end",
+                    f"dask, {workers} worker(s): {n:,} jobs end to end{best}",
                     rates[workers],
                     "(info) jobs/s",
                 )
                 bench.add(
                     f"dask, {workers} worker(s): CPU per job, workers / server",
-                    f"{workers_cpu / n * 1000:.2f} / {server_cpu / n * 1000:.2f} ms",
+                    f"{cpu[0] / n * 1000:.2f} / {cpu[1] / n * 1000:.2f} ms",
                     "(info)",
                 )
-            if workers == 2:
-                raw_submit, raw_map = _raw_rates(address, n)
     one, two = rates[1], rates[2]
     bench.add("dask: 2 workers / 1 worker", f"{two / one:.2f}" if one else "-", "(info)")
-    bench.add(f"raw client.submit per task, 2 workers ({n:,})", raw_submit, "(info) tasks/s")
-    bench.add(f"raw client.map, 2 workers ({n:,})", raw_map, "(info) tasks/s")
+    bench.add(
+        f"raw client.submit per task, 2 workers ({n:,}), best of {ROUNDS}",
+        raw_submit,
+        "(info) tasks/s",
+    )
+    bench.add(f"raw client.map, 2 workers ({n:,}), best of {ROUNDS}", raw_map, "(info) tasks/s")
     ratio = two / raw_submit if raw_submit else 0.0
     bench.add("dask: ours / raw client.submit", f"{ratio:.2f}", ">= 0.50", ratio >= 0.5)
     stricter = two / raw_map if raw_map else 0.0
