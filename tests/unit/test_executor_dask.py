@@ -240,6 +240,7 @@ def test_a_burst_goes_several_jobs_to_a_task_and_still_uses_every_worker(lab, cl
     starts: list[str] = []
 
     async def scenario(executor: DaskExecutor):
+        await _plugins_ready(executor)  # else one worker's tasks may all be stolen meanwhile
         return await asyncio.gather(
             *(executor.run(spec, lambda s=spec: starts.append(s.job_id)) for spec in specs)
         )
@@ -500,6 +501,19 @@ def test_a_task_on_a_worker_still_without_the_plugin_waits_for_it(lab):
 
     [outcome] = asyncio.run(main())
     assert outcome.status is OutcomeStatus.SUCCESS, outcome
+
+
+async def _plugins_ready(executor: DaskExecutor) -> None:
+    """Until every worker's plugin is set up (a new registration sets it up again)."""
+    from batch_compute_mock.executors.dask.worker import _plugin
+
+    assert executor._client is not None
+    deadline = time.monotonic() + 60
+    while not all(
+        (await executor._client.run(lambda dask_worker: bool(_plugin(dask_worker)))).values()
+    ):
+        assert time.monotonic() < deadline, "the workers' plugins are not set up"
+        await asyncio.sleep(0.05)
 
 
 @contextlib.asynccontextmanager
