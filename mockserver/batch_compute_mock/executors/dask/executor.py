@@ -34,9 +34,8 @@ died or hung and lost the scheduler lease, or this one before a restart) are sto
 tasks refused, before this one runs anything; the jobs those attempts had run again here,
 never twice at once. The takeover carries this server's term (``kernel.terms``), so a server
 that takes over late, after a later holder of the lease did, is refused and does not schedule.
-An
-attempt no worker has room for stays with the scheduler (it runs when
-a worker with room joins) and ``on_waiting`` is told why (``room``), so the job can say so.
+An attempt no worker has room for stays with the scheduler (it runs when a worker with room
+joins) and ``on_waiting`` is told why (``room``), so the job can say so.
 """
 
 from __future__ import annotations

@@ -69,6 +69,7 @@ from ...builder.environments import EnvironmentBuildError, EnvironmentSpec, Envi
 from ...builder.sandbox import SandboxPolicy, import_roots
 from ...kernel.timestamps import stored_from_epoch
 from ..outcome import (
+    STOPPED_STATUS,
     OutcomeStatus,
     StopReason,
     describe_signal,
@@ -610,7 +611,7 @@ class Supervisor:
             reason = f"Timed out after {float(job['timeout_s']):g} s"
             return {
                 **failed,
-                "status": OutcomeStatus.TIMEOUT,
+                "status": STOPPED_STATUS[stop],
                 "exit_code": exit_code,
                 "error_reason": reason,
             }
@@ -620,7 +621,7 @@ class Supervisor:
             )
             return {
                 **failed,
-                "status": OutcomeStatus.CANCELED,
+                "status": STOPPED_STATUS[stop],
                 "exit_code": exit_code,
                 "error_reason": reason,
             }
